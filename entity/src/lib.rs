@@ -1,0 +1,11 @@
+//! What councilperf's things are and how they are rated. No I/O.
+
+pub mod enums;
+pub mod model;
+pub mod period;
+pub mod rules;
+pub mod values;
+
+pub use enums::*;
+pub use period::{Period, PeriodError, PeriodKind};
+pub use values::Num;
