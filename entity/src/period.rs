@@ -295,3 +295,27 @@ impl<'de> serde::Deserialize<'de> for Period {
         s.parse().map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(feature = "graphql")]
+mod graphql {
+    use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+
+    use super::Period;
+
+    /// A reporting period in the UK financial year: "2023-24" (April 2023 to
+    /// March 2024), "2023-24 Q1" (April–June 2023) … "2023-24 Q4"
+    /// (January–March 2024), or a calendar month "2024-02".
+    #[Scalar(name = "Period")]
+    impl ScalarType for Period {
+        fn parse(value: Value) -> InputValueResult<Self> {
+            match &value {
+                Value::String(s) => s.parse().map_err(InputValueError::custom),
+                _ => Err(InputValueError::expected_type(value)),
+            }
+        }
+
+        fn to_value(&self) -> Value {
+            Value::String(self.to_string())
+        }
+    }
+}
