@@ -3,9 +3,13 @@
 pub mod enums;
 pub mod model;
 pub mod period;
+pub mod rating;
 pub mod rules;
 pub mod values;
 
 pub use enums::*;
 pub use period::{Period, PeriodError, PeriodKind};
 pub use values::Num;
+
+#[cfg(test)]
+mod tests;

@@ -181,8 +181,15 @@ impl Period {
     }
 
     pub fn end_date(&self) -> NaiveDate {
-        self.next()
-            .map(|n| n.start_date())
+        // From the length rather than from `next()`, which is `None` for the
+        // last supported periods.
+        let months = match self.kind() {
+            PeriodKind::Year => 12,
+            PeriodKind::Quarter => 3,
+            PeriodKind::Month => 1,
+        };
+        self.start_date()
+            .checked_add_months(chrono::Months::new(months))
             .and_then(|d| d.pred_opt())
             .unwrap_or(NaiveDate::MAX)
     }

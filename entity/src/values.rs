@@ -84,3 +84,40 @@ macro_rules! stored_as_text {
 
 stored_as_text!(Period, 16);
 stored_as_text!(Num, 64);
+
+impl serde::Serialize for Num {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Accepts a string or a number. A JSON number reaches us as a float, whose
+/// shortest text form is the decimal that was written (`2.5`, not
+/// `2.4999…`), so it is parsed from that text.
+impl<'de> serde::Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal number")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Num, E> {
+                s.trim().parse().map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Num, E> {
+                Ok(Num(Decimal::from(n)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Num, E> {
+                Ok(Num(Decimal::from(n)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Num, E> {
+                if !n.is_finite() {
+                    return Err(E::custom("not a finite number"));
+                }
+                self.visit_str(&n.to_string())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,1 +1,90 @@
+//! The GraphQL schema of councilperf: object types, queries, loaders, the
+//! policy function, the store (every SQL query) and the error catalogue.
 
+pub mod analytics;
+pub mod error;
+pub mod loaders;
+pub mod objects;
+pub mod policy;
+pub mod scalars;
+pub mod store;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Result, ID};
+use sea_orm::DatabaseConnection;
+
+use crate::error::Gql;
+use crate::loaders::Loaders;
+use crate::objects::{loaders, parse_id, Authority, Measure, Panel, Plan, ViewerObject};
+use crate::policy::Viewer;
+
+pub type CouncilSchema = async_graphql::Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// Every authority, by slug.
+    async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(store::authorities(db).await.gql()?.into_iter().map(Authority).collect())
+    }
+
+    async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(store::authority_by_slug(db, &slug).await.gql()?.map(Authority))
+    }
+
+    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        let p = loaders(ctx)?.plan.load_one(id).await.gql()?;
+        Ok(p.filter(|p| !p.archived).map(Plan))
+    }
+
+    async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        let m = loaders(ctx)?.measure.load_one(id).await.gql()?;
+        Ok(m.filter(|m| !m.archived).map(Measure))
+    }
+
+    async fn panel(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Panel>> {
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        let l = loaders(ctx)?;
+        let p = l.panel.load_one(id).await.gql()?;
+        Ok(p.map(Panel))
+    }
+
+    /// The viewer the request is made as; null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<ViewerObject>> {
+        Ok(ViewerObject::of(&loaders(ctx)?.viewer))
+    }
+}
+
+/// The schema with the process-wide data; per-request data (viewer,
+/// loaders) is attached by [`request_data`].
+pub fn build(db: DatabaseConnection) -> CouncilSchema {
+    async_graphql::Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(db)
+        .finish()
+}
+
+/// Attaches what belongs to one request only: its viewer and fresh loaders.
+pub fn request_data(
+    req: async_graphql::Request,
+    db: &DatabaseConnection,
+    viewer: Viewer,
+) -> async_graphql::Request {
+    req.data(Loaders::new(db, viewer))
+}
+
+/// The schema's SDL, as committed in `schema/schema.graphql`.
+pub fn sdl() -> String {
+    async_graphql::Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,108 @@
+//! Rating one measure in one period from the facts a loader fetched: which of
+//! the measure's own periods answers for the period asked, its value and
+//! target, RAG status, direction of travel and the value compared with.
+
+use rust_decimal::Decimal;
+
+use crate::enums::{Direction, Frequency, MeasureKind, Polarity, RagStatus};
+use crate::period::Period;
+use crate::rules::{self, DirectionRule, RagRule, Reading};
+
+/// What rating a measure depends on besides its results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeasureRules {
+    pub polarity: Polarity,
+    pub kind: MeasureKind,
+    pub frequency: Frequency,
+    /// The measure's own rule if it has one, else its plan's.
+    pub rag: RagRule,
+    pub direction: DirectionRule,
+}
+
+/// A target and the optional floor beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Goal {
+    pub target: Decimal,
+    pub floor: Option<Decimal>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rated {
+    /// The period asked for.
+    pub period: Period,
+    /// The measure's own period that answers for it (see [`reported_candidates`]).
+    pub reported: Period,
+    pub value: Option<Decimal>,
+    pub target: Option<Decimal>,
+    pub floor: Option<Decimal>,
+    pub status: RagStatus,
+    pub direction: Direction,
+    pub previous_value: Option<Decimal>,
+}
+
+/// The measure's own periods that may answer for `period`, latest last.
+///
+/// Same frequency: the period itself. A finer measure (monthly, asked for a
+/// quarter) answers with its latest period inside it that has a result, as a
+/// report "as at" a date does. A coarser measure (annual, asked for a quarter)
+/// answers with its period containing it.
+pub fn reported_candidates(frequency: Frequency, period: &Period) -> Vec<Period> {
+    let kind = frequency.period_kind();
+    if kind == period.kind() {
+        return vec![*period];
+    }
+    let first = Period::containing(kind, period.start_date());
+    if kind < period.kind() {
+        return vec![first];
+    }
+    first.through(&Period::containing(kind, period.end_date()))
+}
+
+/// Every period whose result or target rating `period` may read.
+pub fn inputs(rules: &MeasureRules, period: &Period) -> Vec<Period> {
+    let mut out = Vec::new();
+    for p in reported_candidates(rules.frequency, period) {
+        out.push(p);
+        out.extend(rules::direction_inputs(&rules.direction, &p));
+        out.extend(p.target_fallbacks());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Rates a measure at `period`. `value_at` gives the result of a period the
+/// viewer may see; `goal_at` the target set for exactly that period.
+pub fn rate(
+    rules: &MeasureRules,
+    period: &Period,
+    value_at: impl Fn(&Period) -> Option<Decimal>,
+    goal_at: impl Fn(&Period) -> Option<Goal>,
+) -> Rated {
+    let candidates = reported_candidates(rules.frequency, period);
+    let reported = candidates
+        .iter()
+        .rev()
+        .find(|p| value_at(p).is_some())
+        .or(candidates.last())
+        .copied()
+        .unwrap_or(*period);
+    let value = value_at(&reported);
+    let goal = reported.target_fallbacks().iter().find_map(&goal_at);
+    let reading = Reading {
+        value,
+        target: goal.map(|g| g.target),
+        floor: goal.and_then(|g| g.floor),
+    };
+    Rated {
+        period: *period,
+        reported,
+        value,
+        target: reading.target,
+        floor: reading.floor,
+        status: rules::rag_status(&rules.rag, rules.polarity, rules.kind, &reading),
+        direction: rules::direction(&rules.direction, rules.polarity, &reported, &value_at),
+        previous_value: rules::comparison_period(rules.direction.method, &reported)
+            .and_then(|p| value_at(&p)),
+    }
+}

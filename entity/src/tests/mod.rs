@@ -1,0 +1,2 @@
+mod period;
+mod rules;

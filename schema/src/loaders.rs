@@ -1,0 +1,406 @@
+//! DataLoaders: every resolver that needs rows by key goes through one, so a
+//! request costs a fixed number of statements however many rows it touches.
+//! A `Loaders` is made per request: its caches and the viewer it rates for
+//! must never serve another request.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::model::{
+    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, panel_remit,
+    partner, plan, plan_node, publication, result,
+};
+use entity::rating::{self, Goal, MeasureRules, Rated};
+use entity::rules::{DirectionRule, RagRule};
+use entity::{Num, Period};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::ValueType;
+use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
+
+use crate::error::ApiError;
+use crate::policy::{self, Action, Scope, Viewer};
+use crate::store;
+
+type Shared<T> = Result<T, Arc<ApiError>>;
+
+/// Rows of `E` by primary key.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<E>,
+}
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Shared<HashMap<i64, E::Model>> {
+        let rows = store::by_ids::<E>(&self.db, keys).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| store::id_of(&m).ok().map(|id| (id, m)))
+            .collect())
+    }
+}
+
+/// Rows of `E` grouped by a parent key column, in `order` then id order.
+pub struct ByParent<E: EntityTrait> {
+    db: DatabaseConnection,
+    column: E::Column,
+    order: Option<E::Column>,
+}
+
+impl<E> Loader<i64> for ByParent<E>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync,
+    E::Column: Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Shared<HashMap<i64, Vec<E::Model>>> {
+        let rows = store::rows_where_in::<E>(&self.db, self.column, keys, self.order).await?;
+        let mut out: HashMap<i64, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for m in rows {
+            if let Ok(k) = <i64 as ValueType>::try_from(m.get(self.column)) {
+                out.entry(k).or_default().push(m);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One measure rated in one period, as a viewer may see it.
+#[derive(Clone, Debug)]
+pub struct Rating {
+    pub measure_id: i64,
+    pub authority_id: i64,
+    pub rated: Rated,
+    /// Whether the reported period is published.
+    pub published: bool,
+    /// Whether the shown value was changed after publication.
+    pub restated: bool,
+}
+
+/// Everything loaded for one batch of ratings.
+struct Facts<'v> {
+    viewer: &'v Viewer,
+    measures: HashMap<i64, (measure::Model, MeasureRules)>,
+    published: HashMap<i64, Vec<Period>>,
+    values: HashMap<(i64, Period), result::Model>,
+    goals: HashMap<(i64, Period), Goal>,
+}
+
+fn rules_of(m: &measure::Model, p: &plan::Model) -> MeasureRules {
+    let plan_rag = RagRule {
+        method: p.rag_method,
+        amber_tolerance_percent: p.amber_tolerance_percent.0,
+    };
+    MeasureRules {
+        polarity: m.polarity,
+        kind: m.kind,
+        frequency: m.frequency,
+        rag: match m.rag_method {
+            Some(method) => RagRule {
+                method,
+                amber_tolerance_percent: m
+                    .amber_tolerance_percent
+                    .map_or(plan_rag.amber_tolerance_percent, |n| n.0),
+            },
+            None => plan_rag,
+        },
+        direction: DirectionRule {
+            method: p.direction_method,
+            stable_band_percent: p.stable_band_percent.0,
+            trend_periods: <u32 as TryFrom<i32>>::try_from(p.trend_periods).unwrap_or(1),
+        },
+    }
+}
+
+impl<'v> Facts<'v> {
+    async fn load(db: &DatabaseConnection, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
+        let ctx = store::rating_context(db, measure_ids).await?;
+        let plans: HashMap<i64, plan::Model> = ctx.plans.into_iter().map(|p| (p.id, p)).collect();
+        let mut published: HashMap<i64, Vec<Period>> = HashMap::new();
+        for p in ctx.publications {
+            published.entry(p.plan_id).or_default().push(p.period);
+        }
+        let measures = ctx
+            .measures
+            .into_iter()
+            .filter_map(|m| {
+                let rules = rules_of(&m, plans.get(&m.plan_id)?);
+                Some((m.id, (m, rules)))
+            })
+            .collect();
+        Ok(Facts {
+            viewer,
+            measures,
+            published,
+            values: HashMap::new(),
+            goals: HashMap::new(),
+        })
+    }
+
+    fn is_published(&self, plan_id: i64, period: &Period) -> bool {
+        self.published
+            .get(&plan_id)
+            .is_some_and(|ps| ps.iter().any(|p| p.contains(period)))
+    }
+
+    /// Keeps the results the viewer may see: published ones, and unpublished
+    /// ones where the policy lets the viewer read them.
+    fn add_results(&mut self, rows: Vec<result::Model>) {
+        for r in rows {
+            let Some((m, _)) = self.measures.get(&r.measure_id) else {
+                continue;
+            };
+            let scope = Scope {
+                authority_id: m.authority_id,
+                partner_id: m.partner_id,
+            };
+            if self.is_published(m.plan_id, &r.period)
+                || policy::allows(self.viewer, Action::ReadUnpublished, scope)
+            {
+                self.values.insert((r.measure_id, r.period), r);
+            }
+        }
+    }
+
+    fn add_targets(&mut self, rows: Vec<entity::model::target::Model>) {
+        for t in rows {
+            self.goals.insert(
+                (t.measure_id, t.period),
+                Goal {
+                    target: t.target.0,
+                    floor: t.floor.map(|f: Num| f.0),
+                },
+            );
+        }
+    }
+
+    fn inputs(&self, keys: impl Iterator<Item = (i64, Period)>) -> Vec<Period> {
+        let mut out: Vec<Period> = keys
+            .filter_map(|(id, p)| self.measures.get(&id).map(|(_, r)| rating::inputs(r, &p)))
+            .flatten()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn rate(&self, measure_id: i64, period: &Period) -> Option<Rating> {
+        let (m, rules) = self.measures.get(&measure_id)?;
+        let value_at = |p: &Period| -> Option<Decimal> { self.values.get(&(measure_id, *p)).map(|r| r.value.0) };
+        let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
+        let rated = rating::rate(rules, period, value_at, goal_at);
+        Some(Rating {
+            measure_id,
+            authority_id: m.authority_id,
+            published: self.is_published(m.plan_id, &rated.reported),
+            restated: self
+                .values
+                .get(&(measure_id, rated.reported))
+                .is_some_and(|r| r.restated),
+            rated,
+        })
+    }
+}
+
+fn unique_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Measures rated at periods: five statements per batch.
+pub struct Ratings {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<(i64, Period)> for Ratings {
+    type Value = Rating;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[(i64, Period)]) -> Shared<HashMap<(i64, Period), Rating>> {
+        let ids = unique_ids(keys.iter().map(|k| k.0));
+        let mut facts = Facts::load(&self.db, &self.viewer, &ids).await?;
+        let periods = facts.inputs(keys.iter().copied());
+        facts.add_results(store::results_in(&self.db, &ids, &periods).await?);
+        facts.add_targets(store::targets_in(&self.db, &ids, Some(&periods)).await?);
+        Ok(keys
+            .iter()
+            .filter_map(|k| facts.rate(k.0, &k.1).map(|r| (*k, r)))
+            .collect())
+    }
+}
+
+/// A measure's series between two periods (either open), one rating per
+/// period of the measure's own frequency. Open ends stop at the first and
+/// last result the viewer can see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SeriesKey {
+    pub measure_id: i64,
+    pub from: Option<Period>,
+    pub to: Option<Period>,
+}
+
+pub struct Series {
+    db: DatabaseConnection,
+    viewer: Arc<Viewer>,
+}
+
+impl Loader<SeriesKey> for Series {
+    type Value = Vec<Rating>;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[SeriesKey]) -> Shared<HashMap<SeriesKey, Vec<Rating>>> {
+        let ids = unique_ids(keys.iter().map(|k| k.measure_id));
+        let mut facts = Facts::load(&self.db, &self.viewer, &ids).await?;
+        // One range covering every key, reaching back as far as direction
+        // needs; an open end on any key leaves that end open.
+        let earliest = keys
+            .iter()
+            .map(|k| {
+                let from = k.from?;
+                let (_, rules) = facts.measures.get(&k.measure_id)?;
+                let first = rating::inputs(rules, &from).first().copied().unwrap_or(from);
+                Some(first.start_date().min(from.start_date()))
+            })
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().min());
+        let latest = keys
+            .iter()
+            .map(|k| k.to.map(|t| t.end_date()))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().max());
+        facts.add_results(store::results_between(&self.db, &ids, earliest, latest).await?);
+        facts.add_targets(store::targets_in(&self.db, &ids, None).await?);
+        let mut out = HashMap::new();
+        for k in keys {
+            let Some((m, _)) = facts.measures.get(&k.measure_id) else {
+                continue;
+            };
+            let kind = m.frequency.period_kind();
+            let seen = || {
+                facts
+                    .values
+                    .keys()
+                    .filter(|(id, _)| *id == k.measure_id)
+                    .map(|(_, p)| *p)
+            };
+            let first = k.from.map(|f| Period::containing(kind, f.start_date())).or_else(|| seen().min());
+            let last = k.to.map(|t| Period::containing(kind, t.end_date())).or_else(|| seen().max());
+            let series = match (first, last) {
+                (Some(a), Some(b)) => a.through(&b),
+                _ => Vec::new(),
+            };
+            out.insert(*k, series.iter().filter_map(|p| facts.rate(k.measure_id, p)).collect());
+        }
+        Ok(out)
+    }
+}
+
+/// The loaders of one request.
+pub struct Loaders {
+    pub authority: DataLoader<ById<authority::Entity>>,
+    pub plan: DataLoader<ById<plan::Entity>>,
+    pub node: DataLoader<ById<plan_node::Entity>>,
+    pub measure: DataLoader<ById<measure::Entity>>,
+    pub partner: DataLoader<ById<partner::Entity>>,
+    pub panel: DataLoader<ById<panel::Entity>>,
+    pub plans_of_authority: DataLoader<ByParent<plan::Entity>>,
+    pub partners_of_authority: DataLoader<ByParent<partner::Entity>>,
+    pub panels_of_authority: DataLoader<ByParent<panel::Entity>>,
+    pub nodes_of_plan: DataLoader<ByParent<plan_node::Entity>>,
+    pub measures_of_plan: DataLoader<ByParent<measure::Entity>>,
+    pub remit_of_panel: DataLoader<ByParent<panel_remit::Entity>>,
+    pub meetings_of_panel: DataLoader<ByParent<meeting::Entity>>,
+    pub agenda_of_meeting: DataLoader<ByParent<agenda_item::Entity>>,
+    pub commentary_of_measure: DataLoader<ByParent<commentary::Entity>>,
+    pub action_plans_of_measure: DataLoader<ByParent<action_plan::Entity>>,
+    pub actions_of_plan: DataLoader<ByParent<action::Entity>>,
+    pub publications_of_plan: DataLoader<ByParent<publication::Entity>>,
+    pub ratings: DataLoader<Ratings>,
+    pub series: DataLoader<Series>,
+    pub viewer: Arc<Viewer>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection, viewer: Viewer) -> Self {
+        let viewer = Arc::new(viewer);
+        fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<ById<E>>
+        where
+            E::Model: Clone + Send + Sync,
+        {
+            DataLoader::new(
+                ById {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                tokio::spawn,
+            )
+        }
+        fn by_parent<E: EntityTrait + Send + Sync>(
+            db: &DatabaseConnection,
+            column: E::Column,
+            order: Option<E::Column>,
+        ) -> DataLoader<ByParent<E>>
+        where
+            E::Model: Clone + Send + Sync,
+            E::Column: Send + Sync,
+        {
+            DataLoader::new(
+                ByParent {
+                    db: db.clone(),
+                    column,
+                    order,
+                },
+                tokio::spawn,
+            )
+        }
+        Loaders {
+            authority: by_id(db),
+            plan: by_id(db),
+            node: by_id(db),
+            measure: by_id(db),
+            partner: by_id(db),
+            panel: by_id(db),
+            plans_of_authority: by_parent(db, plan::Column::AuthorityId, None),
+            partners_of_authority: by_parent(db, partner::Column::AuthorityId, Some(partner::Column::Slug)),
+            panels_of_authority: by_parent(db, panel::Column::AuthorityId, None),
+            nodes_of_plan: by_parent(db, plan_node::Column::PlanId, Some(plan_node::Column::Position)),
+            measures_of_plan: by_parent(db, measure::Column::PlanId, Some(measure::Column::Position)),
+            remit_of_panel: by_parent(db, panel_remit::Column::PanelId, None),
+            meetings_of_panel: by_parent(db, meeting::Column::PanelId, Some(meeting::Column::HeldOn)),
+            agenda_of_meeting: by_parent(db, agenda_item::Column::MeetingId, Some(agenda_item::Column::Position)),
+            commentary_of_measure: by_parent(db, commentary::Column::MeasureId, Some(commentary::Column::CreatedAt)),
+            action_plans_of_measure: by_parent(db, action_plan::Column::MeasureId, None),
+            actions_of_plan: by_parent(db, action::Column::ActionPlanId, None),
+            publications_of_plan: by_parent(db, publication::Column::PlanId, None),
+            ratings: DataLoader::new(
+                Ratings {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                },
+                tokio::spawn,
+            ),
+            series: DataLoader::new(
+                Series {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                },
+                tokio::spawn,
+            ),
+            viewer,
+        }
+    }
+}

@@ -1,0 +1,590 @@
+//! The GraphQL object types. Resolvers are thin: they fetch through the
+//! request's loaders and hand the arithmetic to `entity` and `analytics`.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::model::{
+    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, partner, plan,
+    plan_node,
+};
+use entity::{
+    ActionStatus, AuthorityKind, CommentaryKind, Direction, DirectionMethod, Frequency, MeasureKind,
+    PanelKind, Period, PlanKind, Polarity, RagMethod, RagStatus, Role, Unit,
+};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+use crate::analytics;
+use crate::error::Gql;
+use crate::loaders::{Loaders, Rating, SeriesKey};
+use crate::policy::Viewer;
+use crate::scalars::Date;
+
+pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+pub fn gid(n: i64) -> ID {
+    ID(n.to_string())
+}
+
+/// An id a client sent; anything but one of ours matches nothing.
+pub fn parse_id(id: &ID) -> Option<i64> {
+    id.parse().ok()
+}
+
+fn float(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(f64::NAN)
+}
+
+pub struct Authority(pub authority::Model);
+
+#[Object]
+impl Authority {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> AuthorityKind {
+        self.0.kind
+    }
+    async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
+        let rows = loaders(ctx)?.plans_of_authority.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().filter(|p| !p.archived).map(Plan).collect())
+    }
+    async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Partner>> {
+        let rows = loaders(ctx)?.partners_of_authority.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Partner).collect())
+    }
+    async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Panel>> {
+        let rows = loaders(ctx)?.panels_of_authority.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Panel).collect())
+    }
+}
+
+pub struct Partner(pub partner::Model);
+
+#[Object]
+impl Partner {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RagRule {
+    method: RagMethod,
+    amber_tolerance_percent: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct DirectionRule {
+    method: DirectionMethod,
+    stable_band_percent: f64,
+    trend_periods: i32,
+}
+
+/// Counts of each RAG status and each direction of travel over a set of
+/// measures in one period.
+#[derive(SimpleObject, Clone)]
+pub struct Breakdown {
+    period: Period,
+    total: i32,
+    green: i32,
+    amber: i32,
+    red: i32,
+    no_target: i32,
+    no_data: i32,
+    /// green ÷ (green + amber + red) × 100; null when nothing is rated.
+    percent_green: Option<f64>,
+    improving: i32,
+    stable: i32,
+    declining: i32,
+    not_comparable: i32,
+    /// improving ÷ (improving + stable + declining) × 100; null when no
+    /// direction could be judged.
+    percent_improving: Option<f64>,
+}
+
+impl Breakdown {
+    pub fn of(period: Period, ratings: &[Rating]) -> Self {
+        let b: entity::rules::Breakdown = ratings.iter().map(|r| (r.rated.status, r.rated.direction)).collect();
+        let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        Breakdown {
+            period,
+            total: n(b.total),
+            green: n(b.green),
+            amber: n(b.amber),
+            red: n(b.red),
+            no_target: n(b.no_target),
+            no_data: n(b.no_data),
+            percent_green: b.percent_green().map(float),
+            improving: n(b.improving),
+            stable: n(b.stable),
+            declining: n(b.declining),
+            not_comparable: n(b.not_comparable),
+            percent_improving: b.percent_improving().map(float),
+        }
+    }
+}
+
+pub struct Plan(pub plan::Model);
+
+#[Object]
+impl Plan {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn authority(&self, ctx: &Context<'_>) -> Result<Authority> {
+        let a = loaders(ctx)?.authority.load_one(self.0.authority_id).await.gql()?;
+        a.map(Authority).ok_or_else(|| "plan without authority".into())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn kind(&self) -> PlanKind {
+        self.0.kind
+    }
+    async fn rag_rule(&self) -> RagRule {
+        RagRule {
+            method: self.0.rag_method,
+            amber_tolerance_percent: float(self.0.amber_tolerance_percent.0),
+        }
+    }
+    async fn direction_rule(&self) -> DirectionRule {
+        DirectionRule {
+            method: self.0.direction_method,
+            stable_band_percent: float(self.0.stable_band_percent.0),
+            trend_periods: self.0.trend_periods,
+        }
+    }
+    /// First financial year the plan covers, if bounded.
+    async fn from(&self) -> Option<Period> {
+        self.0.from_year
+    }
+    /// Last financial year the plan covers, if bounded.
+    async fn to(&self) -> Option<Period> {
+        self.0.to_year
+    }
+    /// The top level of the plan's tree (outcomes, priorities); each node
+    /// holds its children.
+    async fn nodes(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
+        let all = analytics::plan_nodes(ctx, self.0.id).await?;
+        Ok(all.into_iter().filter(|n| n.parent_id.is_none()).map(PlanNode).collect())
+    }
+    /// Every measure of the plan, in reporting order.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        Ok(analytics::plan_measures(ctx, self.0.id).await?.into_iter().map(Measure).collect())
+    }
+    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+        let measures = analytics::plan_measures(ctx, self.0.id).await?;
+        let ratings = analytics::rate(ctx, &measures, period).await?;
+        Ok(Breakdown::of(period, &ratings))
+    }
+    /// The periods of this plan whose results are published.
+    async fn published_periods(&self, ctx: &Context<'_>) -> Result<Vec<Period>> {
+        analytics::published_periods(ctx, self.0.id).await
+    }
+}
+
+pub struct PlanNode(pub plan_node::Model);
+
+#[Object]
+impl PlanNode {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
+        let Some(pid) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.node.load_one(pid).await.gql()?.map(PlanNode))
+    }
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
+        let all = analytics::plan_nodes(ctx, self.0.plan_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|n| n.parent_id == Some(self.0.id))
+            .map(PlanNode)
+            .collect())
+    }
+    /// Measures sitting directly under this node.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        let all = analytics::plan_measures(ctx, self.0.plan_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|m| m.node_id == Some(self.0.id))
+            .map(Measure)
+            .collect())
+    }
+    /// Breakdown over every measure beneath this node, at any depth.
+    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+        let measures = analytics::measures_under(ctx, self.0.plan_id, &[self.0.id], &[]).await?;
+        let ratings = analytics::rate(ctx, &measures, period).await?;
+        Ok(Breakdown::of(period, &ratings))
+    }
+}
+
+pub struct Measure(pub measure::Model);
+
+#[Object]
+impl Measure {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn unit(&self) -> Unit {
+        self.0.unit
+    }
+    async fn polarity(&self) -> Polarity {
+        self.0.polarity
+    }
+    async fn kind(&self) -> MeasureKind {
+        self.0.kind
+    }
+    async fn frequency(&self) -> Frequency {
+        self.0.frequency
+    }
+    /// The partner that leads a partnership measure.
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        let Some(pid) = self.0.partner_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.partner.load_one(pid).await.gql()?.map(Partner))
+    }
+    async fn node(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
+        let Some(nid) = self.0.node_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.node.load_one(nid).await.gql()?.map(PlanNode))
+    }
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
+        let p = loaders(ctx)?.plan.load_one(self.0.plan_id).await.gql()?;
+        p.map(Plan).ok_or_else(|| "measure without plan".into())
+    }
+    /// The measure's own RAG rule, when it overrides its plan's.
+    async fn rag_rule(&self) -> Option<RagRule> {
+        self.0.rag_method.map(|method| RagRule {
+            method,
+            amber_tolerance_percent: float(
+                self.0
+                    .amber_tolerance_percent
+                    .map_or(entity::rules::DEFAULT_AMBER_TOLERANCE_PERCENT, |n| n.0),
+            ),
+        })
+    }
+    /// The measure rated in a period. For a period longer than the measure's
+    /// frequency (a quarter of a monthly measure) the latest result inside it
+    /// answers; for a shorter one, the measure's period containing it.
+    async fn result(&self, ctx: &Context<'_>, period: Period) -> Result<MeasureResult> {
+        let r = loaders(ctx)?.ratings.load_one((self.0.id, period)).await.gql()?;
+        r.map(MeasureResult).ok_or_else(|| "measure vanished".into())
+    }
+    /// One result per period of the measure's frequency from `from` to `to`
+    /// (periods without data included as NO_DATA). Open ends stop at the
+    /// first and last results there are.
+    async fn results(&self, ctx: &Context<'_>, from: Option<Period>, to: Option<Period>) -> Result<Vec<MeasureResult>> {
+        analytics::check_span(self.0.frequency, from, to).gql()?;
+        let key = SeriesKey {
+            measure_id: self.0.id,
+            from,
+            to,
+        };
+        let rows = loaders(ctx)?.series.load_one(key).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(MeasureResult).collect())
+    }
+    async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
+        let rows = loaders(ctx)?.action_plans_of_measure.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(ActionPlan).collect())
+    }
+}
+
+pub struct MeasureResult(pub Rating);
+
+#[Object]
+impl MeasureResult {
+    async fn measure(&self, ctx: &Context<'_>) -> Result<Measure> {
+        let m = loaders(ctx)?.measure.load_one(self.0.measure_id).await.gql()?;
+        m.map(Measure).ok_or_else(|| "measure vanished".into())
+    }
+    /// The period asked for.
+    async fn period(&self) -> Period {
+        self.0.rated.period
+    }
+    /// The measure's own period whose result answers for `period`.
+    async fn reported_period(&self) -> Period {
+        self.0.rated.reported
+    }
+    async fn value(&self) -> Option<f64> {
+        self.0.rated.value.map(float)
+    }
+    /// The value exactly as stored, for clients that must not round.
+    async fn value_text(&self) -> Option<String> {
+        self.0.rated.value.map(|v| v.normalize().to_string())
+    }
+    async fn target(&self) -> Option<f64> {
+        self.0.rated.target.map(float)
+    }
+    async fn floor(&self) -> Option<f64> {
+        self.0.rated.floor.map(float)
+    }
+    async fn status(&self) -> RagStatus {
+        self.0.rated.status
+    }
+    async fn direction(&self) -> Direction {
+        self.0.rated.direction
+    }
+    /// The value direction of travel compares with: the previous period's,
+    /// or the same period last year's under SAME_PERIOD_LAST_YEAR.
+    async fn previous_value(&self) -> Option<f64> {
+        self.0.rated.previous_value.map(float)
+    }
+    async fn published(&self) -> bool {
+        self.0.published
+    }
+    async fn restated(&self) -> bool {
+        self.0.restated
+    }
+    async fn commentary(&self, ctx: &Context<'_>) -> Result<Vec<Commentary>> {
+        if self.0.rated.value.is_none() && !self.0.published {
+            return Ok(Vec::new());
+        }
+        let rows = loaders(ctx)?.commentary_of_measure.load_one(self.0.measure_id).await.gql()?;
+        let period = self.0.rated.reported;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.period == period)
+            .map(Commentary)
+            .collect())
+    }
+}
+
+pub struct Commentary(pub commentary::Model);
+
+#[Object]
+impl Commentary {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn kind(&self) -> CommentaryKind {
+        self.0.kind
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn author(&self) -> &str {
+        &self.0.author
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct ActionPlan(pub action_plan::Model);
+
+#[Object]
+impl ActionPlan {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
+        let rows = loaders(ctx)?.actions_of_plan.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Action).collect())
+    }
+}
+
+pub struct Action(pub action::Model);
+
+#[Object]
+impl Action {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn owner(&self) -> &str {
+        &self.0.owner
+    }
+    async fn due_on(&self) -> Option<Date> {
+        self.0.due_on.map(Date)
+    }
+    async fn status(&self) -> ActionStatus {
+        self.0.status
+    }
+    /// Past its due date and neither done nor dropped.
+    async fn overdue(&self) -> bool {
+        let open = !matches!(self.0.status, ActionStatus::Done | ActionStatus::Dropped);
+        open && self.0.due_on.is_some_and(|d| d < Utc::now().date_naive())
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+pub struct Panel(pub panel::Model);
+
+#[Object]
+impl Panel {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> PanelKind {
+        self.0.kind
+    }
+    /// The measures in the panel's remit: those under its plan nodes and
+    /// those named singly.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        Ok(analytics::panel_measures(ctx, self.0.id).await?.into_iter().map(Measure).collect())
+    }
+    /// The plan nodes in the panel's remit.
+    async fn remit_nodes(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
+        let l = loaders(ctx)?;
+        let remit = l.remit_of_panel.load_one(self.0.id).await.gql()?.unwrap_or_default();
+        let ids: Vec<i64> = remit.iter().filter_map(|r| r.node_id).collect();
+        let nodes = l.node.load_many(ids.iter().copied()).await.gql()?;
+        Ok(ids.iter().filter_map(|id| nodes.get(id).cloned()).map(PlanNode).collect())
+    }
+    async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
+        let rows = loaders(ctx)?.meetings_of_panel.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(Meeting).collect())
+    }
+    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+        let measures = analytics::panel_measures(ctx, self.0.id).await?;
+        let ratings = analytics::rate(ctx, &measures, period).await?;
+        Ok(Breakdown::of(period, &ratings))
+    }
+}
+
+pub struct Meeting(pub meeting::Model);
+
+#[Object]
+impl Meeting {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn held_on(&self) -> Date {
+        Date(self.0.held_on)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItem>> {
+        let rows = loaders(ctx)?.agenda_of_meeting.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(AgendaItem).collect())
+    }
+}
+
+pub struct AgendaItem(pub agenda_item::Model);
+
+#[Object]
+impl AgendaItem {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// The plan whose report the item considered.
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<Plan>> {
+        let Some(pid) = self.0.plan_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.plan.load_one(pid).await.gql()?.map(Plan))
+    }
+    /// The reporting period the item considered.
+    async fn period(&self) -> Option<Period> {
+        self.0.period
+    }
+    async fn minutes(&self) -> Option<&str> {
+        self.0.minutes.as_deref()
+    }
+    async fn resolutions(&self) -> Option<&str> {
+        self.0.resolutions.as_deref()
+    }
+}
+
+/// Who the request is made as.
+#[derive(SimpleObject)]
+#[graphql(name = "Viewer", complex)]
+pub struct ViewerObject {
+    subject: String,
+    name: Option<String>,
+    #[graphql(skip)]
+    grants: Vec<crate::policy::Grant>,
+}
+
+#[ComplexObject]
+impl ViewerObject {
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<GrantObject>> {
+        let l = loaders(ctx)?;
+        let auth_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.authority_id).collect();
+        let partner_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.partner_id).collect();
+        let auths: HashMap<i64, authority::Model> = l.authority.load_many(auth_ids).await.gql()?;
+        let partners: HashMap<i64, partner::Model> = l.partner.load_many(partner_ids).await.gql()?;
+        Ok(self
+            .grants
+            .iter()
+            .map(|g| GrantObject {
+                role: g.role,
+                authority: g.authority_id.and_then(|a| auths.get(&a).cloned()).map(Authority),
+                partner: g.partner_id.and_then(|p| partners.get(&p).cloned()).map(Partner),
+            })
+            .collect())
+    }
+}
+
+impl ViewerObject {
+    pub fn of(v: &Viewer) -> Option<Self> {
+        match v {
+            Viewer::Anonymous => None,
+            Viewer::User { subject, name, grants } => Some(ViewerObject {
+                subject: subject.clone(),
+                name: name.clone(),
+                grants: grants.clone(),
+            }),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Grant")]
+pub struct GrantObject {
+    role: Role,
+    authority: Option<Authority>,
+    partner: Option<Partner>,
+}

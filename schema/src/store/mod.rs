@@ -1,0 +1,155 @@
+//! Every SQL query of the service. Functions take `&impl ConnectionTrait`,
+//! so the same code runs on a pooled connection or inside a transaction, on
+//! SQLite or PostgreSQL. Each one issues a fixed number of statements,
+//! whatever the number of ids it is given.
+
+use chrono::NaiveDate;
+use entity::model::{authority, measure, plan, publication, result, target};
+use entity::Period;
+use sea_orm::sea_query::{ValueType, ValueTypeErr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter,
+    QueryOrder,
+};
+
+use crate::error::ApiResult;
+
+pub mod import;
+
+/// Lists of ids are sent in chunks below every engine's bound-parameter limit.
+const CHUNK: usize = 10_000;
+
+pub async fn authorities(db: &impl ConnectionTrait) -> ApiResult<Vec<authority::Model>> {
+    Ok(authority::Entity::find()
+        .order_by_asc(authority::Column::Slug)
+        .all(db)
+        .await?)
+}
+
+pub async fn authority_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> ApiResult<Option<authority::Model>> {
+    Ok(authority::Entity::find()
+        .filter(authority::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// The id column of an entity whose primary key is a single `i64`.
+fn id_column<E: EntityTrait>() -> Option<E::Column> {
+    E::PrimaryKey::iter().next().map(|pk| pk.into_column())
+}
+
+pub fn id_of<M: ModelTrait>(m: &M) -> Result<i64, ValueTypeErr> {
+    let col = id_column::<M::Entity>().ok_or(ValueTypeErr)?;
+    <i64 as ValueType>::try_from(m.get(col))
+}
+
+/// Rows of `E` whose `column` is one of `keys`, ordered by `order` then id.
+pub async fn rows_where_in<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    keys: &[i64],
+    order: Option<E::Column>,
+) -> ApiResult<Vec<E::Model>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(CHUNK) {
+        let mut q = E::find().filter(column.is_in(chunk.iter().copied()));
+        if let Some(o) = order {
+            q = q.order_by_asc(o);
+        }
+        if let Some(id) = id_column::<E>() {
+            q = q.order_by_asc(id);
+        }
+        out.extend(q.all(db).await?);
+    }
+    Ok(out)
+}
+
+pub async fn by_ids<E: EntityTrait>(db: &impl ConnectionTrait, ids: &[i64]) -> ApiResult<Vec<E::Model>> {
+    match id_column::<E>() {
+        Some(col) => rows_where_in::<E>(db, col, ids, None).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// What rating needs of a set of measures: their plans (for the rules) and
+/// each plan's publications.
+pub struct RatingContext {
+    pub measures: Vec<measure::Model>,
+    pub plans: Vec<plan::Model>,
+    pub publications: Vec<publication::Model>,
+}
+
+pub async fn rating_context(db: &impl ConnectionTrait, measure_ids: &[i64]) -> ApiResult<RatingContext> {
+    let measures = by_ids::<measure::Entity>(db, measure_ids).await?;
+    let mut plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
+    plan_ids.sort_unstable();
+    plan_ids.dedup();
+    let plans = by_ids::<plan::Entity>(db, &plan_ids).await?;
+    let publications = rows_where_in::<publication::Entity>(db, publication::Column::PlanId, &plan_ids, None).await?;
+    Ok(RatingContext {
+        measures,
+        plans,
+        publications,
+    })
+}
+
+/// Results of the measures in exactly the given periods.
+pub async fn results_in(
+    db: &impl ConnectionTrait,
+    measure_ids: &[i64],
+    periods: &[Period],
+) -> ApiResult<Vec<result::Model>> {
+    let mut out = Vec::new();
+    for chunk in measure_ids.chunks(CHUNK) {
+        out.extend(
+            result::Entity::find()
+                .filter(result::Column::MeasureId.is_in(chunk.iter().copied()))
+                .filter(result::Column::Period.is_in(periods.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Results of the measures for periods starting within `[from, to]`, either
+/// end open.
+pub async fn results_between(
+    db: &impl ConnectionTrait,
+    measure_ids: &[i64],
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> ApiResult<Vec<result::Model>> {
+    let mut out = Vec::new();
+    for chunk in measure_ids.chunks(CHUNK) {
+        let mut q = result::Entity::find().filter(result::Column::MeasureId.is_in(chunk.iter().copied()));
+        if let Some(from) = from {
+            q = q.filter(result::Column::PeriodStart.gte(from));
+        }
+        if let Some(to) = to {
+            q = q.filter(result::Column::PeriodStart.lte(to));
+        }
+        out.extend(q.order_by_asc(result::Column::PeriodStart).all(db).await?);
+    }
+    Ok(out)
+}
+
+/// Targets of the measures in the given periods, or in every period.
+pub async fn targets_in(
+    db: &impl ConnectionTrait,
+    measure_ids: &[i64],
+    periods: Option<&[Period]>,
+) -> ApiResult<Vec<target::Model>> {
+    let mut out = Vec::new();
+    for chunk in measure_ids.chunks(CHUNK) {
+        let mut q = target::Entity::find().filter(target::Column::MeasureId.is_in(chunk.iter().copied()));
+        if let Some(periods) = periods {
+            q = q.filter(target::Column::Period.is_in(periods.iter().copied()));
+        }
+        out.extend(q.all(db).await?);
+    }
+    Ok(out)
+}
