@@ -16,12 +16,25 @@ use crate::objects::loaders;
 pub const MAX_SERIES: usize = 120;
 
 pub async fn plan_nodes(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<plan_node::Model>> {
-    Ok(loaders(ctx)?.nodes_of_plan.load_one(plan_id).await.gql()?.unwrap_or_default())
+    Ok(loaders(ctx)?
+        .nodes_of_plan
+        .load_one(plan_id)
+        .await
+        .gql()?
+        .unwrap_or_default())
 }
 
 pub async fn plan_measures(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<measure::Model>> {
-    let rows = loaders(ctx)?.measures_of_plan.load_one(plan_id).await.gql()?;
-    Ok(rows.unwrap_or_default().into_iter().filter(|m| !m.archived).collect())
+    let rows = loaders(ctx)?
+        .measures_of_plan
+        .load_one(plan_id)
+        .await
+        .gql()?;
+    Ok(rows
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| !m.archived)
+        .collect())
 }
 
 /// The measures of a plan under any of `node_ids` (at any depth) or named in
@@ -63,11 +76,20 @@ fn subtree(nodes: &[plan_node::Model], roots: &[i64]) -> HashSet<i64> {
 /// The measures in a panel's remit, across whichever plans it reaches.
 pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<measure::Model>> {
     let l = loaders(ctx)?;
-    let remit = l.remit_of_panel.load_one(panel_id).await.gql()?.unwrap_or_default();
+    let remit = l
+        .remit_of_panel
+        .load_one(panel_id)
+        .await
+        .gql()?
+        .unwrap_or_default();
     let node_ids: Vec<i64> = remit.iter().filter_map(|r| r.node_id).collect();
     let measure_ids: Vec<i64> = remit.iter().filter_map(|r| r.measure_id).collect();
     let nodes = l.node.load_many(node_ids.iter().copied()).await.gql()?;
-    let named = l.measure.load_many(measure_ids.iter().copied()).await.gql()?;
+    let named = l
+        .measure
+        .load_many(measure_ids.iter().copied())
+        .await
+        .gql()?;
     let mut plan_ids: Vec<i64> = nodes
         .values()
         .map(|n| n.plan_id)
@@ -75,8 +97,16 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
         .collect();
     plan_ids.sort_unstable();
     plan_ids.dedup();
-    let all_nodes = l.nodes_of_plan.load_many(plan_ids.iter().copied()).await.gql()?;
-    let all_measures = l.measures_of_plan.load_many(plan_ids.iter().copied()).await.gql()?;
+    let all_nodes = l
+        .nodes_of_plan
+        .load_many(plan_ids.iter().copied())
+        .await
+        .gql()?;
+    let all_measures = l
+        .measures_of_plan
+        .load_many(plan_ids.iter().copied())
+        .await
+        .gql()?;
     let named: HashSet<i64> = measure_ids.into_iter().collect();
     let mut out = Vec::new();
     for pid in plan_ids {
@@ -95,15 +125,31 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
 }
 
 /// Every measure rated at `period`, in the order given: one loader batch.
-pub async fn rate(ctx: &Context<'_>, measures: &[measure::Model], period: Period) -> Result<Vec<Rating>> {
+pub async fn rate(
+    ctx: &Context<'_>,
+    measures: &[measure::Model],
+    period: Period,
+) -> Result<Vec<Rating>> {
     let keys: Vec<(i64, Period)> = measures.iter().map(|m| (m.id, period)).collect();
-    let mut got = loaders(ctx)?.ratings.load_many(keys.iter().copied()).await.gql()?;
+    let mut got = loaders(ctx)?
+        .ratings
+        .load_many(keys.iter().copied())
+        .await
+        .gql()?;
     Ok(keys.iter().filter_map(|k| got.remove(k)).collect())
 }
 
 pub async fn published_periods(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<Period>> {
-    let rows = loaders(ctx)?.publications_of_plan.load_one(plan_id).await.gql()?;
-    let mut periods: Vec<Period> = rows.unwrap_or_default().into_iter().map(|p| p.period).collect();
+    let rows = loaders(ctx)?
+        .publications_of_plan
+        .load_one(plan_id)
+        .await
+        .gql()?;
+    let mut periods: Vec<Period> = rows
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.period)
+        .collect();
     periods.sort();
     periods.dedup();
     Ok(periods)
@@ -115,12 +161,16 @@ pub fn check_span(frequency: Frequency, from: Option<Period>, to: Option<Period>
         return Ok(());
     };
     if to < from {
-        return Err(ApiError::BadUserInput(format!("`to` ({to}) is before `from` ({from})")));
+        return Err(ApiError::BadUserInput(format!(
+            "`to` ({to}) is before `from` ({from})"
+        )));
     }
     let kind = frequency.period_kind();
     let first = Period::containing(kind, from.start_date());
     let last = Period::containing(kind, to.end_date());
-    let n = first.offset(MAX_SERIES as i64).map_or(false, |cap| cap <= last);
+    let n = first
+        .offset(MAX_SERIES as i64)
+        .map_or(false, |cap| cap <= last);
     if n {
         return Err(ApiError::BadUserInput(format!(
             "a series holds at most {MAX_SERIES} periods: ask for a shorter range"

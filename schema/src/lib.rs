@@ -9,29 +9,43 @@ pub mod policy;
 pub mod scalars;
 pub mod store;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Result, ID};
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 
 use crate::error::Gql;
 use crate::loaders::Loaders;
-use crate::objects::{loaders, parse_id, Authority, Measure, Panel, Plan, ViewerObject};
+use crate::objects::{Authority, Measure, Panel, Plan, ViewerObject, loaders, parse_id};
 use crate::policy::Viewer;
 
 pub type CouncilSchema = async_graphql::Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
 pub struct QueryRoot;
 
+fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|e| error::ApiError::internal(e.message))
+        .gql()
+}
+
 #[Object]
 impl QueryRoot {
     /// Every authority, by slug.
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(store::authorities(db).await.gql()?.into_iter().map(Authority).collect())
+        let db = database(ctx)?;
+        Ok(store::authorities(db)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Authority)
+            .collect())
     }
 
     async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(store::authority_by_slug(db, &slug).await.gql()?.map(Authority))
+        let db = database(ctx)?;
+        Ok(store::authority_by_slug(db, &slug)
+            .await
+            .gql()?
+            .map(Authority))
     }
 
     async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
@@ -65,11 +79,20 @@ impl QueryRoot {
     }
 }
 
+/// What one operation may ask for.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
 /// The schema with the process-wide data; per-request data (viewer,
 /// loaders) is attached by [`request_data`].
-pub fn build(db: DatabaseConnection) -> CouncilSchema {
+pub fn build(db: DatabaseConnection, limits: Limits) -> CouncilSchema {
     async_graphql::Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(db)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
         .finish()
 }
 

@@ -124,7 +124,11 @@ fn rules_of(m: &measure::Model, p: &plan::Model) -> MeasureRules {
 }
 
 impl<'v> Facts<'v> {
-    async fn load(db: &DatabaseConnection, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
+    async fn load(
+        db: &DatabaseConnection,
+        viewer: &'v Viewer,
+        measure_ids: &[i64],
+    ) -> Shared<Self> {
         let ctx = store::rating_context(db, measure_ids).await?;
         let plans: HashMap<i64, plan::Model> = ctx.plans.into_iter().map(|p| (p.id, p)).collect();
         let mut published: HashMap<i64, Vec<Period>> = HashMap::new();
@@ -197,7 +201,9 @@ impl<'v> Facts<'v> {
 
     fn rate(&self, measure_id: i64, period: &Period) -> Option<Rating> {
         let (m, rules) = self.measures.get(&measure_id)?;
-        let value_at = |p: &Period| -> Option<Decimal> { self.values.get(&(measure_id, *p)).map(|r| r.value.0) };
+        let value_at = |p: &Period| -> Option<Decimal> {
+            self.values.get(&(measure_id, *p)).map(|r| r.value.0)
+        };
         let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
         let rated = rating::rate(rules, period, value_at, goal_at);
         Some(Rating {
@@ -272,7 +278,10 @@ impl Loader<SeriesKey> for Series {
             .map(|k| {
                 let from = k.from?;
                 let (_, rules) = facts.measures.get(&k.measure_id)?;
-                let first = rating::inputs(rules, &from).first().copied().unwrap_or(from);
+                let first = rating::inputs(rules, &from)
+                    .first()
+                    .copied()
+                    .unwrap_or(from);
                 Some(first.start_date().min(from.start_date()))
             })
             .collect::<Option<Vec<_>>>()
@@ -297,13 +306,24 @@ impl Loader<SeriesKey> for Series {
                     .filter(|(id, _)| *id == k.measure_id)
                     .map(|(_, p)| *p)
             };
-            let first = k.from.map(|f| Period::containing(kind, f.start_date())).or_else(|| seen().min());
-            let last = k.to.map(|t| Period::containing(kind, t.end_date())).or_else(|| seen().max());
+            let first = k
+                .from
+                .map(|f| Period::containing(kind, f.start_date()))
+                .or_else(|| seen().min());
+            let last =
+                k.to.map(|t| Period::containing(kind, t.end_date()))
+                    .or_else(|| seen().max());
             let series = match (first, last) {
                 (Some(a), Some(b)) => a.through(&b),
                 _ => Vec::new(),
             };
-            out.insert(*k, series.iter().filter_map(|p| facts.rate(k.measure_id, p)).collect());
+            out.insert(
+                *k,
+                series
+                    .iter()
+                    .filter_map(|p| facts.rate(k.measure_id, p))
+                    .collect(),
+            );
         }
         Ok(out)
     }
@@ -375,14 +395,38 @@ impl Loaders {
             partner: by_id(db),
             panel: by_id(db),
             plans_of_authority: by_parent(db, plan::Column::AuthorityId, None),
-            partners_of_authority: by_parent(db, partner::Column::AuthorityId, Some(partner::Column::Slug)),
+            partners_of_authority: by_parent(
+                db,
+                partner::Column::AuthorityId,
+                Some(partner::Column::Slug),
+            ),
             panels_of_authority: by_parent(db, panel::Column::AuthorityId, None),
-            nodes_of_plan: by_parent(db, plan_node::Column::PlanId, Some(plan_node::Column::Position)),
-            measures_of_plan: by_parent(db, measure::Column::PlanId, Some(measure::Column::Position)),
+            nodes_of_plan: by_parent(
+                db,
+                plan_node::Column::PlanId,
+                Some(plan_node::Column::Position),
+            ),
+            measures_of_plan: by_parent(
+                db,
+                measure::Column::PlanId,
+                Some(measure::Column::Position),
+            ),
             remit_of_panel: by_parent(db, panel_remit::Column::PanelId, None),
-            meetings_of_panel: by_parent(db, meeting::Column::PanelId, Some(meeting::Column::HeldOn)),
-            agenda_of_meeting: by_parent(db, agenda_item::Column::MeetingId, Some(agenda_item::Column::Position)),
-            commentary_of_measure: by_parent(db, commentary::Column::MeasureId, Some(commentary::Column::CreatedAt)),
+            meetings_of_panel: by_parent(
+                db,
+                meeting::Column::PanelId,
+                Some(meeting::Column::HeldOn),
+            ),
+            agenda_of_meeting: by_parent(
+                db,
+                agenda_item::Column::MeetingId,
+                Some(agenda_item::Column::Position),
+            ),
+            commentary_of_measure: by_parent(
+                db,
+                commentary::Column::MeasureId,
+                Some(commentary::Column::CreatedAt),
+            ),
             action_plans_of_measure: by_parent(db, action_plan::Column::MeasureId, None),
             actions_of_plan: by_parent(db, action::Column::ActionPlanId, None),
             publications_of_plan: by_parent(db, publication::Column::PlanId, None),

@@ -3,27 +3,34 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::model::{
-    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, partner, plan,
-    plan_node,
+    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, partner,
+    plan, plan_node,
 };
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, Direction, DirectionMethod, Frequency, MeasureKind,
-    PanelKind, Period, PlanKind, Polarity, RagMethod, RagStatus, Role, Unit,
+    ActionStatus, AuthorityKind, CommentaryKind, Direction, DirectionMethod, Frequency,
+    MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, RagStatus, Role, Unit,
 };
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::analytics;
-use crate::error::Gql;
+use crate::error::{ApiError, Gql};
 use crate::loaders::{Loaders, Rating, SeriesKey};
 use crate::policy::Viewer;
 use crate::scalars::Date;
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
     ctx.data::<Loaders>()
+        .map_err(|e| ApiError::internal(e.message))
+        .gql()
+}
+
+/// A row that must exist because another refers to it.
+fn required<T>(row: Option<T>, what: &str) -> Result<T> {
+    row.ok_or_else(|| ApiError::internal(format!("dangling reference to {what}")))
+        .gql()
 }
 
 pub fn gid(n: i64) -> ID {
@@ -35,8 +42,10 @@ pub fn parse_id(id: &ID) -> Option<i64> {
     id.parse().ok()
 }
 
+/// The nearest float to an exact decimal (through its text: `to_f64`
+/// accumulates error in the last digits).
 fn float(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(f64::NAN)
+    d.to_string().parse().unwrap_or(f64::NAN)
 }
 
 pub struct Authority(pub authority::Model);
@@ -56,15 +65,32 @@ impl Authority {
         self.0.kind
     }
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
-        let rows = loaders(ctx)?.plans_of_authority.load_one(self.0.id).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().filter(|p| !p.archived).map(Plan).collect())
+        let rows = loaders(ctx)?
+            .plans_of_authority
+            .load_one(self.0.id)
+            .await
+            .gql()?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !p.archived)
+            .map(Plan)
+            .collect())
     }
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Partner>> {
-        let rows = loaders(ctx)?.partners_of_authority.load_one(self.0.id).await.gql()?;
+        let rows = loaders(ctx)?
+            .partners_of_authority
+            .load_one(self.0.id)
+            .await
+            .gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Partner).collect())
     }
     async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Panel>> {
-        let rows = loaders(ctx)?.panels_of_authority.load_one(self.0.id).await.gql()?;
+        let rows = loaders(ctx)?
+            .panels_of_authority
+            .load_one(self.0.id)
+            .await
+            .gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Panel).collect())
     }
 }
@@ -121,7 +147,10 @@ pub struct Breakdown {
 
 impl Breakdown {
     pub fn of(period: Period, ratings: &[Rating]) -> Self {
-        let b: entity::rules::Breakdown = ratings.iter().map(|r| (r.rated.status, r.rated.direction)).collect();
+        let b: entity::rules::Breakdown = ratings
+            .iter()
+            .map(|r| (r.rated.status, r.rated.direction))
+            .collect();
         let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
         Breakdown {
             period,
@@ -149,8 +178,12 @@ impl Plan {
         gid(self.0.id)
     }
     async fn authority(&self, ctx: &Context<'_>) -> Result<Authority> {
-        let a = loaders(ctx)?.authority.load_one(self.0.authority_id).await.gql()?;
-        a.map(Authority).ok_or_else(|| "plan without authority".into())
+        let a = loaders(ctx)?
+            .authority
+            .load_one(self.0.authority_id)
+            .await
+            .gql()?;
+        required(a, "authority").map(Authority)
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -183,11 +216,19 @@ impl Plan {
     /// holds its children.
     async fn nodes(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
         let all = analytics::plan_nodes(ctx, self.0.id).await?;
-        Ok(all.into_iter().filter(|n| n.parent_id.is_none()).map(PlanNode).collect())
+        Ok(all
+            .into_iter()
+            .filter(|n| n.parent_id.is_none())
+            .map(PlanNode)
+            .collect())
     }
     /// Every measure of the plan, in reporting order.
     async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
-        Ok(analytics::plan_measures(ctx, self.0.id).await?.into_iter().map(Measure).collect())
+        Ok(analytics::plan_measures(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(Measure)
+            .collect())
     }
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
         let measures = analytics::plan_measures(ctx, self.0.id).await?;
@@ -274,7 +315,12 @@ impl Measure {
         let Some(pid) = self.0.partner_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.partner.load_one(pid).await.gql()?.map(Partner))
+        Ok(loaders(ctx)?
+            .partner
+            .load_one(pid)
+            .await
+            .gql()?
+            .map(Partner))
     }
     async fn node(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
         let Some(nid) = self.0.node_id else {
@@ -284,7 +330,7 @@ impl Measure {
     }
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         let p = loaders(ctx)?.plan.load_one(self.0.plan_id).await.gql()?;
-        p.map(Plan).ok_or_else(|| "measure without plan".into())
+        required(p, "plan").map(Plan)
     }
     /// The measure's own RAG rule, when it overrides its plan's.
     async fn rag_rule(&self) -> Option<RagRule> {
@@ -301,13 +347,22 @@ impl Measure {
     /// frequency (a quarter of a monthly measure) the latest result inside it
     /// answers; for a shorter one, the measure's period containing it.
     async fn result(&self, ctx: &Context<'_>, period: Period) -> Result<MeasureResult> {
-        let r = loaders(ctx)?.ratings.load_one((self.0.id, period)).await.gql()?;
-        r.map(MeasureResult).ok_or_else(|| "measure vanished".into())
+        let r = loaders(ctx)?
+            .ratings
+            .load_one((self.0.id, period))
+            .await
+            .gql()?;
+        required(r, "measure").map(MeasureResult)
     }
     /// One result per period of the measure's frequency from `from` to `to`
     /// (periods without data included as NO_DATA). Open ends stop at the
     /// first and last results there are.
-    async fn results(&self, ctx: &Context<'_>, from: Option<Period>, to: Option<Period>) -> Result<Vec<MeasureResult>> {
+    async fn results(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<Period>,
+        to: Option<Period>,
+    ) -> Result<Vec<MeasureResult>> {
         analytics::check_span(self.0.frequency, from, to).gql()?;
         let key = SeriesKey {
             measure_id: self.0.id,
@@ -315,11 +370,23 @@ impl Measure {
             to,
         };
         let rows = loaders(ctx)?.series.load_one(key).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(MeasureResult).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(MeasureResult)
+            .collect())
     }
     async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
-        let rows = loaders(ctx)?.action_plans_of_measure.load_one(self.0.id).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(ActionPlan).collect())
+        let rows = loaders(ctx)?
+            .action_plans_of_measure
+            .load_one(self.0.id)
+            .await
+            .gql()?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ActionPlan)
+            .collect())
     }
 }
 
@@ -328,8 +395,12 @@ pub struct MeasureResult(pub Rating);
 #[Object]
 impl MeasureResult {
     async fn measure(&self, ctx: &Context<'_>) -> Result<Measure> {
-        let m = loaders(ctx)?.measure.load_one(self.0.measure_id).await.gql()?;
-        m.map(Measure).ok_or_else(|| "measure vanished".into())
+        let m = loaders(ctx)?
+            .measure
+            .load_one(self.0.measure_id)
+            .await
+            .gql()?;
+        required(m, "measure").map(Measure)
     }
     /// The period asked for.
     async fn period(&self) -> Period {
@@ -373,7 +444,11 @@ impl MeasureResult {
         if self.0.rated.value.is_none() && !self.0.published {
             return Ok(Vec::new());
         }
-        let rows = loaders(ctx)?.commentary_of_measure.load_one(self.0.measure_id).await.gql()?;
+        let rows = loaders(ctx)?
+            .commentary_of_measure
+            .load_one(self.0.measure_id)
+            .await
+            .gql()?;
         let period = self.0.rated.reported;
         Ok(rows
             .unwrap_or_default()
@@ -419,7 +494,11 @@ impl ActionPlan {
         &self.0.title
     }
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
-        let rows = loaders(ctx)?.actions_of_plan.load_one(self.0.id).await.gql()?;
+        let rows = loaders(ctx)?
+            .actions_of_plan
+            .load_one(self.0.id)
+            .await
+            .gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Action).collect())
     }
 }
@@ -469,18 +548,35 @@ impl Panel {
     /// The measures in the panel's remit: those under its plan nodes and
     /// those named singly.
     async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
-        Ok(analytics::panel_measures(ctx, self.0.id).await?.into_iter().map(Measure).collect())
+        Ok(analytics::panel_measures(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(Measure)
+            .collect())
     }
     /// The plan nodes in the panel's remit.
     async fn remit_nodes(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
         let l = loaders(ctx)?;
-        let remit = l.remit_of_panel.load_one(self.0.id).await.gql()?.unwrap_or_default();
+        let remit = l
+            .remit_of_panel
+            .load_one(self.0.id)
+            .await
+            .gql()?
+            .unwrap_or_default();
         let ids: Vec<i64> = remit.iter().filter_map(|r| r.node_id).collect();
         let nodes = l.node.load_many(ids.iter().copied()).await.gql()?;
-        Ok(ids.iter().filter_map(|id| nodes.get(id).cloned()).map(PlanNode).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| nodes.get(id).cloned())
+            .map(PlanNode)
+            .collect())
     }
     async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
-        let rows = loaders(ctx)?.meetings_of_panel.load_one(self.0.id).await.gql()?;
+        let rows = loaders(ctx)?
+            .meetings_of_panel
+            .load_one(self.0.id)
+            .await
+            .gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Meeting).collect())
     }
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
@@ -504,8 +600,16 @@ impl Meeting {
         &self.0.title
     }
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItem>> {
-        let rows = loaders(ctx)?.agenda_of_meeting.load_one(self.0.id).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(AgendaItem).collect())
+        let rows = loaders(ctx)?
+            .agenda_of_meeting
+            .load_one(self.0.id)
+            .await
+            .gql()?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(AgendaItem)
+            .collect())
     }
 }
 
@@ -555,14 +659,21 @@ impl ViewerObject {
         let auth_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.authority_id).collect();
         let partner_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.partner_id).collect();
         let auths: HashMap<i64, authority::Model> = l.authority.load_many(auth_ids).await.gql()?;
-        let partners: HashMap<i64, partner::Model> = l.partner.load_many(partner_ids).await.gql()?;
+        let partners: HashMap<i64, partner::Model> =
+            l.partner.load_many(partner_ids).await.gql()?;
         Ok(self
             .grants
             .iter()
             .map(|g| GrantObject {
                 role: g.role,
-                authority: g.authority_id.and_then(|a| auths.get(&a).cloned()).map(Authority),
-                partner: g.partner_id.and_then(|p| partners.get(&p).cloned()).map(Partner),
+                authority: g
+                    .authority_id
+                    .and_then(|a| auths.get(&a).cloned())
+                    .map(Authority),
+                partner: g
+                    .partner_id
+                    .and_then(|p| partners.get(&p).cloned())
+                    .map(Partner),
             })
             .collect())
     }
@@ -572,7 +683,11 @@ impl ViewerObject {
     pub fn of(v: &Viewer) -> Option<Self> {
         match v {
             Viewer::Anonymous => None,
-            Viewer::User { subject, name, grants } => Some(ViewerObject {
+            Viewer::User {
+                subject,
+                name,
+                grants,
+            } => Some(ViewerObject {
                 subject: subject.clone(),
                 name: name.clone(),
                 grants: grants.clone(),

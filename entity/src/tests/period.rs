@@ -49,11 +49,30 @@ fn parses_every_quarter() {
 fn parses_every_month() {
     for m in 1..=12u8 {
         let s = format!("2024-{m:02}");
-        assert_eq!(p(&s), Period::Month { year: 2024, month: m }, "{s}");
+        assert_eq!(
+            p(&s),
+            Period::Month {
+                year: 2024,
+                month: m
+            },
+            "{s}"
+        );
         assert_eq!(p(&s).kind(), PeriodKind::Month);
     }
-    assert_eq!(p("2024-02"), Period::Month { year: 2024, month: 2 });
-    assert_eq!(p("2023-12"), Period::Month { year: 2023, month: 12 });
+    assert_eq!(
+        p("2024-02"),
+        Period::Month {
+            year: 2024,
+            month: 2
+        }
+    );
+    assert_eq!(
+        p("2023-12"),
+        Period::Month {
+            year: 2023,
+            month: 12
+        }
+    );
 }
 
 #[test]
@@ -67,7 +86,13 @@ fn yyyy_nn_is_a_year_only_when_nn_is_the_next_year() {
     assert_eq!(p("2010-11"), Period::Year { fy: 2010 });
     assert_eq!(p("2000-01"), Period::Year { fy: 2000 });
     assert_eq!(p("2011-12"), Period::Year { fy: 2011 });
-    assert_eq!(p("2012-12"), Period::Month { year: 2012, month: 12 });
+    assert_eq!(
+        p("2012-12"),
+        Period::Month {
+            year: 2012,
+            month: 12
+        }
+    );
 }
 
 #[test]
@@ -156,8 +181,17 @@ fn error_message_names_the_input_and_the_valid_forms() {
 #[test]
 fn constructors_check_their_arguments() {
     assert_eq!(Period::year(2023), Ok(Period::Year { fy: 2023 }));
-    assert_eq!(Period::quarter(2023, 4), Ok(Period::Quarter { fy: 2023, q: 4 }));
-    assert_eq!(Period::month(2024, 2), Ok(Period::Month { year: 2024, month: 2 }));
+    assert_eq!(
+        Period::quarter(2023, 4),
+        Ok(Period::Quarter { fy: 2023, q: 4 })
+    );
+    assert_eq!(
+        Period::month(2024, 2),
+        Ok(Period::Month {
+            year: 2024,
+            month: 2
+        })
+    );
     assert!(Period::year(1899).is_err());
     assert!(Period::year(3000).is_err());
     assert!(Period::year(1900).is_ok());
@@ -179,8 +213,22 @@ fn displays_canonical_forms() {
     assert_eq!(Period::Year { fy: 2009 }.to_string(), "2009-10");
     assert_eq!(Period::Quarter { fy: 2023, q: 1 }.to_string(), "2023-24 Q1");
     assert_eq!(Period::Quarter { fy: 2023, q: 4 }.to_string(), "2023-24 Q4");
-    assert_eq!(Period::Month { year: 2024, month: 2 }.to_string(), "2024-02");
-    assert_eq!(Period::Month { year: 2023, month: 12 }.to_string(), "2023-12");
+    assert_eq!(
+        Period::Month {
+            year: 2024,
+            month: 2
+        }
+        .to_string(),
+        "2024-02"
+    );
+    assert_eq!(
+        Period::Month {
+            year: 2023,
+            month: 12
+        }
+        .to_string(),
+        "2023-12"
+    );
 }
 
 #[test]
@@ -248,7 +296,9 @@ fn financial_year_of_each_kind() {
     for q in 1..=4 {
         assert_eq!(p(&format!("2023-24 Q{q}")).financial_year(), p("2023-24"));
     }
-    for m in ["2023-04", "2023-05", "2023-09", "2023-12", "2024-01", "2024-02", "2024-03"] {
+    for m in [
+        "2023-04", "2023-05", "2023-09", "2023-12", "2024-01", "2024-02", "2024-03",
+    ] {
         assert_eq!(p(m).financial_year(), p("2023-24"), "{m}");
     }
     assert_eq!(p("2023-03").financial_year(), p("2022-23"));
@@ -344,8 +394,21 @@ fn offset_is_none_outside_the_supported_years() {
     assert_eq!(p("2999-00").next(), None);
     assert_eq!(p("1900-01 Q1").previous(), None);
     assert_eq!(p("2999-00 Q4").next(), None);
-    assert_eq!(p("1900-02").offset(-1), Some(Period::Month { year: 1900, month: 1 }));
-    assert_eq!(Period::Month { year: 1900, month: 1 }.previous(), None);
+    assert_eq!(
+        p("1900-02").offset(-1),
+        Some(Period::Month {
+            year: 1900,
+            month: 1
+        })
+    );
+    assert_eq!(
+        Period::Month {
+            year: 1900,
+            month: 1
+        }
+        .previous(),
+        None
+    );
     assert_eq!(p("2999-12").next(), None);
     assert_eq!(p("2023-24").offset(i64::MAX / 2), None);
     assert_eq!(p("2023-24").offset(i64::MIN / 2), None);
@@ -405,7 +468,10 @@ fn through_lists_every_period_inclusive() {
         p("2021-22").through(&p("2023-24")),
         ps(&["2021-22", "2022-23", "2023-24"])
     );
-    assert_eq!(p("2023-24 Q1").through(&p("2023-24 Q1")), ps(&["2023-24 Q1"]));
+    assert_eq!(
+        p("2023-24 Q1").through(&p("2023-24 Q1")),
+        ps(&["2023-24 Q1"])
+    );
 }
 
 #[test]

@@ -11,9 +11,8 @@ use crate::enums::{Direction, DirectionMethod, MeasureKind, Polarity, RagMethod,
 use crate::period::Period;
 use crate::rules::{
     Breakdown, DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_ESCALATION_CONSECUTIVE,
-    DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS, DirectionRule, MIN_TREND_POINTS,
-    RagRule, Reading, comparison_period, direction, direction_inputs, escalated, rag_status,
-    status_rank,
+    DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS, DirectionRule, MIN_TREND_POINTS, RagRule,
+    Reading, comparison_period, direction, direction_inputs, escalated, rag_status, status_rank,
 };
 
 use Direction::{Declining, Improving, NotComparable, Stable};
@@ -59,7 +58,13 @@ fn reading(value: Option<&str>, target: Option<&str>, floor: Option<&str>) -> Re
 }
 
 /// A COUNCIL measure's status with a value, a target and an optional floor.
-fn rag(rule: &RagRule, polarity: Polarity, value: &str, target: &str, floor: Option<&str>) -> RagStatus {
+fn rag(
+    rule: &RagRule,
+    polarity: Polarity,
+    value: &str,
+    target: &str,
+    floor: Option<&str>,
+) -> RagStatus {
     rag_status(
         rule,
         polarity,
@@ -68,7 +73,13 @@ fn rag(rule: &RagRule, polarity: Polarity, value: &str, target: &str, floor: Opt
     )
 }
 
-fn check_rag(rule: &RagRule, polarity: Polarity, target: &str, floor: Option<&str>, cases: &[(&str, RagStatus)]) {
+fn check_rag(
+    rule: &RagRule,
+    polarity: Polarity,
+    target: &str,
+    floor: Option<&str>,
+    cases: &[(&str, RagStatus)],
+) {
     for &(value, want) in cases {
         assert_eq!(
             rag(rule, polarity, value, target, floor),
@@ -94,14 +105,22 @@ fn rag_defaults() {
 fn rag_no_value_is_no_data_whatever_else() {
     for rule in [RagRule::default(), floor_rule()] {
         for polarity in [HigherIsBetter, LowerIsBetter, Polarity::None] {
-            for kind in [MeasureKind::Council, MeasureKind::Partnership, MeasureKind::Tracking] {
+            for kind in [
+                MeasureKind::Council,
+                MeasureKind::Partnership,
+                MeasureKind::Tracking,
+            ] {
                 for r in [
                     reading(None, None, None),
                     reading(None, Some("80"), None),
                     reading(None, Some("80"), Some("70")),
                     Reading::default(),
                 ] {
-                    assert_eq!(rag_status(&rule, polarity, kind, &r), NoData, "{rule:?} {polarity:?} {kind:?} {r:?}");
+                    assert_eq!(
+                        rag_status(&rule, polarity, kind, &r),
+                        NoData,
+                        "{rule:?} {polarity:?} {kind:?} {r:?}"
+                    );
                 }
             }
         }
@@ -112,7 +131,11 @@ fn rag_no_value_is_no_data_whatever_else() {
 fn rag_value_without_target_is_no_target() {
     for rule in [RagRule::default(), floor_rule()] {
         for polarity in [HigherIsBetter, LowerIsBetter, Polarity::None] {
-            for kind in [MeasureKind::Council, MeasureKind::Partnership, MeasureKind::Tracking] {
+            for kind in [
+                MeasureKind::Council,
+                MeasureKind::Partnership,
+                MeasureKind::Tracking,
+            ] {
                 let r = reading(Some("50"), None, Some("40"));
                 assert_eq!(rag_status(&rule, polarity, kind, &r), NoTarget);
             }
@@ -126,7 +149,10 @@ fn rag_tracking_measure_is_no_target_even_with_a_target() {
         for polarity in [HigherIsBetter, LowerIsBetter, Polarity::None] {
             for value in ["0", "50", "80", "100", "-5"] {
                 let r = reading(Some(value), Some("80"), Some("70"));
-                assert_eq!(rag_status(&rule, polarity, MeasureKind::Tracking, &r), NoTarget);
+                assert_eq!(
+                    rag_status(&rule, polarity, MeasureKind::Tracking, &r),
+                    NoTarget
+                );
             }
         }
     }
@@ -149,8 +175,14 @@ fn rag_partnership_measures_are_rated_like_council_ones() {
     let rule = RagRule::default();
     for (value, want) in [("80", Green), ("72", Amber), ("71.99", Red)] {
         let r = reading(Some(value), Some("80"), None);
-        assert_eq!(rag_status(&rule, HigherIsBetter, MeasureKind::Partnership, &r), want);
-        assert_eq!(rag_status(&rule, HigherIsBetter, MeasureKind::Council, &r), want);
+        assert_eq!(
+            rag_status(&rule, HigherIsBetter, MeasureKind::Partnership, &r),
+            want
+        );
+        assert_eq!(
+            rag_status(&rule, HigherIsBetter, MeasureKind::Council, &r),
+            want
+        );
     }
 }
 
@@ -253,7 +285,13 @@ fn rag_tolerance_zero_target_has_no_amber_band() {
         HigherIsBetter,
         "0",
         None,
-        &[("0.01", Green), ("0", Green), ("-0.00", Green), ("-0.01", Red), ("-100", Red)],
+        &[
+            ("0.01", Green),
+            ("0", Green),
+            ("-0.00", Green),
+            ("-0.01", Red),
+            ("-100", Red),
+        ],
     );
     check_rag(
         &RagRule::default(),
@@ -272,7 +310,13 @@ fn rag_tolerance_is_exact_in_decimal() {
         HigherIsBetter,
         "33.3",
         None,
-        &[("33.3", Green), ("33.29", Amber), ("29.97", Amber), ("29.9699", Red), ("29.96", Red)],
+        &[
+            ("33.3", Green),
+            ("33.29", Amber),
+            ("29.97", Amber),
+            ("29.9699", Red),
+            ("29.96", Red),
+        ],
     );
     // 0.7 + 0.07 = 0.77 exactly.
     check_rag(
@@ -284,8 +328,20 @@ fn rag_tolerance_is_exact_in_decimal() {
     );
     // 0.1 + 0.2 against a target of 0.3.
     let sum = (d("0.1") + d("0.2")).to_string();
-    check_rag(&RagRule::default(), HigherIsBetter, "0.3", None, &[(sum.as_str(), Green)]);
-    check_rag(&RagRule::default(), LowerIsBetter, "0.3", None, &[(sum.as_str(), Green)]);
+    check_rag(
+        &RagRule::default(),
+        HigherIsBetter,
+        "0.3",
+        None,
+        &[(sum.as_str(), Green)],
+    );
+    check_rag(
+        &RagRule::default(),
+        LowerIsBetter,
+        "0.3",
+        None,
+        &[(sum.as_str(), Green)],
+    );
 }
 
 #[test]
@@ -297,18 +353,35 @@ fn rag_tolerance_custom_band_one_percent() {
         HigherIsBetter,
         "200",
         None,
-        &[("200", Green), ("199.99", Amber), ("198.01", Amber), ("198", Amber), ("197.99", Red)],
+        &[
+            ("200", Green),
+            ("199.99", Amber),
+            ("198.01", Amber),
+            ("198", Amber),
+            ("197.99", Red),
+        ],
     );
     check_rag(
         &rule,
         LowerIsBetter,
         "200",
         None,
-        &[("200", Green), ("200.01", Amber), ("202", Amber), ("202.01", Red)],
+        &[
+            ("200", Green),
+            ("200.01", Amber),
+            ("202", Amber),
+            ("202.01", Red),
+        ],
     );
     // The default band would have called 190 amber; 1 % does not.
     check_rag(&rule, HigherIsBetter, "200", None, &[("190", Red)]);
-    check_rag(&RagRule::default(), HigherIsBetter, "200", None, &[("190", Amber)]);
+    check_rag(
+        &RagRule::default(),
+        HigherIsBetter,
+        "200",
+        None,
+        &[("190", Amber)],
+    );
 }
 
 #[test]
@@ -319,7 +392,12 @@ fn rag_tolerance_custom_band_zero_percent() {
         HigherIsBetter,
         "200",
         None,
-        &[("200.01", Green), ("200", Green), ("199.99", Red), ("0", Red)],
+        &[
+            ("200.01", Green),
+            ("200", Green),
+            ("199.99", Red),
+            ("0", Red),
+        ],
     );
     check_rag(
         &rule,
@@ -361,10 +439,28 @@ fn rag_tolerance_custom_fractional_and_wide_bands() {
 #[test]
 fn rag_tolerance_ignores_the_floor() {
     // Floor 50 would make 60 amber under FLOOR; TOLERANCE (10 %) says red.
-    check_rag(&RagRule::default(), HigherIsBetter, "80", Some("50"), &[("60", Red), ("72", Amber), ("80", Green)]);
+    check_rag(
+        &RagRule::default(),
+        HigherIsBetter,
+        "80",
+        Some("50"),
+        &[("60", Red), ("72", Amber), ("80", Green)],
+    );
     // A floor above the tolerance edge does not narrow the band either.
-    check_rag(&RagRule::default(), HigherIsBetter, "80", Some("79"), &[("72", Amber)]);
-    check_rag(&RagRule::default(), LowerIsBetter, "20", Some("30"), &[("25", Red), ("22", Amber)]);
+    check_rag(
+        &RagRule::default(),
+        HigherIsBetter,
+        "80",
+        Some("79"),
+        &[("72", Amber)],
+    );
+    check_rag(
+        &RagRule::default(),
+        LowerIsBetter,
+        "20",
+        Some("30"),
+        &[("25", Red), ("22", Amber)],
+    );
 }
 
 #[test]
@@ -418,7 +514,13 @@ fn rag_floor_negative_values() {
         HigherIsBetter,
         "-5",
         Some("-8"),
-        &[("-4.99", Green), ("-5", Green), ("-5.01", Amber), ("-8", Amber), ("-8.01", Red)],
+        &[
+            ("-4.99", Green),
+            ("-5", Green),
+            ("-5.01", Amber),
+            ("-8", Amber),
+            ("-8.01", Red),
+        ],
     );
     // Lower is better: target −5, floor −2.
     check_rag(
@@ -426,7 +528,13 @@ fn rag_floor_negative_values() {
         LowerIsBetter,
         "-5",
         Some("-2"),
-        &[("-5.01", Green), ("-5", Green), ("-4.99", Amber), ("-2", Amber), ("-1.99", Red)],
+        &[
+            ("-5.01", Green),
+            ("-5", Green),
+            ("-4.99", Amber),
+            ("-2", Amber),
+            ("-1.99", Red),
+        ],
     );
 }
 
@@ -437,7 +545,12 @@ fn rag_floor_zero_target_and_zero_floor() {
         HigherIsBetter,
         "0",
         Some("-1"),
-        &[("0", Green), ("-0.01", Amber), ("-1", Amber), ("-1.01", Red)],
+        &[
+            ("0", Green),
+            ("-0.01", Amber),
+            ("-1", Amber),
+            ("-1.01", Red),
+        ],
     );
     check_rag(
         &floor_rule(),
@@ -458,8 +571,16 @@ fn rag_floor_zero_target_and_zero_floor() {
 #[test]
 fn rag_floor_missing_means_no_amber() {
     for polarity in [HigherIsBetter, LowerIsBetter] {
-        let just_off = if polarity == HigherIsBetter { "79.99" } else { "80.01" };
-        let far_off = if polarity == HigherIsBetter { "0" } else { "1000" };
+        let just_off = if polarity == HigherIsBetter {
+            "79.99"
+        } else {
+            "80.01"
+        };
+        let far_off = if polarity == HigherIsBetter {
+            "0"
+        } else {
+            "1000"
+        };
         check_rag(
             &floor_rule(),
             polarity,
@@ -477,8 +598,20 @@ fn rag_floor_ignores_the_tolerance_percent() {
         method: RagMethod::Floor,
         amber_tolerance_percent: d("50"),
     };
-    check_rag(&rule, HigherIsBetter, "80", None, &[("79", Red), ("80", Green)]);
-    check_rag(&rule, HigherIsBetter, "80", Some("78"), &[("79", Amber), ("78", Amber), ("77.99", Red)]);
+    check_rag(
+        &rule,
+        HigherIsBetter,
+        "80",
+        None,
+        &[("79", Red), ("80", Green)],
+    );
+    check_rag(
+        &rule,
+        HigherIsBetter,
+        "80",
+        Some("78"),
+        &[("79", Amber), ("78", Amber), ("77.99", Red)],
+    );
     // And a zero tolerance does not remove the floor's band.
     let rule = RagRule {
         method: RagMethod::Floor,
@@ -490,10 +623,28 @@ fn rag_floor_ignores_the_tolerance_percent() {
 #[test]
 fn rag_floor_beyond_target_gives_no_amber() {
     // A floor on the wrong side of the target: nothing can be ≥ floor yet < target.
-    check_rag(&floor_rule(), HigherIsBetter, "80", Some("90"), &[("85", Green), ("80", Green), ("79.99", Red)]);
-    check_rag(&floor_rule(), LowerIsBetter, "10", Some("5"), &[("7", Green), ("10", Green), ("10.01", Red)]);
+    check_rag(
+        &floor_rule(),
+        HigherIsBetter,
+        "80",
+        Some("90"),
+        &[("85", Green), ("80", Green), ("79.99", Red)],
+    );
+    check_rag(
+        &floor_rule(),
+        LowerIsBetter,
+        "10",
+        Some("5"),
+        &[("7", Green), ("10", Green), ("10.01", Red)],
+    );
     // Floor equal to the target: just below is red.
-    check_rag(&floor_rule(), HigherIsBetter, "80", Some("80"), &[("80", Green), ("79.99", Red)]);
+    check_rag(
+        &floor_rule(),
+        HigherIsBetter,
+        "80",
+        Some("80"),
+        &[("80", Green), ("79.99", Red)],
+    );
 }
 
 #[test]
@@ -579,7 +730,15 @@ fn previous_period_band_zero() {
     assert_eq!(prev_dir("0", LowerIsBetter, "50", "50.01"), Declining);
     // The default rule is PREVIOUS_PERIOD with band 0.
     let data = [("2023-24 Q1", "50"), ("2023-24 Q2", "50.01")];
-    assert_eq!(dir(&DirectionRule::default(), HigherIsBetter, "2023-24 Q2", &data), Improving);
+    assert_eq!(
+        dir(
+            &DirectionRule::default(),
+            HigherIsBetter,
+            "2023-24 Q2",
+            &data
+        ),
+        Improving
+    );
 }
 
 #[test]
@@ -596,7 +755,11 @@ fn previous_period_stable_band_boundaries_higher_is_better() {
         ("44.99", Declining),
         ("0", Declining),
     ] {
-        assert_eq!(prev_dir("10", HigherIsBetter, "50", current), want, "{current}");
+        assert_eq!(
+            prev_dir("10", HigherIsBetter, "50", current),
+            want,
+            "{current}"
+        );
     }
 }
 
@@ -612,7 +775,11 @@ fn previous_period_stable_band_boundaries_lower_is_better() {
         ("44.99", Improving),
         ("0", Improving),
     ] {
-        assert_eq!(prev_dir("10", LowerIsBetter, "50", current), want, "{current}");
+        assert_eq!(
+            prev_dir("10", LowerIsBetter, "50", current),
+            want,
+            "{current}"
+        );
     }
 }
 
@@ -640,9 +807,15 @@ fn stable_band_is_exact_in_decimal() {
     assert_eq!(prev_dir("10", HigherIsBetter, "3", "2.69"), Declining);
     // 2.5 % of 33.3 is 0.8325.
     assert_eq!(prev_dir("2.5", HigherIsBetter, "33.3", "34.1325"), Stable);
-    assert_eq!(prev_dir("2.5", HigherIsBetter, "33.3", "34.1326"), Improving);
+    assert_eq!(
+        prev_dir("2.5", HigherIsBetter, "33.3", "34.1326"),
+        Improving
+    );
     // 1/3 % of 300 is 1 only approximately: 301 is just over 0.333… % band.
-    assert_eq!(prev_dir("0.3333333333", HigherIsBetter, "300", "301"), Improving);
+    assert_eq!(
+        prev_dir("0.3333333333", HigherIsBetter, "300", "301"),
+        Improving
+    );
 }
 
 #[test]
@@ -672,14 +845,25 @@ fn stable_band_with_values_near_the_decimal_limit() {
 fn previous_period_missing_results_are_not_comparable() {
     for pol in [HigherIsBetter, LowerIsBetter] {
         // No previous result.
-        assert_eq!(dir(&prev("0"), pol, "2023-24 Q2", &[("2023-24 Q2", "50")]), NotComparable);
+        assert_eq!(
+            dir(&prev("0"), pol, "2023-24 Q2", &[("2023-24 Q2", "50")]),
+            NotComparable
+        );
         // No current result.
-        assert_eq!(dir(&prev("0"), pol, "2023-24 Q2", &[("2023-24 Q1", "50")]), NotComparable);
+        assert_eq!(
+            dir(&prev("0"), pol, "2023-24 Q2", &[("2023-24 Q1", "50")]),
+            NotComparable
+        );
         // Neither.
         assert_eq!(dir(&prev("0"), pol, "2023-24 Q2", &[]), NotComparable);
         // A result two periods back does not stand in for the missing previous one.
         assert_eq!(
-            dir(&prev("0"), pol, "2023-24 Q3", &[("2023-24 Q1", "40"), ("2023-24 Q3", "50")]),
+            dir(
+                &prev("0"),
+                pol,
+                "2023-24 Q3",
+                &[("2023-24 Q1", "40"), ("2023-24 Q3", "50")]
+            ),
             NotComparable
         );
     }
@@ -695,10 +879,22 @@ fn polarity_none_is_not_comparable_for_every_method() {
         ("2023-24 Q1", "50"),
     ];
     for r in [prev("0"), sply("0"), trend(4, "0"), prev("10")] {
-        assert_eq!(dir(&r, Polarity::None, "2023-24 Q1", &data), NotComparable, "{r:?}");
+        assert_eq!(
+            dir(&r, Polarity::None, "2023-24 Q1", &data),
+            NotComparable,
+            "{r:?}"
+        );
         // The same data does have a direction with a polarity.
-        assert_eq!(dir(&r, HigherIsBetter, "2023-24 Q1", &data), Improving, "{r:?}");
-        assert_eq!(dir(&r, LowerIsBetter, "2023-24 Q1", &data), Declining, "{r:?}");
+        assert_eq!(
+            dir(&r, HigherIsBetter, "2023-24 Q1", &data),
+            Improving,
+            "{r:?}"
+        );
+        assert_eq!(
+            dir(&r, LowerIsBetter, "2023-24 Q1", &data),
+            Declining,
+            "{r:?}"
+        );
     }
 }
 
@@ -706,17 +902,32 @@ fn polarity_none_is_not_comparable_for_every_method() {
 fn previous_period_across_year_boundaries() {
     // Quarter: Q1 compares with Q4 of the year before.
     assert_eq!(
-        dir(&prev("0"), HigherIsBetter, "2023-24 Q1", &[("2022-23 Q4", "10"), ("2023-24 Q1", "11")]),
+        dir(
+            &prev("0"),
+            HigherIsBetter,
+            "2023-24 Q1",
+            &[("2022-23 Q4", "10"), ("2023-24 Q1", "11")]
+        ),
         Improving
     );
     // Month: January compares with December.
     assert_eq!(
-        dir(&prev("0"), HigherIsBetter, "2024-01", &[("2023-12", "10"), ("2024-01", "9")]),
+        dir(
+            &prev("0"),
+            HigherIsBetter,
+            "2024-01",
+            &[("2023-12", "10"), ("2024-01", "9")]
+        ),
         Declining
     );
     // Year: with the previous year.
     assert_eq!(
-        dir(&prev("0"), LowerIsBetter, "2023-24", &[("2022-23", "10"), ("2023-24", "9")]),
+        dir(
+            &prev("0"),
+            LowerIsBetter,
+            "2023-24",
+            &[("2022-23", "10"), ("2023-24", "9")]
+        ),
         Improving
     );
 }
@@ -724,16 +935,33 @@ fn previous_period_across_year_boundaries() {
 #[test]
 fn previous_period_reads_only_the_previous_period() {
     // Last year's same quarter would say declining; the previous quarter says improving.
-    let data = [("2022-23 Q2", "100"), ("2023-24 Q1", "10"), ("2023-24 Q2", "20")];
-    assert_eq!(dir(&prev("0"), HigherIsBetter, "2023-24 Q2", &data), Improving);
+    let data = [
+        ("2022-23 Q2", "100"),
+        ("2023-24 Q1", "10"),
+        ("2023-24 Q2", "20"),
+    ];
+    assert_eq!(
+        dir(&prev("0"), HigherIsBetter, "2023-24 Q2", &data),
+        Improving
+    );
 }
 
 #[test]
 fn same_period_last_year_compares_a_year_back() {
     // The previous quarter would say declining; the same quarter last year says improving.
-    let data = [("2022-23 Q2", "10"), ("2023-24 Q1", "100"), ("2023-24 Q2", "20")];
-    assert_eq!(dir(&sply("0"), HigherIsBetter, "2023-24 Q2", &data), Improving);
-    assert_eq!(dir(&sply("0"), LowerIsBetter, "2023-24 Q2", &data), Declining);
+    let data = [
+        ("2022-23 Q2", "10"),
+        ("2023-24 Q1", "100"),
+        ("2023-24 Q2", "20"),
+    ];
+    assert_eq!(
+        dir(&sply("0"), HigherIsBetter, "2023-24 Q2", &data),
+        Improving
+    );
+    assert_eq!(
+        dir(&sply("0"), LowerIsBetter, "2023-24 Q2", &data),
+        Declining
+    );
     // Months: February against February.
     let data = [("2023-02", "10"), ("2024-01", "100"), ("2024-02", "5")];
     assert_eq!(dir(&sply("0"), HigherIsBetter, "2024-02", &data), Declining);
@@ -747,10 +975,18 @@ fn same_period_last_year_missing_results() {
     for pol in [HigherIsBetter, LowerIsBetter] {
         // Only the previous quarter is there: not the one needed.
         assert_eq!(
-            dir(&sply("0"), pol, "2023-24 Q2", &[("2023-24 Q1", "10"), ("2023-24 Q2", "20")]),
+            dir(
+                &sply("0"),
+                pol,
+                "2023-24 Q2",
+                &[("2023-24 Q1", "10"), ("2023-24 Q2", "20")]
+            ),
             NotComparable
         );
-        assert_eq!(dir(&sply("0"), pol, "2023-24 Q2", &[("2022-23 Q2", "10")]), NotComparable);
+        assert_eq!(
+            dir(&sply("0"), pol, "2023-24 Q2", &[("2022-23 Q2", "10")]),
+            NotComparable
+        );
         assert_eq!(dir(&sply("0"), pol, "2023-24 Q2", &[]), NotComparable);
     }
 }
@@ -783,7 +1019,10 @@ fn direction_only_asks_for_the_periods_it_needs() {
         let mut allowed = direction_inputs(&r, &at);
         allowed.push(at);
         for per in asked.into_inner() {
-            assert!(allowed.contains(&per), "{r:?} asked for {per}, not in {allowed:?}");
+            assert!(
+                allowed.contains(&per),
+                "{r:?} asked for {per}, not in {allowed:?}"
+            );
         }
     }
 }
@@ -812,8 +1051,18 @@ fn quarters(values: &[Option<&'static str>]) -> Vec<(&'static str, &'static str)
         .collect()
 }
 
-fn trend_q(periods: u32, band: &str, polarity: Polarity, values: &[Option<&'static str>]) -> Direction {
-    dir(&trend(periods, band), polarity, "2023-24 Q4", &quarters(values))
+fn trend_q(
+    periods: u32,
+    band: &str,
+    polarity: Polarity,
+    values: &[Option<&'static str>],
+) -> Direction {
+    dir(
+        &trend(periods, band),
+        polarity,
+        "2023-24 Q4",
+        &quarters(values),
+    )
 }
 
 #[test]
@@ -839,9 +1088,25 @@ fn trend_flat_is_stable() {
 #[test]
 fn trend_is_a_regression_not_first_against_last() {
     // Last equals first, but the least-squares line rises: 10, 10, 30, 10 (slope 2).
-    assert_eq!(trend_q(4, "0", HigherIsBetter, &[Some("10"), Some("10"), Some("30"), Some("10")]), Improving);
+    assert_eq!(
+        trend_q(
+            4,
+            "0",
+            HigherIsBetter,
+            &[Some("10"), Some("10"), Some("30"), Some("10")]
+        ),
+        Improving
+    );
     // First lower than last, but the line falls: 10, 40, 5, 12 (slope −2.9).
-    assert_eq!(trend_q(4, "0", HigherIsBetter, &[Some("10"), Some("40"), Some("5"), Some("12")]), Declining);
+    assert_eq!(
+        trend_q(
+            4,
+            "0",
+            HigherIsBetter,
+            &[Some("10"), Some("40"), Some("5"), Some("12")]
+        ),
+        Declining
+    );
 }
 
 #[test]
@@ -863,26 +1128,57 @@ fn trend_uses_only_the_last_trend_periods() {
 
 #[test]
 fn trend_exactly_three_points() {
-    assert_eq!(trend_q(3, "0", HigherIsBetter, &[Some("1"), Some("2"), Some("3")]), Improving);
-    assert_eq!(trend_q(3, "0", LowerIsBetter, &[Some("1"), Some("2"), Some("3")]), Declining);
-    assert_eq!(trend_q(3, "0", HigherIsBetter, &[Some("3"), Some("3"), Some("3")]), Stable);
+    assert_eq!(
+        trend_q(3, "0", HigherIsBetter, &[Some("1"), Some("2"), Some("3")]),
+        Improving
+    );
+    assert_eq!(
+        trend_q(3, "0", LowerIsBetter, &[Some("1"), Some("2"), Some("3")]),
+        Declining
+    );
+    assert_eq!(
+        trend_q(3, "0", HigherIsBetter, &[Some("3"), Some("3"), Some("3")]),
+        Stable
+    );
     // Three of four in the window.
-    assert_eq!(trend_q(4, "0", HigherIsBetter, &[None, Some("1"), Some("2"), Some("3")]), Improving);
+    assert_eq!(
+        trend_q(
+            4,
+            "0",
+            HigherIsBetter,
+            &[None, Some("1"), Some("2"), Some("3")]
+        ),
+        Improving
+    );
 }
 
 #[test]
 fn trend_fewer_than_three_points_is_not_comparable() {
     for pol in [HigherIsBetter, LowerIsBetter] {
-        assert_eq!(trend_q(4, "0", pol, &[None, None, Some("1"), Some("5")]), NotComparable);
-        assert_eq!(trend_q(4, "0", pol, &[Some("1"), None, None, Some("5")]), NotComparable);
-        assert_eq!(trend_q(4, "0", pol, &[None, None, None, Some("5")]), NotComparable);
+        assert_eq!(
+            trend_q(4, "0", pol, &[None, None, Some("1"), Some("5")]),
+            NotComparable
+        );
+        assert_eq!(
+            trend_q(4, "0", pol, &[Some("1"), None, None, Some("5")]),
+            NotComparable
+        );
+        assert_eq!(
+            trend_q(4, "0", pol, &[None, None, None, Some("5")]),
+            NotComparable
+        );
         // A window too short to hold three points.
         assert_eq!(trend_q(2, "0", pol, &[Some("1"), Some("5")]), NotComparable);
         assert_eq!(trend_q(1, "0", pol, &[Some("5")]), NotComparable);
         assert_eq!(trend_q(0, "0", pol, &[Some("5")]), NotComparable);
         // Results outside the window don't count toward the three.
         assert_eq!(
-            trend_q(3, "0", pol, &[Some("1"), Some("2"), Some("3"), None, Some("5")]),
+            trend_q(
+                3,
+                "0",
+                pol,
+                &[Some("1"), Some("2"), Some("3"), None, Some("5")]
+            ),
             NotComparable
         );
     }
@@ -896,7 +1192,12 @@ fn trend_missing_current_result_is_not_comparable() {
             NotComparable
         );
         assert_eq!(
-            trend_q(6, "0", pol, &[Some("1"), Some("2"), Some("3"), Some("4"), Some("5"), None]),
+            trend_q(
+                6,
+                "0",
+                pol,
+                &[Some("1"), Some("2"), Some("3"), Some("4"), Some("5"), None]
+            ),
             NotComparable
         );
     }
@@ -970,18 +1271,34 @@ fn trend_mean_magnitude_is_of_absolute_values() {
 
 #[test]
 fn trend_all_zero_is_stable() {
-    assert_eq!(trend_q(3, "0", HigherIsBetter, &[Some("0"), Some("0"), Some("0")]), Stable);
-    assert_eq!(trend_q(3, "10", HigherIsBetter, &[Some("0"), Some("0"), Some("0")]), Stable);
+    assert_eq!(
+        trend_q(3, "0", HigherIsBetter, &[Some("0"), Some("0"), Some("0")]),
+        Stable
+    );
+    assert_eq!(
+        trend_q(3, "10", HigherIsBetter, &[Some("0"), Some("0"), Some("0")]),
+        Stable
+    );
 }
 
 #[test]
 fn trend_over_months_across_january() {
     let r = trend(4, "0");
-    let data = [("2023-11", "10"), ("2023-12", "11"), ("2024-01", "12"), ("2024-02", "13")];
+    let data = [
+        ("2023-11", "10"),
+        ("2023-12", "11"),
+        ("2024-01", "12"),
+        ("2024-02", "13"),
+    ];
     assert_eq!(dir(&r, HigherIsBetter, "2024-02", &data), Improving);
     assert_eq!(dir(&r, LowerIsBetter, "2024-02", &data), Declining);
     // The month before the window does not count.
-    let data = [("2023-10", "1000"), ("2023-12", "11"), ("2024-01", "12"), ("2024-02", "13")];
+    let data = [
+        ("2023-10", "1000"),
+        ("2023-12", "11"),
+        ("2024-01", "12"),
+        ("2024-02", "13"),
+    ];
     assert_eq!(dir(&r, HigherIsBetter, "2024-02", &data), Improving);
     let data = [("2023-10", "1000"), ("2024-01", "12"), ("2024-02", "13")];
     assert_eq!(dir(&r, HigherIsBetter, "2024-02", &data), NotComparable);
@@ -997,8 +1314,14 @@ fn trend_over_years() {
     assert_eq!(dir(&r, LowerIsBetter, "2023-24", &data), Improving);
     assert_eq!(dir(&r, HigherIsBetter, "2023-24", &data), Declining);
     // 30, 20, 10: change −20, mean magnitude 20: exactly 100 %.
-    assert_eq!(dir(&trend(3, "100"), LowerIsBetter, "2023-24", &data), Stable);
-    assert_eq!(dir(&trend(3, "99.99"), LowerIsBetter, "2023-24", &data), Improving);
+    assert_eq!(
+        dir(&trend(3, "100"), LowerIsBetter, "2023-24", &data),
+        Stable
+    );
+    assert_eq!(
+        dir(&trend(3, "99.99"), LowerIsBetter, "2023-24", &data),
+        Improving
+    );
     let r = trend(5, "0");
     let data = [("2019-20", "1"), ("2021-22", "2"), ("2023-24", "3")];
     assert_eq!(dir(&r, HigherIsBetter, "2023-24", &data), Improving);
@@ -1018,7 +1341,11 @@ fn trend_default_window_is_four() {
         ("2023-24 Q4", "4"),
     ];
     assert_eq!(dir(&r, HigherIsBetter, "2023-24 Q4", &data), NotComparable);
-    let data = [("2023-24 Q1", "1"), ("2023-24 Q3", "3"), ("2023-24 Q4", "4")];
+    let data = [
+        ("2023-24 Q1", "1"),
+        ("2023-24 Q3", "3"),
+        ("2023-24 Q4", "4"),
+    ];
     assert_eq!(dir(&r, HigherIsBetter, "2023-24 Q4", &data), Improving);
 }
 
@@ -1028,7 +1355,10 @@ fn trend_with_large_values_stays_exact() {
     assert_eq!(trend_q(3, "0", HigherIsBetter, &values), Improving);
     // change 2, mean magnitude 1000000001: 2 / 1000000001 × 100 ≈ 1.9999999980e-7 %.
     assert_eq!(trend_q(3, "0.0000002", HigherIsBetter, &values), Stable);
-    assert_eq!(trend_q(3, "0.0000001999", HigherIsBetter, &values), Improving);
+    assert_eq!(
+        trend_q(3, "0.0000001999", HigherIsBetter, &values),
+        Improving
+    );
 }
 
 // ---------------------------------------------------------------- comparison period and inputs
@@ -1036,27 +1366,66 @@ fn trend_with_large_values_stays_exact() {
 #[test]
 fn comparison_period_for_each_method() {
     let q = p("2023-24 Q1");
-    assert_eq!(comparison_period(DirectionMethod::PreviousPeriod, &q), Some(p("2022-23 Q4")));
-    assert_eq!(comparison_period(DirectionMethod::SamePeriodLastYear, &q), Some(p("2022-23 Q1")));
-    assert_eq!(comparison_period(DirectionMethod::Trend, &q), Some(p("2022-23 Q4")));
+    assert_eq!(
+        comparison_period(DirectionMethod::PreviousPeriod, &q),
+        Some(p("2022-23 Q4"))
+    );
+    assert_eq!(
+        comparison_period(DirectionMethod::SamePeriodLastYear, &q),
+        Some(p("2022-23 Q1"))
+    );
+    assert_eq!(
+        comparison_period(DirectionMethod::Trend, &q),
+        Some(p("2022-23 Q4"))
+    );
     let m = p("2024-01");
-    assert_eq!(comparison_period(DirectionMethod::PreviousPeriod, &m), Some(p("2023-12")));
-    assert_eq!(comparison_period(DirectionMethod::SamePeriodLastYear, &m), Some(p("2023-01")));
+    assert_eq!(
+        comparison_period(DirectionMethod::PreviousPeriod, &m),
+        Some(p("2023-12"))
+    );
+    assert_eq!(
+        comparison_period(DirectionMethod::SamePeriodLastYear, &m),
+        Some(p("2023-01"))
+    );
     let y = p("2023-24");
-    assert_eq!(comparison_period(DirectionMethod::PreviousPeriod, &y), Some(p("2022-23")));
-    assert_eq!(comparison_period(DirectionMethod::SamePeriodLastYear, &y), Some(p("2022-23")));
+    assert_eq!(
+        comparison_period(DirectionMethod::PreviousPeriod, &y),
+        Some(p("2022-23"))
+    );
+    assert_eq!(
+        comparison_period(DirectionMethod::SamePeriodLastYear, &y),
+        Some(p("2022-23"))
+    );
     // Nothing before the first supported year.
     let first = p("1900-01");
-    assert_eq!(comparison_period(DirectionMethod::PreviousPeriod, &first), None);
-    assert_eq!(comparison_period(DirectionMethod::SamePeriodLastYear, &first), None);
+    assert_eq!(
+        comparison_period(DirectionMethod::PreviousPeriod, &first),
+        None
+    );
+    assert_eq!(
+        comparison_period(DirectionMethod::SamePeriodLastYear, &first),
+        None
+    );
 }
 
 #[test]
 fn direction_inputs_previous_and_same_period_last_year() {
-    assert_eq!(direction_inputs(&prev("0"), &p("2023-24 Q1")), ps(&["2022-23 Q4"]));
-    assert_eq!(direction_inputs(&sply("0"), &p("2023-24 Q1")), ps(&["2022-23 Q1"]));
-    assert_eq!(direction_inputs(&prev("0"), &p("2024-01")), ps(&["2023-12"]));
-    assert_eq!(direction_inputs(&sply("0"), &p("2024-01")), ps(&["2023-01"]));
+    assert_eq!(
+        direction_inputs(&prev("0"), &p("2023-24 Q1")),
+        ps(&["2022-23 Q4"])
+    );
+    assert_eq!(
+        direction_inputs(&sply("0"), &p("2023-24 Q1")),
+        ps(&["2022-23 Q1"])
+    );
+    assert_eq!(
+        direction_inputs(&prev("0"), &p("2024-01")),
+        ps(&["2023-12"])
+    );
+    assert_eq!(
+        direction_inputs(&sply("0"), &p("2024-01")),
+        ps(&["2023-01"])
+    );
     assert!(direction_inputs(&prev("0"), &p("1900-01")).is_empty());
 }
 
@@ -1070,26 +1439,48 @@ fn as_set(mut v: Vec<Period>) -> Vec<Period> {
 fn direction_inputs_trend_is_the_window_before_the_period() {
     let inputs = direction_inputs(&trend(4, "0"), &p("2023-24 Q2"));
     assert!(!inputs.contains(&p("2023-24 Q2")));
-    assert_eq!(as_set(inputs), ps(&["2022-23 Q3", "2022-23 Q4", "2023-24 Q1"]));
+    assert_eq!(
+        as_set(inputs),
+        ps(&["2022-23 Q3", "2022-23 Q4", "2023-24 Q1"])
+    );
     let inputs = direction_inputs(&trend(3, "0"), &p("2024-02"));
     assert_eq!(as_set(inputs), ps(&["2023-12", "2024-01"]));
     // A window of one still names the previous period (shown as previousValue).
-    assert_eq!(as_set(direction_inputs(&trend(1, "0"), &p("2023-24"))), ps(&["2022-23"]));
-    assert_eq!(as_set(direction_inputs(&trend(0, "0"), &p("2023-24"))), ps(&["2022-23"]));
+    assert_eq!(
+        as_set(direction_inputs(&trend(1, "0"), &p("2023-24"))),
+        ps(&["2022-23"])
+    );
+    assert_eq!(
+        as_set(direction_inputs(&trend(0, "0"), &p("2023-24"))),
+        ps(&["2022-23"])
+    );
 }
 
 #[test]
 fn direction_inputs_cover_everything_direction_reads() {
-    for r in [prev("5"), sply("5"), trend(3, "5"), trend(4, "5"), trend(6, "5")] {
+    for r in [
+        prev("5"),
+        sply("5"),
+        trend(3, "5"),
+        trend(4, "5"),
+        trend(6, "5"),
+    ] {
         for at in ["2023-24 Q1", "2024-01", "2023-24"] {
             let at = p(at);
             let needed: Vec<Period> = match r.method {
-                DirectionMethod::Trend => at.window(r.trend_periods).into_iter().filter(|x| *x != at).collect(),
+                DirectionMethod::Trend => at
+                    .window(r.trend_periods)
+                    .into_iter()
+                    .filter(|x| *x != at)
+                    .collect(),
                 _ => comparison_period(r.method, &at).into_iter().collect(),
             };
             let inputs = direction_inputs(&r, &at);
             for n in needed {
-                assert!(inputs.contains(&n), "{r:?} at {at}: {n} missing from {inputs:?}");
+                assert!(
+                    inputs.contains(&n),
+                    "{r:?} at {at}: {n} missing from {inputs:?}"
+                );
             }
         }
     }
@@ -1253,7 +1644,9 @@ fn breakdown_unrated_do_not_count_in_the_divisor() {
 
 #[test]
 fn breakdown_all_green_and_none_green() {
-    let b: Breakdown = [(Green, Improving), (Green, Improving)].into_iter().collect();
+    let b: Breakdown = [(Green, Improving), (Green, Improving)]
+        .into_iter()
+        .collect();
     assert_eq!(b.percent_green(), Some(d("100")));
     assert_eq!(b.percent_improving(), Some(d("100")));
     let b: Breakdown = [(Amber, Stable), (Red, Declining)].into_iter().collect();

@@ -9,12 +9,16 @@ use entity::model::{
     agenda_item, authority, measure, meeting, panel, panel_remit, partner, plan, plan_node,
     publication, result, target,
 };
-use entity::rules::{DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS};
-use entity::{
-    AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity,
-    RagMethod, Unit,
+use entity::rules::{
+    DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
+use entity::{
+    AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind,
+    Polarity, RagMethod, Unit,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
+};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -189,7 +193,8 @@ fn bad(msg: String) -> ApiError {
 }
 
 fn lookup<'a, T>(map: &'a HashMap<String, T>, what: &str, key: &str) -> ApiResult<&'a T> {
-    map.get(key).ok_or_else(|| bad(format!("unknown {what} `{key}`")))
+    map.get(key)
+        .ok_or_else(|| bad(format!("unknown {what} `{key}`")))
 }
 
 fn position(i: usize) -> i32 {
@@ -242,8 +247,11 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
             stable_band_percent: Set(dir
                 .and_then(|d| d.stable_band_percent)
                 .unwrap_or(Num(DEFAULT_STABLE_BAND_PERCENT))),
-            trend_periods: Set(i32::try_from(dir.and_then(|d| d.trend_periods).unwrap_or(DEFAULT_TREND_PERIODS))
-                .map_err(|_| bad(format!("plan `{}`: trendPeriods is too large", p.key)))?),
+            trend_periods: Set(i32::try_from(
+                dir.and_then(|d| d.trend_periods)
+                    .unwrap_or(DEFAULT_TREND_PERIODS),
+            )
+            .map_err(|_| bad(format!("plan `{}`: trendPeriods is too large", p.key)))?),
             from_year: Set(p.from.map(|f| f.financial_year())),
             to_year: Set(p.to.map(|t| t.financial_year())),
             archived: Set(false),
@@ -252,8 +260,13 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
         .insert(&txn)
         .await?;
         plans.insert(p.key.clone(), m.id);
-        let mut stack: Vec<(Option<i64>, &NodeIn, usize)> =
-            p.nodes.iter().enumerate().rev().map(|(i, n)| (None, n, i)).collect();
+        let mut stack: Vec<(Option<i64>, &NodeIn, usize)> = p
+            .nodes
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, n)| (None, n, i))
+            .collect();
         while let Some((parent, n, pos)) = stack.pop() {
             let node = plan_node::ActiveModel {
                 authority_id: Set(aid),
@@ -267,15 +280,23 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
             .insert(&txn)
             .await?;
             nodes.insert(format!("{}/{}", p.key, n.code), node.id);
-            stack.extend(n.children.iter().enumerate().rev().map(|(i, c)| (Some(node.id), c, i)));
+            stack.extend(
+                n.children
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, c)| (Some(node.id), c, i)),
+            );
         }
-        publication::Entity::insert_many(p.published.iter().map(|period| publication::ActiveModel {
-            authority_id: Set(aid),
-            plan_id: Set(m.id),
-            period: Set(*period),
-            published_by: Set(IMPORTER.to_owned()),
-            published_at: Set(now),
-            ..Default::default()
+        publication::Entity::insert_many(p.published.iter().map(|period| {
+            publication::ActiveModel {
+                authority_id: Set(aid),
+                plan_id: Set(m.id),
+                period: Set(*period),
+                published_by: Set(IMPORTER.to_owned()),
+                published_at: Set(now),
+                ..Default::default()
+            }
         }))
         .exec(&txn)
         .await?;
@@ -309,8 +330,14 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
         }
         .insert(&txn)
         .await?;
-        if measures.insert(r.code.clone(), (m.id, r.frequency)).is_some() {
-            return Err(ApiError::Conflict(format!("measure code `{}` appears twice", r.code)));
+        if measures
+            .insert(r.code.clone(), (m.id, r.frequency))
+            .is_some()
+        {
+            return Err(ApiError::Conflict(format!(
+                "measure code `{}` appears twice",
+                r.code
+            )));
         }
     }
 
@@ -332,7 +359,9 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
         })
         .collect::<ApiResult<_>>()?;
     for chunk in targets.chunks(500) {
-        target::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        target::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
 
     let results: Vec<result::ActiveModel> = b
@@ -362,7 +391,9 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
         })
         .collect::<ApiResult<_>>()?;
     for chunk in results.chunks(500) {
-        result::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        result::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
 
     for p in &b.panels {

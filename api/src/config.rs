@@ -1,0 +1,80 @@
+//! Configuration from the environment, as the README's table lists it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://councilperf.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// Connections in the pool (default: 16 on PostgreSQL, 8 on SQLite).
+    pub pool_size: Option<u32>,
+    pub limits: Limits,
+}
+
+/// What one request may ask for.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_batch: usize,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub query_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_batch: 20,
+            max_depth: 16,
+            max_complexity: 5_000,
+            query_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    var(name)
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}"))
+        })
+        .transpose()
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let defaults = Limits::default();
+        Ok(Config {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind: var("COUNCILPERF_BIND")
+                .unwrap_or_else(|| DEFAULT_BIND.to_owned())
+                .parse()
+                .context("COUNCILPERF_BIND must be an address like 127.0.0.1:8080")?,
+            pool_size: parsed("COUNCILPERF_POOL_SIZE")?,
+            limits: Limits {
+                max_body_bytes: parsed("COUNCILPERF_MAX_BODY_BYTES")?
+                    .unwrap_or(defaults.max_body_bytes),
+                max_batch: parsed("COUNCILPERF_MAX_BATCH")?.unwrap_or(defaults.max_batch),
+                max_depth: parsed("COUNCILPERF_MAX_DEPTH")?.unwrap_or(defaults.max_depth),
+                max_complexity: parsed("COUNCILPERF_MAX_COMPLEXITY")?
+                    .unwrap_or(defaults.max_complexity),
+                query_timeout: parsed::<u64>("COUNCILPERF_QUERY_TIMEOUT_SECS")?
+                    .map_or(defaults.query_timeout, Duration::from_secs),
+            },
+        })
+    }
+}

@@ -1,0 +1,93 @@
+//! Connecting to the database and migrating it: one code path for SQLite and
+//! PostgreSQL.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
+    TransactionTrait,
+};
+use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+
+use crate::metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got {0:?})")]
+    BadUrl(String),
+    #[error("cannot connect to the database at {url}: {cause}")]
+    Unreachable { url: String, cause: String },
+    #[error("migrating the database failed: {0}")]
+    Migration(String),
+}
+
+/// The URL with any password masked, for messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..s], &url[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn connect(
+    url: &str,
+    pool_size: Option<u32>,
+) -> Result<DatabaseConnection, DbSetupError> {
+    let sqlite = url.starts_with("sqlite:");
+    if !sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return Err(DbSetupError::BadUrl(redacted(url)));
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(pool_size.unwrap_or(if sqlite { 8 } else { 16 }))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    // Every pooled SQLite connection gets these, not only the first.
+    opts.map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true)
+    });
+    let mut db = Database::connect(opts)
+        .await
+        .map_err(|e| DbSetupError::Unreachable {
+            url: redacted(url),
+            cause: e.to_string(),
+        })?;
+    db.set_metric_callback(|_| {
+        metrics::STATEMENTS.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok(db)
+}
+
+/// Any fixed key: replicas starting together queue on it.
+const MIGRATION_LOCK: i64 = 0x636f_756e_6369_6c;
+
+/// Brings the schema up to date. On PostgreSQL an advisory lock makes
+/// replicas that start together migrate one at a time.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    let fail = |e: sea_orm::DbErr| DbSetupError::Migration(e.to_string());
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await.map_err(fail);
+    }
+    // The lock belongs to a session, so hold one connection for the whole run.
+    let conn = db.begin().await.map_err(fail)?;
+    let lock = |sql: &str| {
+        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [MIGRATION_LOCK.into()])
+    };
+    conn.execute_raw(lock("SELECT pg_advisory_xact_lock($1)"))
+        .await
+        .map_err(fail)?;
+    Migrator::up(&conn, None).await.map_err(fail)?;
+    conn.commit().await.map_err(fail)
+}

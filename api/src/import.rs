@@ -1,0 +1,103 @@
+//! Reading an authority's import files (the format the demo councils use)
+//! into a [`Bundle`] for the store's one import path.
+//!
+//! A directory holds `authority.json` (structure, partners, plans with their
+//! node trees and published periods, panels with remit and meetings) and
+//! three CSV files: `measures.csv`, `targets.csv`, `results.csv`.
+
+use std::path::Path;
+
+use anyhow::Context;
+use schema::store::import::Bundle;
+use sea_orm::DatabaseConnection;
+use serde::de::DeserializeOwned;
+
+/// The texts of one authority's files.
+pub struct Files<'a> {
+    pub authority: &'a str,
+    pub measures: &'a str,
+    pub targets: &'a str,
+    pub results: &'a str,
+}
+
+fn rows<T: DeserializeOwned>(name: &str, text: &str) -> anyhow::Result<Vec<T>> {
+    csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes())
+        .deserialize()
+        .enumerate()
+        // Line 1 is the header.
+        .map(|(i, r)| r.with_context(|| format!("{name} line {}", i + 2)))
+        .collect()
+}
+
+pub fn parse(files: &Files<'_>) -> anyhow::Result<Bundle> {
+    let mut b: Bundle = serde_json::from_str(files.authority).context("authority.json")?;
+    b.measures = rows("measures.csv", files.measures)?;
+    b.targets = rows("targets.csv", files.targets)?;
+    b.results = rows("results.csv", files.results)?;
+    Ok(b)
+}
+
+pub fn read_dir(dir: &Path) -> anyhow::Result<Bundle> {
+    let read = |f: &str| {
+        let p = dir.join(f);
+        std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
+    };
+    let (authority, measures, targets, results) = (
+        read("authority.json")?,
+        read("measures.csv")?,
+        read("targets.csv")?,
+        read("results.csv")?,
+    );
+    parse(&Files {
+        authority: &authority,
+        measures: &measures,
+        targets: &targets,
+        results: &results,
+    })
+}
+
+pub async fn import(db: &DatabaseConnection, bundle: &Bundle) -> anyhow::Result<()> {
+    schema::store::import::import(db, bundle)
+        .await
+        .map_err(|e| anyhow::anyhow!("importing {}: {e}", bundle.slug))?;
+    Ok(())
+}
+
+macro_rules! demo_council {
+    ($slug:literal) => {
+        Files {
+            authority: include_str!(concat!("../demo/", $slug, "/authority.json")),
+            measures: include_str!(concat!("../demo/", $slug, "/measures.csv")),
+            targets: include_str!(concat!("../demo/", $slug, "/targets.csv")),
+            results: include_str!(concat!("../demo/", $slug, "/results.csv")),
+        }
+    };
+}
+
+/// The demo councils' files, built into the binary so `serve --demo` works
+/// from any directory.
+pub fn demo_files() -> [Files<'static>; 4] {
+    [
+        demo_council!("croydon"),
+        demo_council!("kent"),
+        demo_council!("rotherham"),
+        demo_council!("windsor-maidenhead"),
+    ]
+}
+
+/// Loads the demo councils when the database holds no authority yet.
+pub async fn load_demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    if !schema::store::authorities(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_empty()
+    {
+        return Ok(false);
+    }
+    for files in demo_files() {
+        import(db, &parse(&files)?).await?;
+    }
+    Ok(true)
+}
