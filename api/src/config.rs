@@ -66,12 +66,10 @@ impl Config {
                 .context("COUNCILPERF_BIND must be an address like 127.0.0.1:8080")?,
             pool_size: parsed("COUNCILPERF_POOL_SIZE")?,
             limits: Limits {
-                max_body_bytes: parsed("COUNCILPERF_MAX_BODY_BYTES")?
-                    .unwrap_or(defaults.max_body_bytes),
+                max_body_bytes: parsed("COUNCILPERF_MAX_BODY_BYTES")?.unwrap_or(defaults.max_body_bytes),
                 max_batch: parsed("COUNCILPERF_MAX_BATCH")?.unwrap_or(defaults.max_batch),
                 max_depth: parsed("COUNCILPERF_MAX_DEPTH")?.unwrap_or(defaults.max_depth),
-                max_complexity: parsed("COUNCILPERF_MAX_COMPLEXITY")?
-                    .unwrap_or(defaults.max_complexity),
+                max_complexity: parsed("COUNCILPERF_MAX_COMPLEXITY")?.unwrap_or(defaults.max_complexity),
                 query_timeout: parsed::<u64>("COUNCILPERF_QUERY_TIMEOUT_SECS")?
                     .map_or(defaults.query_timeout, Duration::from_secs),
             },

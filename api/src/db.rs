@@ -1,7 +1,7 @@
 //! Connecting to the database and migrating it: one code path for SQLite and
 //! PostgreSQL.
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
-use crate::metrics;
+use crate::metrics::Metrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
@@ -37,9 +37,11 @@ fn redacted(url: &str) -> String {
     }
 }
 
+/// Opens the pool; every statement it runs is counted in `metrics`.
 pub async fn connect(
     url: &str,
     pool_size: Option<u32>,
+    metrics: Arc<Metrics>,
 ) -> Result<DatabaseConnection, DbSetupError> {
     let sqlite = url.starts_with("sqlite:");
     if !sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
@@ -64,9 +66,7 @@ pub async fn connect(
             url: redacted(url),
             cause: e.to_string(),
         })?;
-    db.set_metric_callback(|_| {
-        metrics::STATEMENTS.fetch_add(1, Ordering::Relaxed);
-    });
+    db.set_metric_callback(move |_| Metrics::count(&metrics.statements));
     Ok(db)
 }
 
@@ -82,9 +82,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
     }
     // The lock belongs to a session, so hold one connection for the whole run.
     let conn = db.begin().await.map_err(fail)?;
-    let lock = |sql: &str| {
-        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [MIGRATION_LOCK.into()])
-    };
+    let lock =
+        |sql: &str| Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [MIGRATION_LOCK.into()]);
     conn.execute_raw(lock("SELECT pg_advisory_xact_lock($1)"))
         .await
         .map_err(fail)?;

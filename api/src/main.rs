@@ -39,14 +39,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let config = Config::from_env()?;
-            let conn = db::connect(&config.database_url, config.pool_size).await?;
+            let conn = db::connect(&config.database_url, config.pool_size, Default::default()).await?;
             db::migrate(&conn).await?;
             Ok(())
         }
         Command::Import { dir } => {
             let config = Config::from_env()?;
             let bundle = import::read_dir(&dir)?;
-            let conn = db::connect(&config.database_url, config.pool_size).await?;
+            let conn = db::connect(&config.database_url, config.pool_size, Default::default()).await?;
             db::migrate(&conn).await?;
             import::import(&conn, &bundle).await
         }

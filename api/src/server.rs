@@ -5,6 +5,7 @@
 //! accepts batches of any length and always answers 200 with one content type.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
@@ -18,7 +19,8 @@ use schema::policy::Viewer;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use crate::config::{Config, Limits};
-use crate::{db, import, metrics};
+use crate::metrics::Metrics;
+use crate::{db, import};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -26,11 +28,13 @@ struct State {
     schema: CouncilSchema,
     db: DatabaseConnection,
     limits: Limits,
+    metrics: Arc<Metrics>,
 }
 
 /// A server bound and ready to run.
 pub struct Application {
     port: u16,
+    db: DatabaseConnection,
     server: actix_web::dev::Server,
 }
 
@@ -38,7 +42,8 @@ impl Application {
     /// Connects, migrates, loads the demo councils if asked and the database
     /// is empty, and binds (port 0 picks a free port, as tests do).
     pub async fn build(config: &Config, demo: bool) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url, config.pool_size).await?;
+        let metrics = Arc::new(Metrics::default());
+        let db = db::connect(&config.database_url, config.pool_size, metrics.clone()).await?;
         db::migrate(&db).await?;
         if demo && import::load_demo(&db).await? {
             tracing::info!("loaded the demo councils");
@@ -47,8 +52,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State {
             schema: schema::build(db.clone(), schema_limits(&config.limits)),
-            db,
+            db: db.clone(),
             limits: config.limits.clone(),
+            metrics,
         });
         let body_limit = config.limits.max_body_bytes;
         let server = HttpServer::new(move || {
@@ -63,11 +69,16 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Application { port, server })
+        Ok(Application { port, db, server })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's pool, for importing data beside it.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     pub async fn run(self) -> std::io::Result<()> {
@@ -120,9 +131,9 @@ async fn execute(state: &State, req: Request, viewer: Viewer) -> Response {
         .schema
         .execute(schema::request_data(req, &state.db, viewer))
         .await;
-    metrics::OPERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Metrics::count(&state.metrics.operations);
     if resp.is_err() {
-        metrics::OPERATION_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Metrics::count(&state.metrics.operation_errors);
     }
     with_codes(resp)
 }
@@ -133,11 +144,7 @@ fn is_request_error(resp: &Response) -> bool {
     resp.data == async_graphql::Value::Null && resp.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn respond(
-    req: &HttpRequest,
-    body: Result<Vec<u8>, serde_json::Error>,
-    request_error: bool,
-) -> HttpResponse {
+fn respond(req: &HttpRequest, body: Result<Vec<u8>, serde_json::Error>, request_error: bool) -> HttpResponse {
     let Ok(body) = body else {
         return refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,15 +159,10 @@ fn respond(
             StatusCode::OK
         };
         HttpResponse::build(status)
-            .insert_header((
-                header::CONTENT_TYPE,
-                format!("{GRAPHQL_RESPONSE}; charset=utf-8"),
-            ))
+            .insert_header((header::CONTENT_TYPE, format!("{GRAPHQL_RESPONSE}; charset=utf-8")))
             .body(body)
     } else {
-        HttpResponse::Ok()
-            .content_type(ContentType::json())
-            .body(body)
+        HttpResponse::Ok().content_type(ContentType::json()).body(body)
     }
 }
 
@@ -288,7 +290,7 @@ async fn metrics_text(state: web::Data<State>) -> HttpResponse {
     let (size, idle) = pool_usage(&state.db);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics::render(size, idle))
+        .body(state.metrics.render(size, idle))
 }
 
 /// Connections open and idle; the backend is checked first because the

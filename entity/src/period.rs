@@ -52,9 +52,7 @@ impl Period {
     fn checked(p: Period) -> Result<Self, PeriodError> {
         let ok = match p {
             Period::Year { fy } => (MIN_YEAR..=MAX_YEAR).contains(&fy),
-            Period::Quarter { fy, q } => {
-                (MIN_YEAR..=MAX_YEAR).contains(&fy) && (1..=4).contains(&q)
-            }
+            Period::Quarter { fy, q } => (MIN_YEAR..=MAX_YEAR).contains(&fy) && (1..=4).contains(&q),
             Period::Month { year, month } => {
                 (MIN_YEAR..=MAX_YEAR).contains(&year) && (1..=12).contains(&month)
             }
@@ -274,10 +272,7 @@ impl FromStr for Period {
         let is_fy = nn == (year + 1).rem_euclid(100);
         let parsed = match quarter {
             Some(q) => {
-                let q = q
-                    .strip_prefix('Q')
-                    .filter(|d| digits(d, 1))
-                    .ok_or_else(err)?;
+                let q = q.strip_prefix('Q').filter(|d| digits(d, 1)).ok_or_else(err)?;
                 if !is_fy {
                     return Err(err());
                 }

@@ -125,8 +125,7 @@ pub fn direction(
     };
     match rule.method {
         DirectionMethod::PreviousPeriod | DirectionMethod::SamePeriodLastYear => {
-            let Some(earlier) = comparison_period(rule.method, period).and_then(|p| value_at(&p))
-            else {
+            let Some(earlier) = comparison_period(rule.method, period).and_then(|p| value_at(&p)) else {
                 return Direction::NotComparable;
             };
             judge(
@@ -297,10 +296,7 @@ impl Breakdown {
     /// improving ÷ (improving + stable + declining) × 100; `None` when no
     /// direction could be judged.
     pub fn percent_improving(&self) -> Option<Decimal> {
-        percent(
-            self.improving,
-            self.improving + self.stable + self.declining,
-        )
+        percent(self.improving, self.improving + self.stable + self.declining)
     }
 }
 

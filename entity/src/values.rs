@@ -5,9 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{
-    ArrayType, ColumnType, Nullable, StringLen, Value, ValueType, ValueTypeErr,
-};
+use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, StringLen, Value, ValueType, ValueTypeErr};
 use sea_orm::{ColIdx, QueryResult, TryGetError, TryGetable};
 
 use crate::period::Period;

@@ -28,15 +28,8 @@ fn tenant_table(name: &'static str) -> TableCreateStatement {
         .take()
 }
 
-fn references(
-    table: &'static str,
-    col: &'static str,
-    target: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(target, "id")
-        .take()
+fn references(table: &'static str, col: &'static str, target: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(table, col).to(target, "id").take()
 }
 
 fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {

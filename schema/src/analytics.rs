@@ -4,16 +4,19 @@
 
 use std::collections::{HashMap, HashSet};
 
+use async_graphql::futures_util::future::join_all;
 use async_graphql::{Context, Result};
 use entity::model::{measure, plan_node};
-use entity::{Frequency, Period};
+use entity::rules::{escalated, status_rank};
+use entity::{Frequency, Period, RagStatus};
 
 use crate::error::{ApiError, ApiResult, Gql};
 use crate::loaders::Rating;
 use crate::objects::loaders;
 
-/// Longest series one `results` call returns: ten years of months.
-pub const MAX_SERIES: usize = 120;
+/// Longest run of periods one series, trend or escalation looks at: ten
+/// years of months.
+pub const MAX_PERIODS: u32 = 120;
 
 pub async fn plan_nodes(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<plan_node::Model>> {
     Ok(loaders(ctx)?
@@ -25,11 +28,7 @@ pub async fn plan_nodes(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<plan_node
 }
 
 pub async fn plan_measures(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<measure::Model>> {
-    let rows = loaders(ctx)?
-        .measures_of_plan
-        .load_one(plan_id)
-        .await
-        .gql()?;
+    let rows = loaders(ctx)?.measures_of_plan.load_one(plan_id).await.gql()?;
     Ok(rows
         .unwrap_or_default()
         .into_iter()
@@ -85,11 +84,7 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
     let node_ids: Vec<i64> = remit.iter().filter_map(|r| r.node_id).collect();
     let measure_ids: Vec<i64> = remit.iter().filter_map(|r| r.measure_id).collect();
     let nodes = l.node.load_many(node_ids.iter().copied()).await.gql()?;
-    let named = l
-        .measure
-        .load_many(measure_ids.iter().copied())
-        .await
-        .gql()?;
+    let named = l.measure.load_many(measure_ids.iter().copied()).await.gql()?;
     let mut plan_ids: Vec<i64> = nodes
         .values()
         .map(|n| n.plan_id)
@@ -97,11 +92,7 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
         .collect();
     plan_ids.sort_unstable();
     plan_ids.dedup();
-    let all_nodes = l
-        .nodes_of_plan
-        .load_many(plan_ids.iter().copied())
-        .await
-        .gql()?;
+    let all_nodes = l.nodes_of_plan.load_many(plan_ids.iter().copied()).await.gql()?;
     let all_measures = l
         .measures_of_plan
         .load_many(plan_ids.iter().copied())
@@ -124,32 +115,39 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
     Ok(out)
 }
 
-/// Every measure rated at `period`, in the order given: one loader batch.
-pub async fn rate(
+/// Every measure rated at `period`, in the order given: one rating pass
+/// per plan the measures belong to.
+pub async fn rate(ctx: &Context<'_>, measures: &[measure::Model], period: Period) -> Result<Vec<Rating>> {
+    let l = loaders(ctx)?;
+    let mut plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
+    plan_ids.sort_unstable();
+    plan_ids.dedup();
+    let rated = join_all(plan_ids.iter().map(|p| l.plan_ratings(*p, period))).await;
+    let mut by_plan = HashMap::new();
+    for (p, r) in plan_ids.iter().zip(rated) {
+        by_plan.insert(*p, r.gql()?);
+    }
+    Ok(measures
+        .iter()
+        .filter_map(|m| by_plan.get(&m.plan_id)?.get(&m.id).cloned())
+        .collect())
+}
+
+/// Every measure rated at every period, concurrently.
+pub async fn rate_each(
     ctx: &Context<'_>,
     measures: &[measure::Model],
-    period: Period,
-) -> Result<Vec<Rating>> {
-    let keys: Vec<(i64, Period)> = measures.iter().map(|m| (m.id, period)).collect();
-    let mut got = loaders(ctx)?
-        .ratings
-        .load_many(keys.iter().copied())
+    periods: &[Period],
+) -> Result<Vec<Vec<Rating>>> {
+    join_all(periods.iter().map(|p| rate(ctx, measures, *p)))
         .await
-        .gql()?;
-    Ok(keys.iter().filter_map(|k| got.remove(k)).collect())
+        .into_iter()
+        .collect()
 }
 
 pub async fn published_periods(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<Period>> {
-    let rows = loaders(ctx)?
-        .publications_of_plan
-        .load_one(plan_id)
-        .await
-        .gql()?;
-    let mut periods: Vec<Period> = rows
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| p.period)
-        .collect();
+    let rows = loaders(ctx)?.publications_of_plan.load_one(plan_id).await.gql()?;
+    let mut periods: Vec<Period> = rows.unwrap_or_default().into_iter().map(|p| p.period).collect();
     periods.sort();
     periods.dedup();
     Ok(periods)
@@ -169,12 +167,106 @@ pub fn check_span(frequency: Frequency, from: Option<Period>, to: Option<Period>
     let first = Period::containing(kind, from.start_date());
     let last = Period::containing(kind, to.end_date());
     let n = first
-        .offset(MAX_SERIES as i64)
+        .offset(i64::from(MAX_PERIODS))
         .map_or(false, |cap| cap <= last);
     if n {
         return Err(ApiError::BadUserInput(format!(
-            "a series holds at most {MAX_SERIES} periods: ask for a shorter range"
+            "a series holds at most {MAX_PERIODS} periods: ask for a shorter range"
         )));
     }
     Ok(())
+}
+
+/// The RED and AMBER ratings: what a report's exceptions section discusses.
+pub fn exceptions(ratings: Vec<Rating>) -> Vec<Rating> {
+    ratings
+        .into_iter()
+        .filter(|r| matches!(r.rated.status, RagStatus::Red | RagStatus::Amber))
+        .collect()
+}
+
+/// How each measure's status moved between two periods.
+pub struct Moves {
+    /// Moved up GREEN > AMBER > RED.
+    pub improved: Vec<(Rating, Rating)>,
+    pub worsened: Vec<(Rating, Rating)>,
+    /// Changed to or from NO_TARGET or NO_DATA: no rank to compare.
+    pub unrated: Vec<(Rating, Rating)>,
+}
+
+/// Pairs `before` and `after` by position (both rate the same measures in
+/// the same order).
+pub fn moves(before: &[Rating], after: &[Rating]) -> Moves {
+    let mut m = Moves {
+        improved: Vec::new(),
+        worsened: Vec::new(),
+        unrated: Vec::new(),
+    };
+    for (a, b) in before.iter().zip(after) {
+        if a.rated.status == b.rated.status {
+            continue;
+        }
+        let pair = (a.clone(), b.clone());
+        match (status_rank(a.rated.status), status_rank(b.rated.status)) {
+            (Some(x), Some(y)) if y > x => m.improved.push(pair),
+            (Some(_), Some(_)) => m.worsened.push(pair),
+            _ => m.unrated.push(pair),
+        }
+    }
+    m
+}
+
+/// The measures RED at `period` and in each of the `consecutive − 1`
+/// periods before it: one loader batch for the whole window.
+pub async fn escalations(
+    ctx: &Context<'_>,
+    measures: Vec<measure::Model>,
+    period: Period,
+    consecutive: i32,
+) -> Result<Vec<measure::Model>> {
+    let n = u32::try_from(consecutive)
+        .ok()
+        .filter(|n| (1..=MAX_PERIODS).contains(n))
+        .ok_or_else(|| ApiError::BadUserInput(format!("consecutive must be 1 to {MAX_PERIODS}")))
+        .gql()?;
+    let window = period.window(n);
+    let rated = rate_each(ctx, &measures, &window).await?;
+    // rated[i][j]: the j-th measure at the i-th period of the window.
+    Ok(measures
+        .into_iter()
+        .enumerate()
+        .filter(|(j, m)| {
+            let statuses: Vec<RagStatus> = rated
+                .iter()
+                .map(|at| {
+                    at.get(*j)
+                        .filter(|r| r.measure_id == m.id)
+                        .map_or(RagStatus::NoData, |r| r.rated.status)
+                })
+                .collect();
+            escalated(&statuses, n)
+        })
+        .map(|(_, m)| m)
+        .collect())
+}
+
+/// The periods from `from` to `to`, of `from`'s kind, for a chart.
+pub fn span(from: Period, to: Period) -> ApiResult<Vec<Period>> {
+    if from.kind() != to.kind() {
+        return Err(ApiError::BadUserInput(
+            "`from` and `to` must be periods of the same kind".to_owned(),
+        ));
+    }
+    let periods = from.through(&to);
+    if periods.is_empty() {
+        return Err(ApiError::BadUserInput(format!(
+            "`to` ({to}) is before `from` ({from})"
+        )));
+    }
+    if periods.len() > MAX_PERIODS as usize {
+        return Err(ApiError::BadUserInput(format!(
+            "at most {MAX_PERIODS} periods at once"
+        )));
+    }
+    Ok(periods)
 }

@@ -77,8 +77,7 @@ impl From<sea_orm::DbErr> for ApiError {
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.to_string())
-            .extend_with(|_, e| e.set("code", self.code().as_str()))
+        async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", self.code().as_str()))
     }
 }
 

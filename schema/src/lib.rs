@@ -42,10 +42,7 @@ impl QueryRoot {
 
     async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
         let db = database(ctx)?;
-        Ok(store::authority_by_slug(db, &slug)
-            .await
-            .gql()?
-            .map(Authority))
+        Ok(store::authority_by_slug(db, &slug).await.gql()?.map(Authority))
     }
 
     async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {

@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::model::{
-    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, panel_remit,
-    partner, plan, plan_node, publication, result,
+    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, panel_remit, partner,
+    plan, plan_node, publication, result,
 };
 use entity::rating::{self, Goal, MeasureRules, Rated};
 use entity::rules::{DirectionRule, RagRule};
@@ -18,6 +18,7 @@ use entity::{Num, Period};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::ValueType;
 use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
+use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
 use crate::policy::{self, Action, Scope, Viewer};
@@ -124,11 +125,7 @@ fn rules_of(m: &measure::Model, p: &plan::Model) -> MeasureRules {
 }
 
 impl<'v> Facts<'v> {
-    async fn load(
-        db: &DatabaseConnection,
-        viewer: &'v Viewer,
-        measure_ids: &[i64],
-    ) -> Shared<Self> {
+    async fn load(db: &DatabaseConnection, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
         let ctx = store::rating_context(db, measure_ids).await?;
         let plans: HashMap<i64, plan::Model> = ctx.plans.into_iter().map(|p| (p.id, p)).collect();
         let mut published: HashMap<i64, Vec<Period>> = HashMap::new();
@@ -201,9 +198,8 @@ impl<'v> Facts<'v> {
 
     fn rate(&self, measure_id: i64, period: &Period) -> Option<Rating> {
         let (m, rules) = self.measures.get(&measure_id)?;
-        let value_at = |p: &Period| -> Option<Decimal> {
-            self.values.get(&(measure_id, *p)).map(|r| r.value.0)
-        };
+        let value_at =
+            |p: &Period| -> Option<Decimal> { self.values.get(&(measure_id, *p)).map(|r| r.value.0) };
         let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
         let rated = rating::rate(rules, period, value_at, goal_at);
         Some(Rating {
@@ -226,28 +222,25 @@ fn unique_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
     v
 }
 
-/// Measures rated at periods: five statements per batch.
-pub struct Ratings {
-    db: DatabaseConnection,
-    viewer: Arc<Viewer>,
+/// Rates measures at one period: five statements, however many measures.
+async fn rate_all(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    measure_ids: &[i64],
+    period: Period,
+) -> Shared<HashMap<i64, Rating>> {
+    let mut facts = Facts::load(db, viewer, measure_ids).await?;
+    let periods = facts.inputs(measure_ids.iter().map(|id| (*id, period)));
+    facts.add_results(store::results_in(db, measure_ids, &periods).await?);
+    facts.add_targets(store::targets_in(db, measure_ids, Some(&periods)).await?);
+    Ok(measure_ids
+        .iter()
+        .filter_map(|id| facts.rate(*id, &period).map(|r| (*id, r)))
+        .collect())
 }
 
-impl Loader<(i64, Period)> for Ratings {
-    type Value = Rating;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[(i64, Period)]) -> Shared<HashMap<(i64, Period), Rating>> {
-        let ids = unique_ids(keys.iter().map(|k| k.0));
-        let mut facts = Facts::load(&self.db, &self.viewer, &ids).await?;
-        let periods = facts.inputs(keys.iter().copied());
-        facts.add_results(store::results_in(&self.db, &ids, &periods).await?);
-        facts.add_targets(store::targets_in(&self.db, &ids, Some(&periods)).await?);
-        Ok(keys
-            .iter()
-            .filter_map(|k| facts.rate(k.0, &k.1).map(|r| (*k, r)))
-            .collect())
-    }
-}
+/// Every measure of one plan rated at one period, by measure id.
+pub type PlanRatings = Arc<HashMap<i64, Rating>>;
 
 /// A measure's series between two periods (either open), one rating per
 /// period of the measure's own frequency. Open ends stop at the first and
@@ -278,10 +271,7 @@ impl Loader<SeriesKey> for Series {
             .map(|k| {
                 let from = k.from?;
                 let (_, rules) = facts.measures.get(&k.measure_id)?;
-                let first = rating::inputs(rules, &from)
-                    .first()
-                    .copied()
-                    .unwrap_or(from);
+                let first = rating::inputs(rules, &from).first().copied().unwrap_or(from);
                 Some(first.start_date().min(from.start_date()))
             })
             .collect::<Option<Vec<_>>>()
@@ -349,9 +339,14 @@ pub struct Loaders {
     pub action_plans_of_measure: DataLoader<ByParent<action_plan::Entity>>,
     pub actions_of_plan: DataLoader<ByParent<action::Entity>>,
     pub publications_of_plan: DataLoader<ByParent<publication::Entity>>,
-    pub ratings: DataLoader<Ratings>,
     pub series: DataLoader<Series>,
     pub viewer: Arc<Viewer>,
+    db: DatabaseConnection,
+    /// One cell per (plan, period): the first resolver to ask rates the
+    /// whole plan, every other one waits for that answer. Unlike a batch
+    /// window this does not depend on timing, so a request's statements are
+    /// the same every time.
+    rated: Mutex<HashMap<(i64, Period), Arc<OnceCell<PlanRatings>>>>,
 }
 
 impl Loaders {
@@ -395,28 +390,12 @@ impl Loaders {
             partner: by_id(db),
             panel: by_id(db),
             plans_of_authority: by_parent(db, plan::Column::AuthorityId, None),
-            partners_of_authority: by_parent(
-                db,
-                partner::Column::AuthorityId,
-                Some(partner::Column::Slug),
-            ),
+            partners_of_authority: by_parent(db, partner::Column::AuthorityId, Some(partner::Column::Slug)),
             panels_of_authority: by_parent(db, panel::Column::AuthorityId, None),
-            nodes_of_plan: by_parent(
-                db,
-                plan_node::Column::PlanId,
-                Some(plan_node::Column::Position),
-            ),
-            measures_of_plan: by_parent(
-                db,
-                measure::Column::PlanId,
-                Some(measure::Column::Position),
-            ),
+            nodes_of_plan: by_parent(db, plan_node::Column::PlanId, Some(plan_node::Column::Position)),
+            measures_of_plan: by_parent(db, measure::Column::PlanId, Some(measure::Column::Position)),
             remit_of_panel: by_parent(db, panel_remit::Column::PanelId, None),
-            meetings_of_panel: by_parent(
-                db,
-                meeting::Column::PanelId,
-                Some(meeting::Column::HeldOn),
-            ),
+            meetings_of_panel: by_parent(db, meeting::Column::PanelId, Some(meeting::Column::HeldOn)),
             agenda_of_meeting: by_parent(
                 db,
                 agenda_item::Column::MeetingId,
@@ -430,13 +409,6 @@ impl Loaders {
             action_plans_of_measure: by_parent(db, action_plan::Column::MeasureId, None),
             actions_of_plan: by_parent(db, action::Column::ActionPlanId, None),
             publications_of_plan: by_parent(db, publication::Column::PlanId, None),
-            ratings: DataLoader::new(
-                Ratings {
-                    db: db.clone(),
-                    viewer: viewer.clone(),
-                },
-                tokio::spawn,
-            ),
             series: DataLoader::new(
                 Series {
                     db: db.clone(),
@@ -445,6 +417,26 @@ impl Loaders {
                 tokio::spawn,
             ),
             viewer,
+            db: db.clone(),
+            rated: Mutex::default(),
         }
+    }
+
+    /// Every (non-archived) measure of a plan rated at `period`.
+    pub async fn plan_ratings(&self, plan_id: i64, period: Period) -> Shared<PlanRatings> {
+        let cell = self
+            .rated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((plan_id, period))
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            let measures = self.measures_of_plan.load_one(plan_id).await?.unwrap_or_default();
+            let ids: Vec<i64> = measures.iter().filter(|m| !m.archived).map(|m| m.id).collect();
+            Ok::<_, Arc<ApiError>>(Arc::new(rate_all(&self.db, &self.viewer, &ids, period).await?))
+        })
+        .await
+        .cloned()
     }
 }

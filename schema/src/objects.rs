@@ -6,12 +6,12 @@ use std::collections::{HashMap, HashSet};
 use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::model::{
-    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, partner,
-    plan, plan_node,
+    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, partner, plan,
+    plan_node,
 };
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, Direction, DirectionMethod, Frequency,
-    MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, RagStatus, Role, Unit,
+    ActionStatus, AuthorityKind, CommentaryKind, Direction, DirectionMethod, Frequency, MeasureKind,
+    PanelKind, Period, PlanKind, Polarity, RagMethod, RagStatus, Role, Unit,
 };
 use rust_decimal::Decimal;
 
@@ -65,11 +65,7 @@ impl Authority {
         self.0.kind
     }
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
-        let rows = loaders(ctx)?
-            .plans_of_authority
-            .load_one(self.0.id)
-            .await
-            .gql()?;
+        let rows = loaders(ctx)?.plans_of_authority.load_one(self.0.id).await.gql()?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
@@ -170,6 +166,30 @@ impl Breakdown {
     }
 }
 
+/// Two breakdowns side by side and the measures whose status moved.
+#[derive(SimpleObject)]
+pub struct Comparison {
+    from: Breakdown,
+    to: Breakdown,
+    /// Results in `to` whose status moved up (GREEN > AMBER > RED).
+    improved: Vec<MeasureResult>,
+    /// Results in `to` whose status moved down.
+    worsened: Vec<MeasureResult>,
+    /// The improvements with both ends.
+    improved_moves: Vec<StatusMove>,
+    /// The deteriorations with both ends.
+    worsened_moves: Vec<StatusMove>,
+    /// Moves to or from NO_TARGET or NO_DATA, which have no rank.
+    unrated_moves: Vec<StatusMove>,
+}
+
+/// One measure's result at both ends of a comparison.
+#[derive(SimpleObject)]
+pub struct StatusMove {
+    from: MeasureResult,
+    to: MeasureResult,
+}
+
 pub struct Plan(pub plan::Model);
 
 #[Object]
@@ -234,6 +254,72 @@ impl Plan {
         let measures = analytics::plan_measures(ctx, self.0.id).await?;
         let ratings = analytics::rate(ctx, &measures, period).await?;
         Ok(Breakdown::of(period, &ratings))
+    }
+    /// Both breakdowns and the measures whose status moved between two
+    /// periods (`from` may be any earlier period).
+    async fn comparison(&self, ctx: &Context<'_>, from: Period, to: Period) -> Result<Comparison> {
+        let measures = analytics::plan_measures(ctx, self.0.id).await?;
+        let mut both = analytics::rate_each(ctx, &measures, &[from, to])
+            .await?
+            .into_iter();
+        let (before, after) = (both.next().unwrap_or_default(), both.next().unwrap_or_default());
+        let moves = analytics::moves(&before, &after);
+        let pairs = |v: Vec<(Rating, Rating)>| {
+            v.into_iter()
+                .map(|(a, b)| StatusMove {
+                    from: MeasureResult(a),
+                    to: MeasureResult(b),
+                })
+                .collect()
+        };
+        Ok(Comparison {
+            from: Breakdown::of(from, &before),
+            to: Breakdown::of(to, &after),
+            improved: moves
+                .improved
+                .iter()
+                .map(|(_, b)| MeasureResult(b.clone()))
+                .collect(),
+            worsened: moves
+                .worsened
+                .iter()
+                .map(|(_, b)| MeasureResult(b.clone()))
+                .collect(),
+            improved_moves: pairs(moves.improved),
+            worsened_moves: pairs(moves.worsened),
+            unrated_moves: pairs(moves.unrated),
+        })
+    }
+    /// RED and AMBER results in a period, in reporting order.
+    async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
+        let measures = analytics::plan_measures(ctx, self.0.id).await?;
+        let ratings = analytics::rate(ctx, &measures, period).await?;
+        Ok(analytics::exceptions(ratings)
+            .into_iter()
+            .map(MeasureResult)
+            .collect())
+    }
+    /// Measures RED in `period` and in each of the `consecutive − 1` periods before it.
+    async fn escalations(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default = 2)] consecutive: i32,
+    ) -> Result<Vec<Measure>> {
+        let measures = analytics::plan_measures(ctx, self.0.id).await?;
+        let hit = analytics::escalations(ctx, measures, period, consecutive).await?;
+        Ok(hit.into_iter().map(Measure).collect())
+    }
+    /// One breakdown per period from `from` to `to` (of the same kind), for a chart.
+    async fn trend(&self, ctx: &Context<'_>, from: Period, to: Period) -> Result<Vec<Breakdown>> {
+        let periods = analytics::span(from, to).gql()?;
+        let measures = analytics::plan_measures(ctx, self.0.id).await?;
+        let rated = analytics::rate_each(ctx, &measures, &periods).await?;
+        Ok(periods
+            .iter()
+            .zip(rated)
+            .map(|(p, r)| Breakdown::of(*p, &r))
+            .collect())
     }
     /// The periods of this plan whose results are published.
     async fn published_periods(&self, ctx: &Context<'_>) -> Result<Vec<Period>> {
@@ -315,12 +401,7 @@ impl Measure {
         let Some(pid) = self.0.partner_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?
-            .partner
-            .load_one(pid)
-            .await
-            .gql()?
-            .map(Partner))
+        Ok(loaders(ctx)?.partner.load_one(pid).await.gql()?.map(Partner))
     }
     async fn node(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
         let Some(nid) = self.0.node_id else {
@@ -347,12 +428,8 @@ impl Measure {
     /// frequency (a quarter of a monthly measure) the latest result inside it
     /// answers; for a shorter one, the measure's period containing it.
     async fn result(&self, ctx: &Context<'_>, period: Period) -> Result<MeasureResult> {
-        let r = loaders(ctx)?
-            .ratings
-            .load_one((self.0.id, period))
-            .await
-            .gql()?;
-        required(r, "measure").map(MeasureResult)
+        let rated = loaders(ctx)?.plan_ratings(self.0.plan_id, period).await.gql()?;
+        required(rated.get(&self.0.id).cloned(), "measure").map(MeasureResult)
     }
     /// One result per period of the measure's frequency from `from` to `to`
     /// (periods without data included as NO_DATA). Open ends stop at the
@@ -370,24 +447,20 @@ impl Measure {
             to,
         };
         let rows = loaders(ctx)?.series.load_one(key).await.gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(MeasureResult)
-            .collect())
+        Ok(rows.unwrap_or_default().into_iter().map(MeasureResult).collect())
     }
     async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
-        let rows = loaders(ctx)?
-            .action_plans_of_measure
-            .load_one(self.0.id)
-            .await
-            .gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(ActionPlan)
-            .collect())
+        action_plans(ctx, self.0.id).await
     }
+}
+
+async fn action_plans(ctx: &Context<'_>, measure_id: i64) -> Result<Vec<ActionPlan>> {
+    let rows = loaders(ctx)?
+        .action_plans_of_measure
+        .load_one(measure_id)
+        .await
+        .gql()?;
+    Ok(rows.unwrap_or_default().into_iter().map(ActionPlan).collect())
 }
 
 pub struct MeasureResult(pub Rating);
@@ -395,11 +468,7 @@ pub struct MeasureResult(pub Rating);
 #[Object]
 impl MeasureResult {
     async fn measure(&self, ctx: &Context<'_>) -> Result<Measure> {
-        let m = loaders(ctx)?
-            .measure
-            .load_one(self.0.measure_id)
-            .await
-            .gql()?;
+        let m = loaders(ctx)?.measure.load_one(self.0.measure_id).await.gql()?;
         required(m, "measure").map(Measure)
     }
     /// The period asked for.
@@ -440,7 +509,29 @@ impl MeasureResult {
     async fn restated(&self) -> bool {
         self.0.restated
     }
+    /// Commentary on the reported period, oldest first.
     async fn commentary(&self, ctx: &Context<'_>) -> Result<Vec<Commentary>> {
+        Ok(self
+            .commentary_rows(ctx)
+            .await?
+            .into_iter()
+            .map(Commentary)
+            .collect())
+    }
+    /// RED or AMBER with no commentary: Croydon requires commentary for both.
+    async fn missing_commentary(&self, ctx: &Context<'_>) -> Result<bool> {
+        let exception = matches!(self.0.rated.status, RagStatus::Red | RagStatus::Amber);
+        Ok(exception && self.commentary_rows(ctx).await?.is_empty())
+    }
+    /// The measure's action plans, for exceptions that need one.
+    async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
+        action_plans(ctx, self.0.measure_id).await
+    }
+}
+
+impl MeasureResult {
+    /// Commentary is only shown beside a value the viewer can see.
+    async fn commentary_rows(&self, ctx: &Context<'_>) -> Result<Vec<commentary::Model>> {
         if self.0.rated.value.is_none() && !self.0.published {
             return Ok(Vec::new());
         }
@@ -454,7 +545,6 @@ impl MeasureResult {
             .unwrap_or_default()
             .into_iter()
             .filter(|c| c.period == period)
-            .map(Commentary)
             .collect())
     }
 }
@@ -494,11 +584,7 @@ impl ActionPlan {
         &self.0.title
     }
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
-        let rows = loaders(ctx)?
-            .actions_of_plan
-            .load_one(self.0.id)
-            .await
-            .gql()?;
+        let rows = loaders(ctx)?.actions_of_plan.load_one(self.0.id).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Action).collect())
     }
 }
@@ -572,17 +658,22 @@ impl Panel {
             .collect())
     }
     async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
-        let rows = loaders(ctx)?
-            .meetings_of_panel
-            .load_one(self.0.id)
-            .await
-            .gql()?;
+        let rows = loaders(ctx)?.meetings_of_panel.load_one(self.0.id).await.gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Meeting).collect())
     }
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
         let measures = analytics::panel_measures(ctx, self.0.id).await?;
         let ratings = analytics::rate(ctx, &measures, period).await?;
         Ok(Breakdown::of(period, &ratings))
+    }
+    /// RED and AMBER results in the panel's remit.
+    async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
+        let measures = analytics::panel_measures(ctx, self.0.id).await?;
+        let ratings = analytics::rate(ctx, &measures, period).await?;
+        Ok(analytics::exceptions(ratings)
+            .into_iter()
+            .map(MeasureResult)
+            .collect())
     }
 }
 
@@ -600,16 +691,8 @@ impl Meeting {
         &self.0.title
     }
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItem>> {
-        let rows = loaders(ctx)?
-            .agenda_of_meeting
-            .load_one(self.0.id)
-            .await
-            .gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(AgendaItem)
-            .collect())
+        let rows = loaders(ctx)?.agenda_of_meeting.load_one(self.0.id).await.gql()?;
+        Ok(rows.unwrap_or_default().into_iter().map(AgendaItem).collect())
     }
 }
 
@@ -659,21 +742,14 @@ impl ViewerObject {
         let auth_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.authority_id).collect();
         let partner_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.partner_id).collect();
         let auths: HashMap<i64, authority::Model> = l.authority.load_many(auth_ids).await.gql()?;
-        let partners: HashMap<i64, partner::Model> =
-            l.partner.load_many(partner_ids).await.gql()?;
+        let partners: HashMap<i64, partner::Model> = l.partner.load_many(partner_ids).await.gql()?;
         Ok(self
             .grants
             .iter()
             .map(|g| GrantObject {
                 role: g.role,
-                authority: g
-                    .authority_id
-                    .and_then(|a| auths.get(&a).cloned())
-                    .map(Authority),
-                partner: g
-                    .partner_id
-                    .and_then(|p| partners.get(&p).cloned())
-                    .map(Partner),
+                authority: g.authority_id.and_then(|a| auths.get(&a).cloned()).map(Authority),
+                partner: g.partner_id.and_then(|p| partners.get(&p).cloned()).map(Partner),
             })
             .collect())
     }

@@ -49,10 +49,7 @@ pub struct Scope {
 }
 
 pub fn allows(viewer: &Viewer, action: Action, scope: Scope) -> bool {
-    viewer
-        .grants()
-        .iter()
-        .any(|g| grant_allows(g, action, scope))
+    viewer.grants().iter().any(|g| grant_allows(g, action, scope))
 }
 
 fn grant_allows(g: &Grant, action: Action, scope: Scope) -> bool {

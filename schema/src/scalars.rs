@@ -13,9 +13,7 @@ impl ScalarType for Date {
         match &value {
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!("`{s}` is not a date like \"2024-03-31\""))
-                }),
+                .map_err(|_| InputValueError::custom(format!("`{s}` is not a date like \"2024-03-31\""))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -1,1 +1,149 @@
+//! Test harness: starts the real server on a random port over a fresh
+//! database and speaks HTTP to it, as a dashboard would.
+//!
+//! Every test runs on SQLite, and again on PostgreSQL when
+//! `TEST_DATABASE_URL` is set, each in a database of its own.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use anyhow::{Context, bail};
+use api::config::Limits;
+use api::{Application, Config};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The engines this run covers.
+pub fn engines() -> Vec<Engine> {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        vec![Engine::Sqlite, Engine::Postgres]
+    } else {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| eprintln!("TEST_DATABASE_URL is not set: end-to-end tests run on SQLite only"));
+        vec![Engine::Sqlite]
+    }
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test of any run on this machine uses at the same time.
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "cp_test_{}_{}_{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// A database of its own for one test.
+pub async fn fresh_database(engine: Engine) -> anyhow::Result<String> {
+    let name = unique_name();
+    match engine {
+        Engine::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            Ok(format!("sqlite://{}?mode=rwc", path.display()))
+        }
+        Engine::Postgres => {
+            let admin = std::env::var("TEST_DATABASE_URL").context("TEST_DATABASE_URL")?;
+            let conn = Database::connect(&admin).await?;
+            conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await?;
+            conn.close().await?;
+            let Some(slash) = admin.rfind('/') else {
+                bail!("TEST_DATABASE_URL has no database name: {admin}");
+            };
+            let query = admin[slash..].find('?').map_or("", |q| &admin[slash + q..]);
+            Ok(format!("{}/{name}{query}", &admin[..slash]))
+        }
+    }
+}
+
+pub struct TestApp {
+    pub engine: Engine,
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn(engine: Engine, demo: bool) -> anyhow::Result<TestApp> {
+    spawn_with(engine, demo, Limits::default()).await
+}
+
+pub async fn spawn_with(engine: Engine, demo: bool, limits: Limits) -> anyhow::Result<TestApp> {
+    let config = Config {
+        database_url: fresh_database(engine).await?,
+        bind: "127.0.0.1:0".parse()?,
+        pool_size: Some(4),
+        limits,
+    };
+    let app = Application::build(&config, demo).await?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run());
+    Ok(TestApp {
+        engine,
+        address,
+        db,
+        client: reqwest::Client::new(),
+    })
+}
+
+impl TestApp {
+    /// POSTs one operation and returns the whole response body.
+    pub async fn post(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let resp = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await?;
+        Ok(resp.json().await?)
+    }
+
+    /// Runs an operation that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let body = self.post(query, variables).await?;
+        if let Some(errors) = body.get("errors") {
+            bail!("[{:?}] unexpected errors: {errors}", self.engine);
+        }
+        Ok(body["data"].clone())
+    }
+
+    /// The error codes of an operation that must fail.
+    pub async fn error_codes(&self, query: &str, variables: Value) -> anyhow::Result<Vec<String>> {
+        let body = self.post(query, variables).await?;
+        let Some(errors) = body["errors"].as_array() else {
+            bail!("[{:?}] expected errors, got {body}", self.engine);
+        };
+        Ok(errors
+            .iter()
+            .map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned())
+            .collect())
+    }
+
+    /// SQL statements the server has sent so far, from `/metrics`.
+    pub async fn statements(&self) -> anyhow::Result<u64> {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await?
+            .text()
+            .await?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("councilperf_db_statements_total "))
+            .context("no statement counter in /metrics")?
+            .trim()
+            .parse()
+            .context("statement counter")
+    }
+}

@@ -8,8 +8,7 @@ use crate::enums::Frequency;
 use crate::period::{Period, PeriodError, PeriodKind};
 
 fn p(s: &str) -> Period {
-    s.parse()
-        .unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
+    s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
 }
 
 fn ps(list: &[&str]) -> Vec<Period> {
@@ -49,23 +48,10 @@ fn parses_every_quarter() {
 fn parses_every_month() {
     for m in 1..=12u8 {
         let s = format!("2024-{m:02}");
-        assert_eq!(
-            p(&s),
-            Period::Month {
-                year: 2024,
-                month: m
-            },
-            "{s}"
-        );
+        assert_eq!(p(&s), Period::Month { year: 2024, month: m }, "{s}");
         assert_eq!(p(&s).kind(), PeriodKind::Month);
     }
-    assert_eq!(
-        p("2024-02"),
-        Period::Month {
-            year: 2024,
-            month: 2
-        }
-    );
+    assert_eq!(p("2024-02"), Period::Month { year: 2024, month: 2 });
     assert_eq!(
         p("2023-12"),
         Period::Month {
@@ -181,17 +167,8 @@ fn error_message_names_the_input_and_the_valid_forms() {
 #[test]
 fn constructors_check_their_arguments() {
     assert_eq!(Period::year(2023), Ok(Period::Year { fy: 2023 }));
-    assert_eq!(
-        Period::quarter(2023, 4),
-        Ok(Period::Quarter { fy: 2023, q: 4 })
-    );
-    assert_eq!(
-        Period::month(2024, 2),
-        Ok(Period::Month {
-            year: 2024,
-            month: 2
-        })
-    );
+    assert_eq!(Period::quarter(2023, 4), Ok(Period::Quarter { fy: 2023, q: 4 }));
+    assert_eq!(Period::month(2024, 2), Ok(Period::Month { year: 2024, month: 2 }));
     assert!(Period::year(1899).is_err());
     assert!(Period::year(3000).is_err());
     assert!(Period::year(1900).is_ok());
@@ -213,14 +190,7 @@ fn displays_canonical_forms() {
     assert_eq!(Period::Year { fy: 2009 }.to_string(), "2009-10");
     assert_eq!(Period::Quarter { fy: 2023, q: 1 }.to_string(), "2023-24 Q1");
     assert_eq!(Period::Quarter { fy: 2023, q: 4 }.to_string(), "2023-24 Q4");
-    assert_eq!(
-        Period::Month {
-            year: 2024,
-            month: 2
-        }
-        .to_string(),
-        "2024-02"
-    );
+    assert_eq!(Period::Month { year: 2024, month: 2 }.to_string(), "2024-02");
     assert_eq!(
         Period::Month {
             year: 2023,
@@ -396,19 +366,9 @@ fn offset_is_none_outside_the_supported_years() {
     assert_eq!(p("2999-00 Q4").next(), None);
     assert_eq!(
         p("1900-02").offset(-1),
-        Some(Period::Month {
-            year: 1900,
-            month: 1
-        })
+        Some(Period::Month { year: 1900, month: 1 })
     );
-    assert_eq!(
-        Period::Month {
-            year: 1900,
-            month: 1
-        }
-        .previous(),
-        None
-    );
+    assert_eq!(Period::Month { year: 1900, month: 1 }.previous(), None);
     assert_eq!(p("2999-12").next(), None);
     assert_eq!(p("2023-24").offset(i64::MAX / 2), None);
     assert_eq!(p("2023-24").offset(i64::MIN / 2), None);
@@ -441,10 +401,7 @@ fn window_ends_with_the_period_oldest_first() {
         p("2024-02").window(4),
         ps(&["2023-11", "2023-12", "2024-01", "2024-02"])
     );
-    assert_eq!(
-        p("2023-24").window(3),
-        ps(&["2021-22", "2022-23", "2023-24"])
-    );
+    assert_eq!(p("2023-24").window(3), ps(&["2021-22", "2022-23", "2023-24"]));
     assert_eq!(p("2023-24 Q2").window(1), ps(&["2023-24 Q2"]));
     assert_eq!(p("2023-24 Q2").window(0), Vec::<Period>::new());
 }
@@ -468,10 +425,7 @@ fn through_lists_every_period_inclusive() {
         p("2021-22").through(&p("2023-24")),
         ps(&["2021-22", "2022-23", "2023-24"])
     );
-    assert_eq!(
-        p("2023-24 Q1").through(&p("2023-24 Q1")),
-        ps(&["2023-24 Q1"])
-    );
+    assert_eq!(p("2023-24 Q1").through(&p("2023-24 Q1")), ps(&["2023-24 Q1"]));
 }
 
 #[test]
@@ -632,10 +586,7 @@ fn target_fallbacks_month_then_quarter_then_year() {
         p("2023-05").target_fallbacks(),
         ps(&["2023-05", "2023-24 Q1", "2023-24"])
     );
-    assert_eq!(
-        p("2023-24 Q3").target_fallbacks(),
-        ps(&["2023-24 Q3", "2023-24"])
-    );
+    assert_eq!(p("2023-24 Q3").target_fallbacks(), ps(&["2023-24 Q3", "2023-24"]));
     assert_eq!(p("2023-24").target_fallbacks(), ps(&["2023-24"]));
 }
 

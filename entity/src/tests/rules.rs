@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use crate::enums::{Direction, DirectionMethod, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::period::Period;
 use crate::rules::{
-    Breakdown, DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_ESCALATION_CONSECUTIVE,
-    DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS, DirectionRule, MIN_TREND_POINTS, RagRule,
-    Reading, comparison_period, direction, direction_inputs, escalated, rag_status, status_rank,
+    Breakdown, DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_ESCALATION_CONSECUTIVE, DEFAULT_STABLE_BAND_PERCENT,
+    DEFAULT_TREND_PERIODS, DirectionRule, MIN_TREND_POINTS, RagRule, Reading, comparison_period, direction,
+    direction_inputs, escalated, rag_status, status_rank,
 };
 
 use Direction::{Declining, Improving, NotComparable, Stable};
@@ -58,13 +58,7 @@ fn reading(value: Option<&str>, target: Option<&str>, floor: Option<&str>) -> Re
 }
 
 /// A COUNCIL measure's status with a value, a target and an optional floor.
-fn rag(
-    rule: &RagRule,
-    polarity: Polarity,
-    value: &str,
-    target: &str,
-    floor: Option<&str>,
-) -> RagStatus {
+fn rag(rule: &RagRule, polarity: Polarity, value: &str, target: &str, floor: Option<&str>) -> RagStatus {
     rag_status(
         rule,
         polarity,
@@ -149,10 +143,7 @@ fn rag_tracking_measure_is_no_target_even_with_a_target() {
         for polarity in [HigherIsBetter, LowerIsBetter, Polarity::None] {
             for value in ["0", "50", "80", "100", "-5"] {
                 let r = reading(Some(value), Some("80"), Some("70"));
-                assert_eq!(
-                    rag_status(&rule, polarity, MeasureKind::Tracking, &r),
-                    NoTarget
-                );
+                assert_eq!(rag_status(&rule, polarity, MeasureKind::Tracking, &r), NoTarget);
             }
         }
     }
@@ -179,10 +170,7 @@ fn rag_partnership_measures_are_rated_like_council_ones() {
             rag_status(&rule, HigherIsBetter, MeasureKind::Partnership, &r),
             want
         );
-        assert_eq!(
-            rag_status(&rule, HigherIsBetter, MeasureKind::Council, &r),
-            want
-        );
+        assert_eq!(rag_status(&rule, HigherIsBetter, MeasureKind::Council, &r), want);
     }
 }
 
@@ -366,12 +354,7 @@ fn rag_tolerance_custom_band_one_percent() {
         LowerIsBetter,
         "200",
         None,
-        &[
-            ("200", Green),
-            ("200.01", Amber),
-            ("202", Amber),
-            ("202.01", Red),
-        ],
+        &[("200", Green), ("200.01", Amber), ("202", Amber), ("202.01", Red)],
     );
     // The default band would have called 190 amber; 1 % does not.
     check_rag(&rule, HigherIsBetter, "200", None, &[("190", Red)]);
@@ -392,12 +375,7 @@ fn rag_tolerance_custom_band_zero_percent() {
         HigherIsBetter,
         "200",
         None,
-        &[
-            ("200.01", Green),
-            ("200", Green),
-            ("199.99", Red),
-            ("0", Red),
-        ],
+        &[("200.01", Green), ("200", Green), ("199.99", Red), ("0", Red)],
     );
     check_rag(
         &rule,
@@ -545,12 +523,7 @@ fn rag_floor_zero_target_and_zero_floor() {
         HigherIsBetter,
         "0",
         Some("-1"),
-        &[
-            ("0", Green),
-            ("-0.01", Amber),
-            ("-1", Amber),
-            ("-1.01", Red),
-        ],
+        &[("0", Green), ("-0.01", Amber), ("-1", Amber), ("-1.01", Red)],
     );
     check_rag(
         &floor_rule(),
@@ -576,11 +549,7 @@ fn rag_floor_missing_means_no_amber() {
         } else {
             "80.01"
         };
-        let far_off = if polarity == HigherIsBetter {
-            "0"
-        } else {
-            "1000"
-        };
+        let far_off = if polarity == HigherIsBetter { "0" } else { "1000" };
         check_rag(
             &floor_rule(),
             polarity,
@@ -598,13 +567,7 @@ fn rag_floor_ignores_the_tolerance_percent() {
         method: RagMethod::Floor,
         amber_tolerance_percent: d("50"),
     };
-    check_rag(
-        &rule,
-        HigherIsBetter,
-        "80",
-        None,
-        &[("79", Red), ("80", Green)],
-    );
+    check_rag(&rule, HigherIsBetter, "80", None, &[("79", Red), ("80", Green)]);
     check_rag(
         &rule,
         HigherIsBetter,
@@ -731,12 +694,7 @@ fn previous_period_band_zero() {
     // The default rule is PREVIOUS_PERIOD with band 0.
     let data = [("2023-24 Q1", "50"), ("2023-24 Q2", "50.01")];
     assert_eq!(
-        dir(
-            &DirectionRule::default(),
-            HigherIsBetter,
-            "2023-24 Q2",
-            &data
-        ),
+        dir(&DirectionRule::default(), HigherIsBetter, "2023-24 Q2", &data),
         Improving
     );
 }
@@ -755,11 +713,7 @@ fn previous_period_stable_band_boundaries_higher_is_better() {
         ("44.99", Declining),
         ("0", Declining),
     ] {
-        assert_eq!(
-            prev_dir("10", HigherIsBetter, "50", current),
-            want,
-            "{current}"
-        );
+        assert_eq!(prev_dir("10", HigherIsBetter, "50", current), want, "{current}");
     }
 }
 
@@ -775,11 +729,7 @@ fn previous_period_stable_band_boundaries_lower_is_better() {
         ("44.99", Improving),
         ("0", Improving),
     ] {
-        assert_eq!(
-            prev_dir("10", LowerIsBetter, "50", current),
-            want,
-            "{current}"
-        );
+        assert_eq!(prev_dir("10", LowerIsBetter, "50", current), want, "{current}");
     }
 }
 
@@ -807,15 +757,9 @@ fn stable_band_is_exact_in_decimal() {
     assert_eq!(prev_dir("10", HigherIsBetter, "3", "2.69"), Declining);
     // 2.5 % of 33.3 is 0.8325.
     assert_eq!(prev_dir("2.5", HigherIsBetter, "33.3", "34.1325"), Stable);
-    assert_eq!(
-        prev_dir("2.5", HigherIsBetter, "33.3", "34.1326"),
-        Improving
-    );
+    assert_eq!(prev_dir("2.5", HigherIsBetter, "33.3", "34.1326"), Improving);
     // 1/3 % of 300 is 1 only approximately: 301 is just over 0.333… % band.
-    assert_eq!(
-        prev_dir("0.3333333333", HigherIsBetter, "300", "301"),
-        Improving
-    );
+    assert_eq!(prev_dir("0.3333333333", HigherIsBetter, "300", "301"), Improving);
 }
 
 #[test]
@@ -885,16 +829,8 @@ fn polarity_none_is_not_comparable_for_every_method() {
             "{r:?}"
         );
         // The same data does have a direction with a polarity.
-        assert_eq!(
-            dir(&r, HigherIsBetter, "2023-24 Q1", &data),
-            Improving,
-            "{r:?}"
-        );
-        assert_eq!(
-            dir(&r, LowerIsBetter, "2023-24 Q1", &data),
-            Declining,
-            "{r:?}"
-        );
+        assert_eq!(dir(&r, HigherIsBetter, "2023-24 Q1", &data), Improving, "{r:?}");
+        assert_eq!(dir(&r, LowerIsBetter, "2023-24 Q1", &data), Declining, "{r:?}");
     }
 }
 
@@ -935,33 +871,16 @@ fn previous_period_across_year_boundaries() {
 #[test]
 fn previous_period_reads_only_the_previous_period() {
     // Last year's same quarter would say declining; the previous quarter says improving.
-    let data = [
-        ("2022-23 Q2", "100"),
-        ("2023-24 Q1", "10"),
-        ("2023-24 Q2", "20"),
-    ];
-    assert_eq!(
-        dir(&prev("0"), HigherIsBetter, "2023-24 Q2", &data),
-        Improving
-    );
+    let data = [("2022-23 Q2", "100"), ("2023-24 Q1", "10"), ("2023-24 Q2", "20")];
+    assert_eq!(dir(&prev("0"), HigherIsBetter, "2023-24 Q2", &data), Improving);
 }
 
 #[test]
 fn same_period_last_year_compares_a_year_back() {
     // The previous quarter would say declining; the same quarter last year says improving.
-    let data = [
-        ("2022-23 Q2", "10"),
-        ("2023-24 Q1", "100"),
-        ("2023-24 Q2", "20"),
-    ];
-    assert_eq!(
-        dir(&sply("0"), HigherIsBetter, "2023-24 Q2", &data),
-        Improving
-    );
-    assert_eq!(
-        dir(&sply("0"), LowerIsBetter, "2023-24 Q2", &data),
-        Declining
-    );
+    let data = [("2022-23 Q2", "10"), ("2023-24 Q1", "100"), ("2023-24 Q2", "20")];
+    assert_eq!(dir(&sply("0"), HigherIsBetter, "2023-24 Q2", &data), Improving);
+    assert_eq!(dir(&sply("0"), LowerIsBetter, "2023-24 Q2", &data), Declining);
     // Months: February against February.
     let data = [("2023-02", "10"), ("2024-01", "100"), ("2024-02", "5")];
     assert_eq!(dir(&sply("0"), HigherIsBetter, "2024-02", &data), Declining);
@@ -1051,18 +970,8 @@ fn quarters(values: &[Option<&'static str>]) -> Vec<(&'static str, &'static str)
         .collect()
 }
 
-fn trend_q(
-    periods: u32,
-    band: &str,
-    polarity: Polarity,
-    values: &[Option<&'static str>],
-) -> Direction {
-    dir(
-        &trend(periods, band),
-        polarity,
-        "2023-24 Q4",
-        &quarters(values),
-    )
+fn trend_q(periods: u32, band: &str, polarity: Polarity, values: &[Option<&'static str>]) -> Direction {
+    dir(&trend(periods, band), polarity, "2023-24 Q4", &quarters(values))
 }
 
 #[test]
@@ -1142,12 +1051,7 @@ fn trend_exactly_three_points() {
     );
     // Three of four in the window.
     assert_eq!(
-        trend_q(
-            4,
-            "0",
-            HigherIsBetter,
-            &[None, Some("1"), Some("2"), Some("3")]
-        ),
+        trend_q(4, "0", HigherIsBetter, &[None, Some("1"), Some("2"), Some("3")]),
         Improving
     );
 }
@@ -1173,12 +1077,7 @@ fn trend_fewer_than_three_points_is_not_comparable() {
         assert_eq!(trend_q(0, "0", pol, &[Some("5")]), NotComparable);
         // Results outside the window don't count toward the three.
         assert_eq!(
-            trend_q(
-                3,
-                "0",
-                pol,
-                &[Some("1"), Some("2"), Some("3"), None, Some("5")]
-            ),
+            trend_q(3, "0", pol, &[Some("1"), Some("2"), Some("3"), None, Some("5")]),
             NotComparable
         );
     }
@@ -1314,10 +1213,7 @@ fn trend_over_years() {
     assert_eq!(dir(&r, LowerIsBetter, "2023-24", &data), Improving);
     assert_eq!(dir(&r, HigherIsBetter, "2023-24", &data), Declining);
     // 30, 20, 10: change −20, mean magnitude 20: exactly 100 %.
-    assert_eq!(
-        dir(&trend(3, "100"), LowerIsBetter, "2023-24", &data),
-        Stable
-    );
+    assert_eq!(dir(&trend(3, "100"), LowerIsBetter, "2023-24", &data), Stable);
     assert_eq!(
         dir(&trend(3, "99.99"), LowerIsBetter, "2023-24", &data),
         Improving
@@ -1335,17 +1231,9 @@ fn trend_default_window_is_four() {
     };
     // Three rising points, but the first is outside the default window of 4,
     // leaving two inside it.
-    let data = [
-        ("2022-23 Q4", "1"),
-        ("2023-24 Q3", "3"),
-        ("2023-24 Q4", "4"),
-    ];
+    let data = [("2022-23 Q4", "1"), ("2023-24 Q3", "3"), ("2023-24 Q4", "4")];
     assert_eq!(dir(&r, HigherIsBetter, "2023-24 Q4", &data), NotComparable);
-    let data = [
-        ("2023-24 Q1", "1"),
-        ("2023-24 Q3", "3"),
-        ("2023-24 Q4", "4"),
-    ];
+    let data = [("2023-24 Q1", "1"), ("2023-24 Q3", "3"), ("2023-24 Q4", "4")];
     assert_eq!(dir(&r, HigherIsBetter, "2023-24 Q4", &data), Improving);
 }
 
@@ -1355,10 +1243,7 @@ fn trend_with_large_values_stays_exact() {
     assert_eq!(trend_q(3, "0", HigherIsBetter, &values), Improving);
     // change 2, mean magnitude 1000000001: 2 / 1000000001 × 100 ≈ 1.9999999980e-7 %.
     assert_eq!(trend_q(3, "0.0000002", HigherIsBetter, &values), Stable);
-    assert_eq!(
-        trend_q(3, "0.0000001999", HigherIsBetter, &values),
-        Improving
-    );
+    assert_eq!(trend_q(3, "0.0000001999", HigherIsBetter, &values), Improving);
 }
 
 // ---------------------------------------------------------------- comparison period and inputs
@@ -1398,10 +1283,7 @@ fn comparison_period_for_each_method() {
     );
     // Nothing before the first supported year.
     let first = p("1900-01");
-    assert_eq!(
-        comparison_period(DirectionMethod::PreviousPeriod, &first),
-        None
-    );
+    assert_eq!(comparison_period(DirectionMethod::PreviousPeriod, &first), None);
     assert_eq!(
         comparison_period(DirectionMethod::SamePeriodLastYear, &first),
         None
@@ -1418,14 +1300,8 @@ fn direction_inputs_previous_and_same_period_last_year() {
         direction_inputs(&sply("0"), &p("2023-24 Q1")),
         ps(&["2022-23 Q1"])
     );
-    assert_eq!(
-        direction_inputs(&prev("0"), &p("2024-01")),
-        ps(&["2023-12"])
-    );
-    assert_eq!(
-        direction_inputs(&sply("0"), &p("2024-01")),
-        ps(&["2023-01"])
-    );
+    assert_eq!(direction_inputs(&prev("0"), &p("2024-01")), ps(&["2023-12"]));
+    assert_eq!(direction_inputs(&sply("0"), &p("2024-01")), ps(&["2023-01"]));
     assert!(direction_inputs(&prev("0"), &p("1900-01")).is_empty());
 }
 
@@ -1439,10 +1315,7 @@ fn as_set(mut v: Vec<Period>) -> Vec<Period> {
 fn direction_inputs_trend_is_the_window_before_the_period() {
     let inputs = direction_inputs(&trend(4, "0"), &p("2023-24 Q2"));
     assert!(!inputs.contains(&p("2023-24 Q2")));
-    assert_eq!(
-        as_set(inputs),
-        ps(&["2022-23 Q3", "2022-23 Q4", "2023-24 Q1"])
-    );
+    assert_eq!(as_set(inputs), ps(&["2022-23 Q3", "2022-23 Q4", "2023-24 Q1"]));
     let inputs = direction_inputs(&trend(3, "0"), &p("2024-02"));
     assert_eq!(as_set(inputs), ps(&["2023-12", "2024-01"]));
     // A window of one still names the previous period (shown as previousValue).
@@ -1458,13 +1331,7 @@ fn direction_inputs_trend_is_the_window_before_the_period() {
 
 #[test]
 fn direction_inputs_cover_everything_direction_reads() {
-    for r in [
-        prev("5"),
-        sply("5"),
-        trend(3, "5"),
-        trend(4, "5"),
-        trend(6, "5"),
-    ] {
+    for r in [prev("5"), sply("5"), trend(3, "5"), trend(4, "5"), trend(6, "5")] {
         for at in ["2023-24 Q1", "2024-01", "2023-24"] {
             let at = p(at);
             let needed: Vec<Period> = match r.method {
@@ -1477,10 +1344,7 @@ fn direction_inputs_cover_everything_direction_reads() {
             };
             let inputs = direction_inputs(&r, &at);
             for n in needed {
-                assert!(
-                    inputs.contains(&n),
-                    "{r:?} at {at}: {n} missing from {inputs:?}"
-                );
+                assert!(inputs.contains(&n), "{r:?} at {at}: {n} missing from {inputs:?}");
             }
         }
     }
@@ -1644,9 +1508,7 @@ fn breakdown_unrated_do_not_count_in_the_divisor() {
 
 #[test]
 fn breakdown_all_green_and_none_green() {
-    let b: Breakdown = [(Green, Improving), (Green, Improving)]
-        .into_iter()
-        .collect();
+    let b: Breakdown = [(Green, Improving), (Green, Improving)].into_iter().collect();
     assert_eq!(b.percent_green(), Some(d("100")));
     assert_eq!(b.percent_improving(), Some(d("100")));
     let b: Breakdown = [(Amber, Stable), (Red, Declining)].into_iter().collect();

@@ -6,19 +6,15 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use entity::model::{
-    agenda_item, authority, measure, meeting, panel, panel_remit, partner, plan, plan_node,
-    publication, result, target,
+    agenda_item, authority, measure, meeting, panel, panel_remit, partner, plan, plan_node, publication,
+    result, target,
 };
-use entity::rules::{
-    DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS,
-};
+use entity::rules::{DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS};
 use entity::{
-    AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind,
-    Polarity, RagMethod, Unit,
+    AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity,
+    RagMethod, Unit,
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -193,8 +189,7 @@ fn bad(msg: String) -> ApiError {
 }
 
 fn lookup<'a, T>(map: &'a HashMap<String, T>, what: &str, key: &str) -> ApiResult<&'a T> {
-    map.get(key)
-        .ok_or_else(|| bad(format!("unknown {what} `{key}`")))
+    map.get(key).ok_or_else(|| bad(format!("unknown {what} `{key}`")))
 }
 
 fn position(i: usize) -> i32 {
@@ -248,8 +243,7 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
                 .and_then(|d| d.stable_band_percent)
                 .unwrap_or(Num(DEFAULT_STABLE_BAND_PERCENT))),
             trend_periods: Set(i32::try_from(
-                dir.and_then(|d| d.trend_periods)
-                    .unwrap_or(DEFAULT_TREND_PERIODS),
+                dir.and_then(|d| d.trend_periods).unwrap_or(DEFAULT_TREND_PERIODS),
             )
             .map_err(|_| bad(format!("plan `{}`: trendPeriods is too large", p.key)))?),
             from_year: Set(p.from.map(|f| f.financial_year())),
@@ -288,15 +282,13 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
                     .map(|(i, c)| (Some(node.id), c, i)),
             );
         }
-        publication::Entity::insert_many(p.published.iter().map(|period| {
-            publication::ActiveModel {
-                authority_id: Set(aid),
-                plan_id: Set(m.id),
-                period: Set(*period),
-                published_by: Set(IMPORTER.to_owned()),
-                published_at: Set(now),
-                ..Default::default()
-            }
+        publication::Entity::insert_many(p.published.iter().map(|period| publication::ActiveModel {
+            authority_id: Set(aid),
+            plan_id: Set(m.id),
+            period: Set(*period),
+            published_by: Set(IMPORTER.to_owned()),
+            published_at: Set(now),
+            ..Default::default()
         }))
         .exec(&txn)
         .await?;
@@ -330,10 +322,7 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
         }
         .insert(&txn)
         .await?;
-        if measures
-            .insert(r.code.clone(), (m.id, r.frequency))
-            .is_some()
-        {
+        if measures.insert(r.code.clone(), (m.id, r.frequency)).is_some() {
             return Err(ApiError::Conflict(format!(
                 "measure code `{}` appears twice",
                 r.code
@@ -359,9 +348,7 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
         })
         .collect::<ApiResult<_>>()?;
     for chunk in targets.chunks(500) {
-        target::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
+        target::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
 
     let results: Vec<result::ActiveModel> = b
@@ -391,9 +378,7 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
         })
         .collect::<ApiResult<_>>()?;
     for chunk in results.chunks(500) {
-        result::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
+        result::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
 
     for p in &b.panels {

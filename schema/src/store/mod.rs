@@ -8,8 +8,8 @@ use entity::Period;
 use entity::model::{authority, measure, plan, publication, result, target};
 use sea_orm::sea_query::{ValueType, ValueTypeErr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn,
-    QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter,
+    QueryOrder,
 };
 
 use crate::error::ApiResult;
@@ -26,10 +26,7 @@ pub async fn authorities(db: &impl ConnectionTrait) -> ApiResult<Vec<authority::
         .await?)
 }
 
-pub async fn authority_by_slug(
-    db: &impl ConnectionTrait,
-    slug: &str,
-) -> ApiResult<Option<authority::Model>> {
+pub async fn authority_by_slug(db: &impl ConnectionTrait, slug: &str) -> ApiResult<Option<authority::Model>> {
     Ok(authority::Entity::find()
         .filter(authority::Column::Slug.eq(slug))
         .one(db)
@@ -67,10 +64,7 @@ pub async fn rows_where_in<E: EntityTrait>(
     Ok(out)
 }
 
-pub async fn by_ids<E: EntityTrait>(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> ApiResult<Vec<E::Model>> {
+pub async fn by_ids<E: EntityTrait>(db: &impl ConnectionTrait, ids: &[i64]) -> ApiResult<Vec<E::Model>> {
     match id_column::<E>() {
         Some(col) => rows_where_in::<E>(db, col, ids, None).await,
         None => Ok(Vec::new()),
@@ -85,18 +79,14 @@ pub struct RatingContext {
     pub publications: Vec<publication::Model>,
 }
 
-pub async fn rating_context(
-    db: &impl ConnectionTrait,
-    measure_ids: &[i64],
-) -> ApiResult<RatingContext> {
+pub async fn rating_context(db: &impl ConnectionTrait, measure_ids: &[i64]) -> ApiResult<RatingContext> {
     let measures = by_ids::<measure::Entity>(db, measure_ids).await?;
     let mut plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
     plan_ids.sort_unstable();
     plan_ids.dedup();
     let plans = by_ids::<plan::Entity>(db, &plan_ids).await?;
     let publications =
-        rows_where_in::<publication::Entity>(db, publication::Column::PlanId, &plan_ids, None)
-            .await?;
+        rows_where_in::<publication::Entity>(db, publication::Column::PlanId, &plan_ids, None).await?;
     Ok(RatingContext {
         measures,
         plans,
@@ -133,8 +123,7 @@ pub async fn results_between(
 ) -> ApiResult<Vec<result::Model>> {
     let mut out = Vec::new();
     for chunk in measure_ids.chunks(CHUNK) {
-        let mut q =
-            result::Entity::find().filter(result::Column::MeasureId.is_in(chunk.iter().copied()));
+        let mut q = result::Entity::find().filter(result::Column::MeasureId.is_in(chunk.iter().copied()));
         if let Some(from) = from {
             q = q.filter(result::Column::PeriodStart.gte(from));
         }
@@ -154,8 +143,7 @@ pub async fn targets_in(
 ) -> ApiResult<Vec<target::Model>> {
     let mut out = Vec::new();
     for chunk in measure_ids.chunks(CHUNK) {
-        let mut q =
-            target::Entity::find().filter(target::Column::MeasureId.is_in(chunk.iter().copied()));
+        let mut q = target::Entity::find().filter(target::Column::MeasureId.is_in(chunk.iter().copied()));
         if let Some(periods) = periods {
             q = q.filter(target::Column::Period.is_in(periods.iter().copied()));
         }

@@ -1,0 +1,157 @@
+//! The demo councils reproduce their published figures, computed by the API
+//! from stored results.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use tests::{engines, spawn};
+
+const RESULTS: &str = r#"query($slug: String!, $period: Period!) {
+  authority(slug: $slug) { plans { measures { code result(period: $period) { status direction } } } }
+}"#;
+
+/// Counts statuses and directions over every measure's result, client-side.
+async fn counts(
+    app: &tests::TestApp,
+    slug: &str,
+    period: &str,
+) -> (HashMap<String, u32>, HashMap<String, u32>) {
+    let data = app
+        .data(RESULTS, json!({ "slug": slug, "period": period }))
+        .await
+        .unwrap();
+    let mut statuses = HashMap::new();
+    let mut directions = HashMap::new();
+    for plan in data["authority"]["plans"].as_array().unwrap() {
+        for m in plan["measures"].as_array().unwrap() {
+            let r = &m["result"];
+            *statuses
+                .entry(r["status"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+            *directions
+                .entry(r["direction"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    (statuses, directions)
+}
+
+fn n(map: &HashMap<String, u32>, key: &str) -> u32 {
+    map.get(key).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn authorities_are_the_four_demo_councils() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let data = app.data("{ authorities { slug } }", Value::Null).await.unwrap();
+        let slugs: Vec<&str> = data["authorities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            slugs,
+            ["croydon", "kent", "rotherham", "windsor-maidenhead"],
+            "{engine:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn kent_qpr_2023_24_q1_counts_from_every_result() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let (s, d) = counts(&app, "kent", "2023-24 Q1").await;
+        assert_eq!(s.values().sum::<u32>(), 38, "{engine:?}");
+        assert_eq!(
+            (n(&s, "GREEN"), n(&s, "AMBER"), n(&s, "RED")),
+            (16, 11, 11),
+            "{engine:?}"
+        );
+        assert_eq!(
+            (n(&d, "IMPROVING"), n(&d, "STABLE"), n(&d, "DECLINING")),
+            (4, 24, 10),
+            "{engine:?}"
+        );
+        let (_, d) = counts(&app, "kent", "2022-23 Q4").await;
+        assert_eq!(
+            (n(&d, "IMPROVING"), n(&d, "STABLE"), n(&d, "DECLINING")),
+            (2, 24, 11),
+            "{engine:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rotherham_council_plan_q2_and_q1_counts_from_every_result() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let (s, d) = counts(&app, "rotherham", "2019-20 Q2").await;
+        assert_eq!(s.values().sum::<u32>(), 69);
+        let rated = n(&s, "GREEN") + n(&s, "AMBER") + n(&s, "RED");
+        assert_eq!((n(&s, "GREEN"), rated, n(&s, "RED")), (28, 54, 18), "{engine:?}");
+        let judged = n(&d, "IMPROVING") + n(&d, "STABLE") + n(&d, "DECLINING");
+        assert_eq!((n(&d, "IMPROVING"), judged), (30, 54), "{engine:?}");
+        let pct = |a: u32, b: u32| (f64::from(a) * 100.0 / f64::from(b)).round();
+        assert_eq!(pct(28, rated), 52.0);
+        assert_eq!(pct(n(&d, "IMPROVING"), judged), 56.0);
+
+        let (s, d) = counts(&app, "rotherham", "2019-20 Q1").await;
+        let rated = n(&s, "GREEN") + n(&s, "AMBER") + n(&s, "RED");
+        let judged = n(&d, "IMPROVING") + n(&d, "STABLE") + n(&d, "DECLINING");
+        assert_eq!(pct(n(&s, "GREEN"), rated), 55.0, "{engine:?}");
+        assert_eq!(pct(n(&d, "IMPROVING"), judged), 53.0, "{engine:?}");
+    }
+}
+
+#[tokio::test]
+async fn breakdowns_give_the_published_figures() {
+    let q = r#"{
+      kent: authority(slug: "kent") { plans { breakdown(period: "2023-24 Q1") {
+        total green amber red noTarget noData improving stable declining notComparable percentGreen percentImproving } } }
+      rq2: authority(slug: "rotherham") { plans { breakdown(period: "2019-20 Q2") { red percentGreen percentImproving } } }
+      rq1: authority(slug: "rotherham") { plans { breakdown(period: "2019-20 Q1") { percentGreen percentImproving } } }
+      rbwm: authority(slug: "windsor-maidenhead") { panels { name breakdown(period: "2020-21 Q2") { red } } }
+    }"#;
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let d = app.data(q, Value::Null).await.unwrap();
+        let k = &d["kent"]["plans"][0]["breakdown"];
+        assert_eq!(
+            [
+                &k["total"],
+                &k["green"],
+                &k["amber"],
+                &k["red"],
+                &k["improving"],
+                &k["stable"],
+                &k["declining"]
+            ],
+            [
+                &json!(38),
+                &json!(16),
+                &json!(11),
+                &json!(11),
+                &json!(4),
+                &json!(24),
+                &json!(10)
+            ],
+            "{engine:?}"
+        );
+        let r2 = &d["rq2"]["plans"][0]["breakdown"];
+        assert_eq!(r2["red"], 18);
+        assert_eq!(r2["percentGreen"].as_f64().unwrap().round(), 52.0);
+        assert_eq!(r2["percentImproving"].as_f64().unwrap().round(), 56.0);
+        let r1 = &d["rq1"]["plans"][0]["breakdown"];
+        assert_eq!(r1["percentGreen"].as_f64().unwrap().round(), 55.0);
+        assert_eq!(r1["percentImproving"].as_f64().unwrap().round(), 53.0);
+        let panel = &d["rbwm"]["panels"][0];
+        assert_eq!(
+            panel["name"],
+            "Adults, Children and Health Overview and Scrutiny Panel"
+        );
+        assert_eq!(panel["breakdown"]["red"], 3, "{engine:?}");
+    }
+}

@@ -1,0 +1,70 @@
+//! Purpose-built authorities, written through the same import path as the
+//! demo councils.
+
+use schema::store::import::Bundle;
+use serde_json::{Value, json};
+
+/// A measure of the fixture plan: code, node, polarity, kind.
+pub struct M<'a>(pub &'a str, pub &'a str, pub &'a str, pub &'a str);
+
+/// One plan ("plan") with nodes A (child A1) and B, quarterly measures, a
+/// panel whose remit is node A, and every period in `published` published.
+pub fn bundle(
+    slug: &str,
+    measures: &[M<'_>],
+    targets: &[(&str, &str, &str)],
+    results: &[(&str, &str, &str)],
+    published: &[&str],
+) -> Bundle {
+    let measures: Vec<Value> = measures
+        .iter()
+        .map(|M(code, node, polarity, kind)| {
+            json!({ "plan": "plan", "node": node, "code": code, "title": format!("Measure {code}"),
+                    "unit": "PERCENT", "polarity": polarity, "kind": kind, "frequency": "QUARTERLY" })
+        })
+        .collect();
+    let targets: Vec<Value> = targets
+        .iter()
+        .map(|(m, p, t)| json!({ "measure": m, "period": p, "target": t }))
+        .collect();
+    let results: Vec<Value> = results
+        .iter()
+        .map(|(m, p, v)| json!({ "measure": m, "period": p, "value": v }))
+        .collect();
+    serde_json::from_value(json!({
+        "slug": slug, "name": format!("{slug} council"), "kind": "DISTRICT",
+        "plans": [{
+            "key": "plan", "title": "Test plan", "kind": "CORPORATE_PLAN",
+            "ragRule": { "method": "TOLERANCE", "amberTolerancePercent": 10 },
+            "directionRule": { "method": "PREVIOUS_PERIOD" },
+            "published": published,
+            "nodes": [
+                { "code": "A", "title": "Outcome A", "children": [{ "code": "A1", "title": "Priority A1" }] },
+                { "code": "B", "title": "Outcome B" }
+            ]
+        }],
+        "panels": [{ "name": "Scrutiny of A", "kind": "SCRUTINY_COMMITTEE",
+                     "remit": { "nodes": [{ "plan": "plan", "code": "A" }] } }],
+        "measures": measures, "targets": targets, "results": results,
+    }))
+    .expect("fixture bundle")
+}
+
+/// `n` measures under A1, each with a target and a result in two quarters.
+pub fn sized(slug: &str, n: usize) -> Bundle {
+    let codes: Vec<String> = (0..n).map(|i| format!("M{i}")).collect();
+    let measures: Vec<M<'_>> = codes
+        .iter()
+        .map(|c| M(c, "A1", "HIGHER_IS_BETTER", "COUNCIL"))
+        .collect();
+    let targets: Vec<(&str, &str, &str)> = codes.iter().map(|c| (c.as_str(), "2023-24", "50")).collect();
+    let results: Vec<(&str, &str, &str)> = codes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            let v = if i % 3 == 0 { "40" } else { "60" };
+            [(c.as_str(), "2023-24 Q1", "48"), (c.as_str(), "2023-24 Q2", v)]
+        })
+        .collect();
+    bundle(slug, &measures, &targets, &results, &["2023-24 Q1", "2023-24 Q2"])
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real server on a random port, spoken to over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod analytics;
+mod demo;
+mod fixtures;
+mod http;
+mod operations;
+mod reads;
+mod schema_file;
+mod statements;
