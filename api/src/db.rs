@@ -71,7 +71,7 @@ pub async fn connect(
 }
 
 /// Any fixed key: replicas starting together queue on it.
-const MIGRATION_LOCK: i64 = 0x636f_756e_6369_6c;
+const MIGRATION_LOCK: i64 = 0x0063_6f75_6e63_696c;
 
 /// Brings the schema up to date. On PostgreSQL an advisory lock makes
 /// replicas that start together migrate one at a time.

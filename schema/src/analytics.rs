@@ -168,7 +168,7 @@ pub fn check_span(frequency: Frequency, from: Option<Period>, to: Option<Period>
     let last = Period::containing(kind, to.end_date());
     let n = first
         .offset(i64::from(MAX_PERIODS))
-        .map_or(false, |cap| cap <= last);
+        .is_some_and(|cap| cap <= last);
     if n {
         return Err(ApiError::BadUserInput(format!(
             "a series holds at most {MAX_PERIODS} periods: ask for a shorter range"

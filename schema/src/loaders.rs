@@ -242,6 +242,8 @@ async fn rate_all(
 /// Every measure of one plan rated at one period, by measure id.
 pub type PlanRatings = Arc<HashMap<i64, Rating>>;
 
+type RatingCell = Arc<OnceCell<PlanRatings>>;
+
 /// A measure's series between two periods (either open), one rating per
 /// period of the measure's own frequency. Open ends stop at the first and
 /// last result the viewer can see.
@@ -346,7 +348,7 @@ pub struct Loaders {
     /// whole plan, every other one waits for that answer. Unlike a batch
     /// window this does not depend on timing, so a request's statements are
     /// the same every time.
-    rated: Mutex<HashMap<(i64, Period), Arc<OnceCell<PlanRatings>>>>,
+    rated: Mutex<HashMap<(i64, Period), RatingCell>>,
 }
 
 impl Loaders {

@@ -584,8 +584,22 @@ impl ActionPlan {
         &self.0.title
     }
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
+        Ok(self.rows(ctx).await?.into_iter().map(Action).collect())
+    }
+    /// Some action is neither done nor dropped.
+    async fn open(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.rows(ctx).await?.iter().any(|a| is_open(a.status)))
+    }
+}
+
+fn is_open(s: ActionStatus) -> bool {
+    !matches!(s, ActionStatus::Done | ActionStatus::Dropped)
+}
+
+impl ActionPlan {
+    async fn rows(&self, ctx: &Context<'_>) -> Result<Vec<action::Model>> {
         let rows = loaders(ctx)?.actions_of_plan.load_one(self.0.id).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Action).collect())
+        Ok(rows.unwrap_or_default())
     }
 }
 
@@ -610,8 +624,7 @@ impl Action {
     }
     /// Past its due date and neither done nor dropped.
     async fn overdue(&self) -> bool {
-        let open = !matches!(self.0.status, ActionStatus::Done | ActionStatus::Dropped);
-        open && self.0.due_on.is_some_and(|d| d < Utc::now().date_naive())
+        is_open(self.0.status) && self.0.due_on.is_some_and(|d| d < Utc::now().date_naive())
     }
     async fn version(&self) -> i32 {
         self.0.version

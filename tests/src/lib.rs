@@ -72,6 +72,18 @@ pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
+    /// The SQLite file to remove when the test ends.
+    file: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(f) = &self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
+            }
+        }
+    }
 }
 
 pub async fn spawn(engine: Engine, demo: bool) -> anyhow::Result<TestApp> {
@@ -79,8 +91,13 @@ pub async fn spawn(engine: Engine, demo: bool) -> anyhow::Result<TestApp> {
 }
 
 pub async fn spawn_with(engine: Engine, demo: bool, limits: Limits) -> anyhow::Result<TestApp> {
+    let database_url = fresh_database(engine).await?;
+    let file = database_url
+        .strip_prefix("sqlite://")
+        .and_then(|rest| rest.split('?').next())
+        .map(std::path::PathBuf::from);
     let config = Config {
-        database_url: fresh_database(engine).await?,
+        database_url,
         bind: "127.0.0.1:0".parse()?,
         pool_size: Some(4),
         limits,
@@ -94,6 +111,7 @@ pub async fn spawn_with(engine: Engine, demo: bool, limits: Limits) -> anyhow::R
         address,
         db,
         client: reqwest::Client::new(),
+        file,
     })
 }
 

@@ -132,3 +132,18 @@ async fn health_readiness_and_metrics() {
         assert!(app.statements().await.unwrap() > 0);
     }
 }
+
+#[tokio::test]
+async fn a_bad_or_unreachable_database_is_one_clear_line() {
+    let metrics = std::sync::Arc::default;
+    let err = api::db::connect("mysql://somewhere/db", None, metrics())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, api::db::DbSetupError::BadUrl(_)));
+    let err = api::db::connect("postgres://user:secret@127.0.0.1:1/none", None, metrics())
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, api::db::DbSetupError::Unreachable { .. }), "{msg}");
+    assert!(!msg.contains('\n') && !msg.contains("secret"), "{msg}");
+}
