@@ -15,6 +15,29 @@ pub struct Config {
     /// Connections in the pool (default: 16 on PostgreSQL, 8 on SQLite).
     pub pool_size: Option<u32>,
     pub limits: Limits,
+    pub jwt: Jwt,
+}
+
+/// Which tokens the server trusts.
+#[derive(Clone, Debug)]
+pub struct Jwt {
+    /// HS256 shared secret.
+    pub secret: Option<String>,
+    /// PEM public key (RS256 or ES256) of the council's identity provider.
+    pub public_key_pem: Option<Vec<u8>>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl Default for Jwt {
+    fn default() -> Self {
+        Jwt {
+            secret: None,
+            public_key_pem: None,
+            issuer: "councilperf".to_owned(),
+            audience: "councilperf".to_owned(),
+        }
+    }
 }
 
 /// What one request may ask for.
@@ -73,6 +96,25 @@ impl Config {
                 query_timeout: parsed::<u64>("COUNCILPERF_QUERY_TIMEOUT_SECS")?
                     .map_or(defaults.query_timeout, Duration::from_secs),
             },
+            jwt: Jwt::from_env()?,
+        })
+    }
+}
+
+impl Jwt {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let d = Jwt::default();
+        let public_key_pem = match var("JWT_PUBLIC_KEY_FILE") {
+            None => None,
+            Some(path) => {
+                Some(std::fs::read(&path).with_context(|| format!("reading JWT_PUBLIC_KEY_FILE {path}"))?)
+            }
+        };
+        Ok(Jwt {
+            secret: var("JWT_SECRET"),
+            public_key_pem,
+            issuer: var("JWT_ISSUER").unwrap_or(d.issuer),
+            audience: var("JWT_AUDIENCE").unwrap_or(d.audience),
         })
     }
 }

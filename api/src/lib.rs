@@ -1,6 +1,7 @@
 //! The councilperf server and CLI: configuration, the actix-web server, the
 //! GraphQL-over-HTTP handler, health and metrics, demo data and import.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod import;

@@ -24,6 +24,18 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Mint an HS256 token with JWT_SECRET, for development and tests.
+    Token {
+        /// The subject (user id).
+        #[arg(long)]
+        sub: String,
+        /// AUTHORITY:ROLE[:PARTNER], or PLATFORM_ADMIN; repeatable.
+        #[arg(long = "grant", value_parser = api::auth::parse_grant, required = true)]
+        grants: Vec<api::auth::GrantClaim>,
+        /// Lifetime in seconds, or with a unit: 90s, 30m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: std::time::Duration,
+    },
     /// Import one authority from a directory of import files.
     Import {
         /// Holds authority.json, measures.csv, targets.csv and results.csv.
@@ -43,6 +55,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&conn).await?;
             Ok(())
         }
+        Command::Token { sub, grants, ttl } => {
+            let jwt = api::config::Jwt::from_env()?;
+            let secret = jwt
+                .secret
+                .ok_or_else(|| anyhow::anyhow!("set JWT_SECRET to mint a token"))?;
+            println!(
+                "{}",
+                api::auth::mint(&secret, &jwt.issuer, &jwt.audience, &sub, grants, ttl)?
+            );
+            Ok(())
+        }
         Command::Import { dir } => {
             let config = Config::from_env()?;
             let bundle = import::read_dir(&dir)?;
@@ -58,6 +81,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 1h"))?;
+    let secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{s}`: use s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(n * secs))
 }
 
 #[tokio::main]

@@ -20,7 +20,7 @@ use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use crate::config::{Config, Limits};
 use crate::metrics::Metrics;
-use crate::{db, import};
+use crate::{auth, db, import};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -29,6 +29,7 @@ struct State {
     db: DatabaseConnection,
     limits: Limits,
     metrics: Arc<Metrics>,
+    verifier: auth::Verifier,
 }
 
 /// A server bound and ready to run.
@@ -42,6 +43,13 @@ impl Application {
     /// Connects, migrates, loads the demo councils if asked and the database
     /// is empty, and binds (port 0 picks a free port, as tests do).
     pub async fn build(config: &Config, demo: bool) -> anyhow::Result<Self> {
+        let jwt = &config.jwt;
+        let verifier = auth::Verifier::new(
+            jwt.secret.as_deref(),
+            jwt.public_key_pem.as_deref(),
+            &jwt.issuer,
+            &jwt.audience,
+        )?;
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(&config.database_url, config.pool_size, metrics.clone()).await?;
         db::migrate(&db).await?;
@@ -55,6 +63,7 @@ impl Application {
             db: db.clone(),
             limits: config.limits.clone(),
             metrics,
+            verifier,
         });
         let body_limit = config.limits.max_body_bytes;
         let server = HttpServer::new(move || {
@@ -126,6 +135,43 @@ fn with_codes(mut resp: Response) -> Response {
     resp
 }
 
+/// Who the request is made as: anonymous without a token; a token that does
+/// not verify refuses the whole request with 401.
+async fn viewer_of(state: &State, req: &HttpRequest) -> Result<Viewer, HttpResponse> {
+    let Some(h) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Viewer::Anonymous);
+    };
+    let unauthenticated = || {
+        let mut r = refuse(
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthenticated,
+            &schema::error::ApiError::Unauthenticated.to_string(),
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        r
+    };
+    let token = h
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthenticated)?;
+    let claims = state
+        .verifier
+        .verify(token.trim())
+        .map_err(|_| unauthenticated())?;
+    auth::viewer(&state.db, claims).await.map_err(|e| {
+        tracing::error!(cause = %e, "resolving a token's grants failed");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Internal,
+            "internal error",
+        )
+    })
+}
+
 async fn execute(state: &State, req: Request, viewer: Viewer) -> Response {
     let resp = state
         .schema
@@ -189,7 +235,10 @@ async fn graphql_post(state: web::Data<State>, req: HttpRequest, body: web::Byte
             );
         }
     };
-    let viewer = Viewer::Anonymous;
+    let viewer = match viewer_of(&state, &req).await {
+        Ok(v) => v,
+        Err(refusal) => return refusal,
+    };
     match batch {
         BatchRequest::Single(r) => {
             let resp = execute(&state, r, viewer).await;
@@ -261,7 +310,11 @@ async fn graphql_get(state: web::Data<State>, req: HttpRequest) -> HttpResponse 
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return resp;
     }
-    let resp = execute(&state, r, Viewer::Anonymous).await;
+    let viewer = match viewer_of(&state, &req).await {
+        Ok(v) => v,
+        Err(refusal) => return refusal,
+    };
+    let resp = execute(&state, r, viewer).await;
     let failed = is_request_error(&resp);
     respond(&req, serde_json::to_vec(&resp), failed)
 }

@@ -29,6 +29,9 @@ pub fn engines() -> Vec<Engine> {
     }
 }
 
+/// The HS256 secret test servers trust.
+pub const SECRET: &str = "test-secret-of-at-least-32-bytes!";
+
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// A name no other test of any run on this machine uses at the same time.
@@ -101,6 +104,10 @@ pub async fn spawn_with(engine: Engine, demo: bool, limits: Limits) -> anyhow::R
         bind: "127.0.0.1:0".parse()?,
         pool_size: Some(4),
         limits,
+        jwt: api::config::Jwt {
+            secret: Some(SECRET.to_owned()),
+            ..Default::default()
+        },
     };
     let app = Application::build(&config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -118,13 +125,34 @@ pub async fn spawn_with(engine: Engine, demo: bool, limits: Limits) -> anyhow::R
 impl TestApp {
     /// POSTs one operation and returns the whole response body.
     pub async fn post(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let resp = self
+        let resp = self.send(query, variables, None).await?;
+        Ok(resp.json().await?)
+    }
+
+    /// POSTs one operation with an optional bearer token.
+    pub async fn send(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> anyhow::Result<reqwest::Response> {
+        let mut req = self
             .client
             .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await?;
-        Ok(resp.json().await?)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Ok(req.send().await?)
+    }
+
+    /// Runs an operation as the holder of `token` and returns its `data`.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let body: Value = self.send(query, variables, Some(token)).await?.json().await?;
+        if let Some(errors) = body.get("errors") {
+            bail!("[{:?}] unexpected errors: {errors}", self.engine);
+        }
+        Ok(body["data"].clone())
     }
 
     /// Runs an operation that must succeed and returns its `data`.
@@ -164,4 +192,25 @@ impl TestApp {
             .parse()
             .context("statement counter")
     }
+}
+
+/// A token from the test servers' issuer with the given grants
+/// (`AUTHORITY:ROLE[:PARTNER]` or `PLATFORM_ADMIN`).
+pub fn token(sub: &str, grants: &[&str]) -> String {
+    let grants = grants
+        .iter()
+        .map(|g| api::auth::parse_grant(g))
+        .collect::<anyhow::Result<Vec<_>>>();
+    grants
+        .and_then(|g| {
+            api::auth::mint(
+                SECRET,
+                "councilperf",
+                "councilperf",
+                sub,
+                g,
+                std::time::Duration::from_secs(600),
+            )
+        })
+        .unwrap_or_default()
 }

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use entity::Period;
-use entity::model::{authority, measure, plan, publication, result, target};
+use entity::model::{authority, measure, partner, plan, publication, result, target};
 use sea_orm::sea_query::{ValueType, ValueTypeErr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter,
@@ -31,6 +31,21 @@ pub async fn authority_by_slug(db: &impl ConnectionTrait, slug: &str) -> ApiResu
         .filter(authority::Column::Slug.eq(slug))
         .one(db)
         .await?)
+}
+
+/// Authorities by slug, and the partners of those authorities: what a
+/// token's grants name.
+pub async fn grant_targets(
+    db: &impl ConnectionTrait,
+    slugs: &[String],
+) -> ApiResult<(Vec<authority::Model>, Vec<partner::Model>)> {
+    let auths = authority::Entity::find()
+        .filter(authority::Column::Slug.is_in(slugs.iter().cloned()))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = auths.iter().map(|a| a.id).collect();
+    let partners = rows_where_in::<partner::Entity>(db, partner::Column::AuthorityId, &ids, None).await?;
+    Ok((auths, partners))
 }
 
 /// The id column of an entity whose primary key is a single `i64`.

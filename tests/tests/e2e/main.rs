@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod analytics;
+mod auth;
 mod demo;
 mod fixtures;
 mod http;
