@@ -7,7 +7,7 @@ pub mod authority {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "authorities")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -30,7 +30,7 @@ pub mod partner {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "partners")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -52,7 +52,7 @@ pub mod plan {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "plans")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -84,7 +84,7 @@ pub mod plan_node {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "plan_nodes")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -109,7 +109,7 @@ pub mod measure {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "measures")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -143,7 +143,7 @@ pub mod target {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "targets")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -169,7 +169,7 @@ pub mod result {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "results")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -200,7 +200,7 @@ pub mod result_history {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "result_history")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -229,7 +229,7 @@ pub mod commentary {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "commentary")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -257,7 +257,7 @@ pub mod commentary_history {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "commentary_history")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -282,7 +282,7 @@ pub mod action_plan {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "action_plans")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -306,7 +306,7 @@ pub mod action {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "actions")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -334,7 +334,7 @@ pub mod panel {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "panels")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -356,7 +356,7 @@ pub mod panel_remit {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "panel_remits")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -381,7 +381,7 @@ pub mod meeting {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "meetings")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -404,7 +404,7 @@ pub mod agenda_item {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "agenda_items")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -431,7 +431,7 @@ pub mod publication {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "publications")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -455,7 +455,7 @@ pub mod audit_log {
     #[allow(unused_imports)]
     use crate::{enums::*, period::Period, values::Num};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "audit_log")]
     pub struct Model {
         #[sea_orm(primary_key)]

@@ -313,3 +313,13 @@ impl FromIterator<(RagStatus, Direction)> for Breakdown {
 fn percent(part: u32, whole: u32) -> Option<Decimal> {
     (whole > 0).then(|| Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole))
 }
+
+/// Whether a floor lies on the bad side of its target, as a floor must: at
+/// or below it when higher is better, at or above it when lower is better.
+pub fn floor_fits(polarity: Polarity, target: Decimal, floor: Decimal) -> bool {
+    match polarity {
+        Polarity::HigherIsBetter => floor <= target,
+        Polarity::LowerIsBetter => floor >= target,
+        Polarity::None => true,
+    }
+}

@@ -3,13 +3,17 @@
 
 pub mod analytics;
 pub mod error;
+pub mod inputs;
 pub mod loaders;
+pub mod mutations;
 pub mod objects;
 pub mod policy;
 pub mod scalars;
+pub mod service;
 pub mod store;
+pub mod validate;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result};
+use async_graphql::{Context, EmptySubscription, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 
 use crate::error::Gql;
@@ -17,17 +21,17 @@ use crate::loaders::Loaders;
 use crate::objects::{Authority, Measure, Panel, Plan, ViewerObject, loaders, parse_id};
 use crate::policy::Viewer;
 
-pub type CouncilSchema = async_graphql::Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type CouncilSchema = async_graphql::Schema<QueryRoot, mutations::MutationRoot, EmptySubscription>;
 
 pub struct QueryRoot;
 
-fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
+pub(crate) fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
         .map_err(|e| error::ApiError::internal(e.message))
         .gql()
 }
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Every authority, by slug.
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
@@ -86,7 +90,7 @@ pub struct Limits {
 /// The schema with the process-wide data; per-request data (viewer,
 /// loaders) is attached by [`request_data`].
 pub fn build(db: DatabaseConnection, limits: Limits) -> CouncilSchema {
-    async_graphql::Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    async_graphql::Schema::build(QueryRoot, mutations::MutationRoot, EmptySubscription)
         .data(db)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -104,7 +108,7 @@ pub fn request_data(
 
 /// The schema's SDL, as committed in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    async_graphql::Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    async_graphql::Schema::build(QueryRoot, mutations::MutationRoot, EmptySubscription)
         .finish()
         .sdl()
 }

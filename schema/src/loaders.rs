@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::model::{
     action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, panel_remit, partner,
-    plan, plan_node, publication, result,
+    plan, plan_node, publication, result, result_history,
 };
 use entity::rating::{self, Goal, MeasureRules, Rated};
 use entity::rules::{DirectionRule, RagRule};
@@ -81,6 +81,8 @@ where
 #[derive(Clone, Debug)]
 pub struct Rating {
     pub measure_id: i64,
+    /// The stored result shown, if any.
+    pub result_id: Option<i64>,
     pub authority_id: i64,
     pub rated: Rated,
     /// Whether the reported period is published.
@@ -167,7 +169,7 @@ impl<'v> Facts<'v> {
                 partner_id: m.partner_id,
             };
             if self.is_published(m.plan_id, &r.period)
-                || policy::allows(self.viewer, Action::ReadUnpublished, scope)
+                || policy::allows(self.viewer, Action::ReadUnpublished, Some(scope))
             {
                 self.values.insert((r.measure_id, r.period), r);
             }
@@ -202,14 +204,13 @@ impl<'v> Facts<'v> {
             |p: &Period| -> Option<Decimal> { self.values.get(&(measure_id, *p)).map(|r| r.value.0) };
         let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
         let rated = rating::rate(rules, period, value_at, goal_at);
+        let shown = self.values.get(&(measure_id, rated.reported));
         Some(Rating {
             measure_id,
+            result_id: shown.map(|r| r.id),
             authority_id: m.authority_id,
             published: self.is_published(m.plan_id, &rated.reported),
-            restated: self
-                .values
-                .get(&(measure_id, rated.reported))
-                .is_some_and(|r| r.restated),
+            restated: shown.is_some_and(|r| r.restated),
             rated,
         })
     }
@@ -341,6 +342,7 @@ pub struct Loaders {
     pub action_plans_of_measure: DataLoader<ByParent<action_plan::Entity>>,
     pub actions_of_plan: DataLoader<ByParent<action::Entity>>,
     pub publications_of_plan: DataLoader<ByParent<publication::Entity>>,
+    pub history_of_result: DataLoader<ByParent<result_history::Entity>>,
     pub series: DataLoader<Series>,
     pub viewer: Arc<Viewer>,
     db: DatabaseConnection,
@@ -411,6 +413,11 @@ impl Loaders {
             action_plans_of_measure: by_parent(db, action_plan::Column::MeasureId, None),
             actions_of_plan: by_parent(db, action::Column::ActionPlanId, None),
             publications_of_plan: by_parent(db, publication::Column::PlanId, None),
+            history_of_result: by_parent(
+                db,
+                result_history::Column::ResultId,
+                Some(result_history::Column::Version),
+            ),
             series: DataLoader::new(
                 Series {
                     db: db.clone(),

@@ -7,7 +7,7 @@ use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::model::{
     action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, partner, plan,
-    plan_node,
+    plan_node, result_history,
 };
 use entity::{
     ActionStatus, AuthorityKind, CommentaryKind, Direction, DirectionMethod, Frequency, MeasureKind,
@@ -526,6 +526,42 @@ impl MeasureResult {
     /// The measure's action plans, for exceptions that need one.
     async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
         action_plans(ctx, self.0.measure_id).await
+    }
+    /// The values this result replaced, newest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ResultVersion>> {
+        let Some(id) = self.0.result_id else {
+            return Ok(Vec::new());
+        };
+        let rows = loaders(ctx)?.history_of_result.load_one(id).await.gql()?;
+        let mut rows = rows.unwrap_or_default();
+        rows.reverse();
+        Ok(rows.into_iter().map(ResultVersion).collect())
+    }
+}
+
+/// An earlier value of a result.
+pub struct ResultVersion(pub result_history::Model);
+
+#[Object]
+impl ResultVersion {
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn value(&self) -> f64 {
+        float(self.0.value.0)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn submitted_by(&self) -> &str {
+        &self.0.submitted_by
+    }
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.submitted_at
+    }
+    /// When a newer value replaced it.
+    async fn replaced_at(&self) -> DateTime<Utc> {
+        self.0.replaced_at
     }
 }
 

@@ -1,7 +1,9 @@
 //! The one policy function: who may do what to which authority's data.
 //! Resolvers ask it; no other module decides access.
 
-use entity::Role;
+use entity::{CommentaryKind, Role};
+
+use crate::error::{ApiError, ApiResult};
 
 /// One role a viewer holds, scoped to an authority (absent only for
 /// `PLATFORM_ADMIN`) and, for `PARTNER`, to the partner it speaks for.
@@ -38,31 +40,128 @@ impl Viewer {
 pub enum Action {
     /// See results of a period its plan has not published yet.
     ReadUnpublished,
+    /// Read an authority's audit log.
+    ReadAudit,
+    CreateAuthority,
+    /// Edit an authority's structure: the authority itself, partners, plans,
+    /// nodes, measures, panels, meetings.
+    EditStructure,
+    PublishPeriod,
+    SubmitResult,
+    SetTarget,
+    WriteActionPlan,
+    AddCommentary(CommentaryKind),
+    /// Edit commentary; `own` when the viewer wrote it.
+    EditCommentary {
+        kind: CommentaryKind,
+        own: bool,
+    },
 }
 
-/// The data acted on: which authority, and for a measure led by a partner,
-/// which partner.
+impl Action {
+    fn describe(self) -> &'static str {
+        match self {
+            Action::ReadUnpublished => "read unpublished results",
+            Action::ReadAudit => "read the audit log",
+            Action::CreateAuthority => "create authorities",
+            Action::EditStructure => "edit plans, measures, partners and panels",
+            Action::PublishPeriod => "publish a period",
+            Action::SubmitResult => "submit results",
+            Action::SetTarget => "set targets",
+            Action::WriteActionPlan => "write action plans",
+            Action::AddCommentary(_) => "add this kind of commentary",
+            Action::EditCommentary { .. } => "edit this commentary",
+        }
+    }
+}
+
+/// The data acted on: which authority, and for a partnership measure, the
+/// partner that leads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scope {
     pub authority_id: i64,
     pub partner_id: Option<i64>,
 }
 
-pub fn allows(viewer: &Viewer, action: Action, scope: Scope) -> bool {
-    viewer.grants().iter().any(|g| grant_allows(g, action, scope))
+/// Whether the viewer may act on data in `scope` (`None`: outside any
+/// authority, as creating one is).
+pub fn allows(viewer: &Viewer, action: Action, scope: Option<Scope>) -> bool {
+    viewer.grants().iter().any(|g| {
+        g.role == Role::PlatformAdmin
+            || scope.is_some_and(|s| {
+                g.authority_id == Some(s.authority_id) && role_allows(g, action, s.partner_id)
+            })
+    })
 }
 
-fn grant_allows(g: &Grant, action: Action, scope: Scope) -> bool {
-    if g.role == Role::PlatformAdmin {
-        return true;
+/// The role table of DESIGN.md, for one grant within its own authority.
+fn role_allows(g: &Grant, action: Action, partner_id: Option<i64>) -> bool {
+    let own_measure = g.partner_id.is_some() && g.partner_id == partner_id;
+    match (action, g.role) {
+        (_, Role::PlatformAdmin) => true,
+        (Action::ReadUnpublished, Role::Partner) => own_measure,
+        (Action::ReadUnpublished, _) => true,
+        (Action::SubmitResult, Role::Partner) => own_measure,
+        (
+            Action::SubmitResult | Action::SetTarget | Action::WriteActionPlan | Action::AddCommentary(_),
+            Role::Officer | Role::Admin,
+        ) => true,
+        (Action::EditCommentary { .. }, Role::Officer | Role::Admin) => true,
+        (Action::AddCommentary(CommentaryKind::Scrutiny), Role::Member) => true,
+        (
+            Action::EditCommentary {
+                kind: CommentaryKind::Scrutiny,
+                own: true,
+            },
+            Role::Member,
+        ) => true,
+        (Action::AddCommentary(CommentaryKind::Partner), Role::Partner) => own_measure,
+        (
+            Action::EditCommentary {
+                kind: CommentaryKind::Partner,
+                own: true,
+            },
+            Role::Partner,
+        ) => own_measure,
+        (Action::ReadAudit | Action::EditStructure | Action::PublishPeriod, Role::Admin) => true,
+        _ => false,
     }
-    if g.authority_id != Some(scope.authority_id) {
-        return false;
+}
+
+/// Refuses a viewer who may not act on `scope`: anonymous viewers are
+/// unauthenticated, everyone else forbidden.
+pub fn authorize(viewer: &Viewer, action: Action, scope: Option<Scope>) -> ApiResult<()> {
+    match viewer {
+        Viewer::Anonymous => Err(ApiError::Unauthenticated),
+        _ if allows(viewer, action, scope) => Ok(()),
+        _ => Err(ApiError::Forbidden(format!("you may not {}", action.describe()))),
     }
-    match action {
-        Action::ReadUnpublished => match g.role {
-            Role::Partner => g.partner_id.is_some() && g.partner_id == scope.partner_id,
-            Role::Admin | Role::Officer | Role::Member | Role::Viewer | Role::PlatformAdmin => true,
-        },
+}
+
+/// Refuses, before anything is looked up, a viewer no grant of whom could
+/// ever allow `action`: so a caller who may not act learns nothing about
+/// what exists.
+pub fn authorize_somewhere(viewer: &Viewer, action: Action) -> ApiResult<()> {
+    // Editing commentary depends on the row's kind, unknown yet: any kind counts.
+    let candidates: Vec<Action> = match action {
+        Action::EditCommentary { .. } => [
+            CommentaryKind::Service,
+            CommentaryKind::Scrutiny,
+            CommentaryKind::Partner,
+        ]
+        .into_iter()
+        .map(|kind| Action::EditCommentary { kind, own: true })
+        .collect(),
+        a => vec![a],
+    };
+    let could = viewer.grants().iter().any(|g| {
+        // Assume the most favourable target: own authority, own partner.
+        g.role == Role::PlatformAdmin
+            || (g.authority_id.is_some() && candidates.iter().any(|a| role_allows(g, *a, g.partner_id)))
+    });
+    match viewer {
+        Viewer::Anonymous => Err(ApiError::Unauthenticated),
+        _ if could => Ok(()),
+        _ => Err(ApiError::Forbidden(format!("you may not {}", action.describe()))),
     }
 }

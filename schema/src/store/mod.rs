@@ -15,6 +15,7 @@ use sea_orm::{
 use crate::error::ApiResult;
 
 pub mod import;
+pub mod write;
 
 /// Lists of ids are sent in chunks below every engine's bound-parameter limit.
 const CHUNK: usize = 10_000;

@@ -148,7 +148,10 @@ async fn unpublished_results_are_hidden_from_anonymous_and_other_authorities() {
             };
             let p = &d["authority"]["plans"][0];
             assert_eq!(p["measures"][0]["result"], hidden, "{engine:?} {t:?}");
-            assert_eq!(p["measures"][0]["results"], json!([{ "value": 90.0 }, { "value": null }]));
+            assert_eq!(
+                p["measures"][0]["results"],
+                json!([{ "value": 90.0 }, { "value": null }])
+            );
             assert_eq!(p["breakdown"], json!({ "green": 0, "noData": 1 }));
             assert_eq!(p["comparison"]["improved"], json!([]));
             assert_eq!(

@@ -1,0 +1,186 @@
+//! The input types of the mutations.
+
+use async_graphql::{ID, InputObject};
+use chrono::{DateTime, Utc};
+use entity::{
+    ActionStatus, AuthorityKind, CommentaryKind, DirectionMethod, Frequency, MeasureKind, PanelKind, Period,
+    PlanKind, Polarity, RagMethod, Unit,
+};
+
+use crate::scalars::Date;
+
+#[derive(InputObject)]
+pub struct CreateAuthorityInput {
+    /// Lower-case letters, digits and hyphens: `kent`, `windsor-maidenhead`.
+    pub slug: String,
+    pub name: String,
+    pub kind: AuthorityKind,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAuthorityInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub kind: Option<AuthorityKind>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePartnerInput {
+    pub authority_id: ID,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct RagRuleInput {
+    pub method: RagMethod,
+    /// Default 10.
+    pub amber_tolerance_percent: Option<f64>,
+}
+
+#[derive(InputObject)]
+pub struct DirectionRuleInput {
+    pub method: DirectionMethod,
+    /// Default 0.
+    pub stable_band_percent: Option<f64>,
+    /// Default 4.
+    pub trend_periods: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePlanInput {
+    pub authority_id: ID,
+    pub title: String,
+    pub kind: PlanKind,
+    pub rag_rule: RagRuleInput,
+    /// Default: PREVIOUS_PERIOD.
+    pub direction_rule: Option<DirectionRuleInput>,
+    /// First financial year the plan covers.
+    pub from: Option<Period>,
+    /// Last financial year the plan covers.
+    pub to: Option<Period>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePlanNodeInput {
+    pub plan_id: ID,
+    pub parent_id: Option<ID>,
+    pub code: String,
+    pub title: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateMeasureInput {
+    pub node_id: ID,
+    pub code: String,
+    pub title: String,
+    pub unit: Unit,
+    pub polarity: Polarity,
+    pub kind: MeasureKind,
+    #[graphql(default_with = "Frequency::Quarterly")]
+    pub frequency: Frequency,
+    /// The partner that leads a PARTNERSHIP measure.
+    pub partner_id: Option<ID>,
+    /// Overrides the plan's rule.
+    pub rag_rule: Option<RagRuleInput>,
+}
+
+#[derive(InputObject)]
+pub struct SetTargetInput {
+    pub measure_id: ID,
+    /// The measure's own period, or a coarser one (a year's target applies
+    /// to its quarters and months unless they have their own).
+    pub period: Period,
+    pub target: f64,
+    /// The floor standard (RAG method FLOOR): at or below the target when
+    /// higher is better, at or above it when lower is better.
+    pub floor: Option<f64>,
+}
+
+#[derive(InputObject)]
+pub struct SubmitResultInput {
+    pub measure_id: ID,
+    pub period: Period,
+    pub value: f64,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AddCommentaryInput {
+    pub measure_id: ID,
+    pub period: Period,
+    pub body: String,
+    pub kind: CommentaryKind,
+}
+
+#[derive(InputObject)]
+pub struct EditCommentaryInput {
+    pub id: ID,
+    pub body: String,
+    /// The version being replaced; a stale one fails with CONFLICT.
+    pub expected_version: i32,
+}
+
+#[derive(InputObject)]
+pub struct NewActionInput {
+    pub description: String,
+    pub owner: String,
+    pub due_on: Option<Date>,
+}
+
+#[derive(InputObject)]
+pub struct CreateActionPlanInput {
+    pub measure_id: ID,
+    pub title: String,
+    #[graphql(default)]
+    pub actions: Vec<NewActionInput>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateActionInput {
+    pub id: ID,
+    pub status: Option<ActionStatus>,
+    pub note: Option<String>,
+    /// The version being replaced; a stale one fails with CONFLICT.
+    pub expected_version: i32,
+}
+
+#[derive(InputObject)]
+pub struct CreatePanelInput {
+    pub authority_id: ID,
+    pub name: String,
+    pub kind: PanelKind,
+    /// Plan nodes whose measures (at any depth) the panel scrutinises.
+    #[graphql(default)]
+    pub remit_node_ids: Vec<ID>,
+    /// Single measures in the remit.
+    #[graphql(default)]
+    pub remit_measure_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct AgendaItemInput {
+    pub title: String,
+    /// The plan whose report the item considers.
+    pub plan_id: Option<ID>,
+    pub period: Option<Period>,
+    pub minutes: Option<String>,
+    pub resolutions: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateMeetingInput {
+    pub panel_id: ID,
+    pub held_on: Date,
+    pub title: String,
+    #[graphql(default)]
+    pub agenda: Vec<AgendaItemInput>,
+}
+
+/// Which page of the audit log to read.
+pub struct AuditPage {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub first: Option<i32>,
+    pub after: Option<String>,
+}

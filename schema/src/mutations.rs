@@ -1,0 +1,174 @@
+//! The mutations: each resolver hands its input to a service function and
+//! shapes the answer.
+
+use async_graphql::{Context, ID, Object, Result};
+use entity::Period;
+
+use crate::error::Gql;
+use crate::inputs::*;
+use crate::loaders::Loaders;
+use crate::objects::{
+    Action, ActionPlan, Authority, Commentary, Measure, MeasureResult, Meeting, Panel, Partner, Plan,
+    PlanNode, loaders,
+};
+use crate::service;
+
+pub struct MutationRoot;
+
+fn db<'a>(ctx: &Context<'a>) -> Result<&'a sea_orm::DatabaseConnection> {
+    crate::database(ctx)
+}
+
+/// A measure rated after a write, through loaders of its own: the request's
+/// may already hold the rating from before.
+async fn rated(
+    ctx: &Context<'_>,
+    m: &entity::model::measure::Model,
+    period: Period,
+) -> Result<MeasureResult> {
+    let fresh = Loaders::new(db(ctx)?, (*loaders(ctx)?.viewer).clone());
+    let all = fresh.plan_ratings(m.plan_id, period).await.gql()?;
+    all.get(&m.id)
+        .cloned()
+        .map(MeasureResult)
+        .ok_or_else(|| crate::error::ApiError::internal("a measure just written has no rating"))
+        .gql()
+}
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// PLATFORM_ADMIN.
+    async fn create_authority(&self, ctx: &Context<'_>, input: CreateAuthorityInput) -> Result<Authority> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_authority(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Authority)
+    }
+    async fn update_authority(&self, ctx: &Context<'_>, input: UpdateAuthorityInput) -> Result<Authority> {
+        let v = &loaders(ctx)?.viewer;
+        service::update_authority(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Authority)
+    }
+    async fn create_partner(&self, ctx: &Context<'_>, input: CreatePartnerInput) -> Result<Partner> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_partner(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Partner)
+    }
+    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_plan(db(ctx)?, v, input).await.gql().map(Plan)
+    }
+    /// Hides a plan and keeps its results.
+    async fn archive_plan(&self, ctx: &Context<'_>, id: ID) -> Result<Plan> {
+        let v = &loaders(ctx)?.viewer;
+        service::archive_plan(db(ctx)?, v, &id).await.gql().map(Plan)
+    }
+    async fn create_plan_node(&self, ctx: &Context<'_>, input: CreatePlanNodeInput) -> Result<PlanNode> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_plan_node(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(PlanNode)
+    }
+    async fn create_measure(&self, ctx: &Context<'_>, input: CreateMeasureInput) -> Result<Measure> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_measure(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Measure)
+    }
+    /// Hides a measure and keeps its results.
+    async fn archive_measure(&self, ctx: &Context<'_>, id: ID) -> Result<Measure> {
+        let v = &loaders(ctx)?.viewer;
+        service::archive_measure(db(ctx)?, v, &id)
+            .await
+            .gql()
+            .map(Measure)
+    }
+    async fn set_target(&self, ctx: &Context<'_>, input: SetTargetInput) -> Result<MeasureResult> {
+        let v = &loaders(ctx)?.viewer;
+        let period = input.period;
+        let m = service::set_target(db(ctx)?, v, input).await.gql()?;
+        rated(ctx, &m, period).await
+    }
+    async fn submit_result(&self, ctx: &Context<'_>, input: SubmitResultInput) -> Result<MeasureResult> {
+        let mut one = self.submit_results(ctx, vec![input]).await?;
+        one.pop()
+            .ok_or_else(|| crate::error::ApiError::internal("a submitted result has no rating"))
+            .gql()
+    }
+    /// All or nothing: a refusal names the failing row by its index.
+    async fn submit_results(
+        &self,
+        ctx: &Context<'_>,
+        input: Vec<SubmitResultInput>,
+    ) -> Result<Vec<MeasureResult>> {
+        let v = &loaders(ctx)?.viewer;
+        let saved = service::submit_results(db(ctx)?, v, &input).await.gql()?;
+        let measures = loaders(ctx)?
+            .measure
+            .load_many(saved.iter().map(|r| r.measure_id))
+            .await
+            .gql()?;
+        let mut out = Vec::with_capacity(saved.len());
+        for r in &saved {
+            if let Some(m) = measures.get(&r.measure_id) {
+                out.push(rated(ctx, m, r.period).await?);
+            }
+        }
+        Ok(out)
+    }
+    /// ADMIN. Publishing a period again changes nothing.
+    async fn publish_period(&self, ctx: &Context<'_>, plan_id: ID, period: Period) -> Result<Plan> {
+        let v = &loaders(ctx)?.viewer;
+        service::publish_period(db(ctx)?, v, &plan_id, period)
+            .await
+            .gql()
+            .map(Plan)
+    }
+    async fn add_commentary(&self, ctx: &Context<'_>, input: AddCommentaryInput) -> Result<Commentary> {
+        let v = &loaders(ctx)?.viewer;
+        service::add_commentary(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Commentary)
+    }
+    async fn edit_commentary(&self, ctx: &Context<'_>, input: EditCommentaryInput) -> Result<Commentary> {
+        let v = &loaders(ctx)?.viewer;
+        service::edit_commentary(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Commentary)
+    }
+    async fn create_action_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateActionPlanInput,
+    ) -> Result<ActionPlan> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_action_plan(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(ActionPlan)
+    }
+    async fn update_action(&self, ctx: &Context<'_>, input: UpdateActionInput) -> Result<Action> {
+        let v = &loaders(ctx)?.viewer;
+        service::update_action(db(ctx)?, v, input).await.gql().map(Action)
+    }
+    async fn create_panel(&self, ctx: &Context<'_>, input: CreatePanelInput) -> Result<Panel> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_panel(db(ctx)?, v, input).await.gql().map(Panel)
+    }
+    async fn create_meeting(&self, ctx: &Context<'_>, input: CreateMeetingInput) -> Result<Meeting> {
+        let v = &loaders(ctx)?.viewer;
+        service::create_meeting(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Meeting)
+    }
+}

@@ -1,0 +1,752 @@
+//! What each mutation does, in the order every one of them follows: ask
+//! the policy whether the viewer could act at all, find what is acted on,
+//! ask the policy again for that authority, validate the input, then write
+//! in one transaction with its audit record.
+
+use async_graphql::ID;
+use entity::model::{
+    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, partner, plan,
+    plan_node, result,
+};
+use entity::rules::{
+    DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS, floor_fits,
+};
+use entity::{ActionStatus, DirectionMethod, MeasureKind, Num};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
+
+use crate::error::{ApiError, ApiResult};
+use crate::inputs::*;
+use crate::policy::{Action, Scope, Viewer, authorize, authorize_somewhere};
+use crate::store::{self, write};
+use crate::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
+
+fn subject(viewer: &Viewer) -> ApiResult<&str> {
+    match viewer {
+        Viewer::Anonymous => Err(ApiError::Unauthenticated),
+        Viewer::User { subject, .. } => Ok(subject),
+    }
+}
+
+fn scope(authority_id: i64) -> Scope {
+    Scope {
+        authority_id,
+        partner_id: None,
+    }
+}
+
+/// A measure's scope carries its lead partner when it is a partnership measure.
+fn measure_scope(m: &measure::Model) -> Scope {
+    Scope {
+        authority_id: m.authority_id,
+        partner_id: m.partner_id.filter(|_| m.kind == MeasureKind::Partnership),
+    }
+}
+
+async fn find<E>(db: &DatabaseConnection, id: &ID, what: &str) -> ApiResult<E::Model>
+where
+    E: EntityTrait,
+{
+    let not_found = || ApiError::NotFound(format!("{what} {}", id.as_str()));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    store::by_ids::<E>(db, &[n]).await?.pop().ok_or_else(not_found)
+}
+
+/// A row another input refers to: unknown, or of another authority, is the
+/// client's mistake.
+async fn reference<E>(db: &DatabaseConnection, id: &ID, what: &str, authority_id: i64) -> ApiResult<E::Model>
+where
+    E: EntityTrait,
+    E::Model: write::Audited,
+{
+    let bad = || ApiError::BadUserInput(format!("no {what} {} in this authority", id.as_str()));
+    let n = validate::id(what, id)?;
+    let row = store::by_ids::<E>(db, &[n]).await?.pop().ok_or_else(bad)?;
+    if write::Audited::authority(&row) != Some(authority_id) {
+        return Err(bad());
+    }
+    Ok(row)
+}
+
+/// The policy's two questions: could this viewer act anywhere, then may it
+/// act on the row found.
+async fn guarded<E>(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    action: Action,
+    id: &ID,
+    what: &str,
+    scope_of: impl Fn(&E::Model) -> Scope,
+) -> ApiResult<E::Model>
+where
+    E: EntityTrait,
+{
+    authorize_somewhere(viewer, action)?;
+    let row = find::<E>(db, id, what).await?;
+    authorize(viewer, action, Some(scope_of(&row)))?;
+    Ok(row)
+}
+
+fn rag_rule(r: &RagRuleInput) -> ApiResult<(entity::RagMethod, Num)> {
+    let tol = match r.amber_tolerance_percent {
+        Some(t) => validate::percent("amberTolerancePercent", t)?,
+        None => Num(DEFAULT_AMBER_TOLERANCE_PERCENT),
+    };
+    Ok((r.method, tol))
+}
+
+fn direction_rule(r: Option<&DirectionRuleInput>) -> ApiResult<(DirectionMethod, Num, i32)> {
+    let Some(r) = r else {
+        return Ok((
+            DirectionMethod::PreviousPeriod,
+            Num(DEFAULT_STABLE_BAND_PERCENT),
+            DEFAULT_TREND_PERIODS as i32,
+        ));
+    };
+    let band = match r.stable_band_percent {
+        Some(b) => validate::percent("stableBandPercent", b)?,
+        None => Num(DEFAULT_STABLE_BAND_PERCENT),
+    };
+    let periods = r.trend_periods.unwrap_or(DEFAULT_TREND_PERIODS as i32);
+    if !(entity::rules::MIN_TREND_POINTS as i32..=40).contains(&periods) {
+        return Err(ApiError::BadUserInput("trendPeriods must be 3 to 40".to_owned()));
+    }
+    Ok((r.method, band, periods))
+}
+
+pub async fn create_authority(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreateAuthorityInput,
+) -> ApiResult<authority::Model> {
+    authorize(viewer, Action::CreateAuthority, None)?;
+    let slug = validate::slug(&input.slug)?;
+    let name = validate::text("name", &input.name, MAX_NAME)?;
+    let w = write::begin(db, subject(viewer)?).await?;
+    let row = authority::ActiveModel {
+        slug: Set(slug),
+        name: Set(name),
+        kind: Set(input.kind),
+        created_at: Set(w.now),
+        ..Default::default()
+    };
+    let m = w.create("createAuthority", "authority", row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+pub async fn update_authority(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: UpdateAuthorityInput,
+) -> ApiResult<authority::Model> {
+    let old = guarded::<authority::Entity>(db, viewer, Action::EditStructure, &input.id, "authority", |a| {
+        scope(a.id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(name) = &input.name {
+        row.name = Set(validate::text("name", name, MAX_NAME)?);
+    }
+    if let Some(kind) = input.kind {
+        row.kind = Set(kind);
+    }
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.change("updateAuthority", "authority", &old, row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+pub async fn create_partner(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreatePartnerInput,
+) -> ApiResult<partner::Model> {
+    let a = guarded::<authority::Entity>(
+        db,
+        viewer,
+        Action::EditStructure,
+        &input.authority_id,
+        "authority",
+        |a| scope(a.id),
+    )
+    .await?;
+    let row = partner::ActiveModel {
+        authority_id: Set(a.id),
+        slug: Set(validate::slug(&input.slug)?),
+        name: Set(validate::text("name", &input.name, MAX_NAME)?),
+        ..Default::default()
+    };
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.create("createPartner", "partner", row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+pub async fn create_plan(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreatePlanInput,
+) -> ApiResult<plan::Model> {
+    let a = guarded::<authority::Entity>(
+        db,
+        viewer,
+        Action::EditStructure,
+        &input.authority_id,
+        "authority",
+        |a| scope(a.id),
+    )
+    .await?;
+    let (rag_method, tolerance) = rag_rule(&input.rag_rule)?;
+    let (direction_method, band, trend) = direction_rule(input.direction_rule.as_ref())?;
+    let (from, to) = (
+        input.from.map(|p| p.financial_year()),
+        input.to.map(|p| p.financial_year()),
+    );
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(ApiError::BadUserInput(
+                "the plan's `to` is before its `from`".to_owned(),
+            ));
+        }
+    }
+    let row = plan::ActiveModel {
+        authority_id: Set(a.id),
+        title: Set(validate::text("title", &input.title, MAX_TITLE)?),
+        kind: Set(input.kind),
+        rag_method: Set(rag_method),
+        amber_tolerance_percent: Set(tolerance),
+        direction_method: Set(direction_method),
+        stable_band_percent: Set(band),
+        trend_periods: Set(trend),
+        from_year: Set(from),
+        to_year: Set(to),
+        archived: Set(false),
+        ..Default::default()
+    };
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.create("createPlan", "plan", row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+pub async fn archive_plan(db: &DatabaseConnection, viewer: &Viewer, id: &ID) -> ApiResult<plan::Model> {
+    let old = guarded::<plan::Entity>(db, viewer, Action::EditStructure, id, "plan", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    row.archived = Set(true);
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.change("archivePlan", "plan", &old, row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+pub async fn create_plan_node(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreatePlanNodeInput,
+) -> ApiResult<plan_node::Model> {
+    let p = guarded::<plan::Entity>(db, viewer, Action::EditStructure, &input.plan_id, "plan", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    let parent_id = match &input.parent_id {
+        Some(pid) => {
+            let parent = reference::<plan_node::Entity>(db, pid, "parent node", p.authority_id).await?;
+            if parent.plan_id != p.id {
+                return Err(ApiError::BadUserInput(
+                    "the parent node belongs to another plan".to_owned(),
+                ));
+            }
+            Some(parent.id)
+        }
+        None => None,
+    };
+    let row = plan_node::ActiveModel {
+        authority_id: Set(p.authority_id),
+        plan_id: Set(p.id),
+        parent_id: Set(parent_id),
+        code: Set(validate::code(&input.code)?),
+        title: Set(validate::text("title", &input.title, MAX_TITLE)?),
+        position: Set(0),
+        ..Default::default()
+    };
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.create("createPlanNode", "planNode", row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+pub async fn create_measure(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreateMeasureInput,
+) -> ApiResult<measure::Model> {
+    let node = guarded::<plan_node::Entity>(
+        db,
+        viewer,
+        Action::EditStructure,
+        &input.node_id,
+        "plan node",
+        |n| scope(n.authority_id),
+    )
+    .await?;
+    let partner_id = match (&input.partner_id, input.kind) {
+        (Some(pid), MeasureKind::Partnership) => Some(
+            reference::<partner::Entity>(db, pid, "partner", node.authority_id)
+                .await?
+                .id,
+        ),
+        (None, MeasureKind::Partnership) => {
+            return Err(ApiError::BadUserInput(
+                "a partnership measure names the partner that leads it".to_owned(),
+            ));
+        }
+        (Some(_), _) => {
+            return Err(ApiError::BadUserInput(
+                "only a partnership measure has a lead partner".to_owned(),
+            ));
+        }
+        (None, _) => None,
+    };
+    let (rag_method, tolerance) = match &input.rag_rule {
+        Some(r) => rag_rule(r).map(|(m, t)| (Some(m), Some(t)))?,
+        None => (None, None),
+    };
+    let row = measure::ActiveModel {
+        authority_id: Set(node.authority_id),
+        plan_id: Set(node.plan_id),
+        node_id: Set(Some(node.id)),
+        code: Set(validate::code(&input.code)?),
+        title: Set(validate::text("title", &input.title, MAX_TITLE)?),
+        unit: Set(input.unit),
+        polarity: Set(input.polarity),
+        kind: Set(input.kind),
+        frequency: Set(input.frequency),
+        partner_id: Set(partner_id),
+        rag_method: Set(rag_method),
+        amber_tolerance_percent: Set(tolerance),
+        position: Set(0),
+        archived: Set(false),
+        ..Default::default()
+    };
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.create("createMeasure", "measure", row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+pub async fn archive_measure(db: &DatabaseConnection, viewer: &Viewer, id: &ID) -> ApiResult<measure::Model> {
+    let old = guarded::<measure::Entity>(db, viewer, Action::EditStructure, id, "measure", |m| {
+        scope(m.authority_id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    row.archived = Set(true);
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.change("archiveMeasure", "measure", &old, row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+/// The measure a period-keyed input is about, with its plan, once the
+/// viewer may `action` on it and the period lies in the plan's years.
+async fn measure_in_period(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    action: Action,
+    measure_id: &ID,
+    period: entity::Period,
+) -> ApiResult<(measure::Model, plan::Model)> {
+    let m = guarded::<measure::Entity>(db, viewer, action, measure_id, "measure", measure_scope).await?;
+    let p = find::<plan::Entity>(db, &ID(m.plan_id.to_string()), "plan").await?;
+    if m.archived || p.archived {
+        return Err(ApiError::BadUserInput(format!("measure {} is archived", m.code)));
+    }
+    validate::in_span(period, p.from_year, p.to_year)?;
+    Ok((m, p))
+}
+
+pub async fn set_target(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: SetTargetInput,
+) -> ApiResult<measure::Model> {
+    let (m, _) = measure_in_period(db, viewer, Action::SetTarget, &input.measure_id, input.period).await?;
+    validate::target_period(input.period, m.frequency.period_kind())?;
+    let value = validate::number("target", input.target)?;
+    let floor = input.floor.map(|f| validate::number("floor", f)).transpose()?;
+    if let Some(f) = floor {
+        if !floor_fits(m.polarity, value.0, f.0) {
+            return Err(ApiError::BadUserInput(format!(
+                "the floor {f} is on the wrong side of the target {value} for a {:?} measure",
+                m.polarity
+            )));
+        }
+    }
+    let w = write::begin(db, subject(viewer)?).await?;
+    write::set_target(&w, &m, input.period, value, floor).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+/// Checks one result row and returns its measure.
+async fn checked_result(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: &SubmitResultInput,
+) -> ApiResult<(measure::Model, Num, Option<String>)> {
+    let (m, _) = measure_in_period(db, viewer, Action::SubmitResult, &input.measure_id, input.period).await?;
+    validate::reporting_period(input.period, m.frequency.period_kind())?;
+    let value = validate::number("value", input.value)?;
+    let note = validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?;
+    Ok((m, value, note))
+}
+
+/// Stores results all or nothing; a refusal names the row by its index.
+pub async fn submit_results(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    inputs: &[SubmitResultInput],
+) -> ApiResult<Vec<result::Model>> {
+    authorize_somewhere(viewer, Action::SubmitResult)?;
+    if inputs.is_empty() || inputs.len() > MAX_ITEMS {
+        return Err(ApiError::BadUserInput(format!(
+            "submit 1 to {MAX_ITEMS} results at once"
+        )));
+    }
+    let mut checked = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        let row = checked_result(db, viewer, input)
+            .await
+            .map_err(|e| at_row(i, e))?;
+        if checked.iter().zip(inputs).any(
+            |((m, _, _), earlier): (&(measure::Model, Num, Option<String>), &SubmitResultInput)| {
+                m.id == row.0.id && earlier.period == input.period
+            },
+        ) {
+            return Err(at_row(
+                i,
+                ApiError::BadUserInput("the same measure and period appear twice".to_owned()),
+            ));
+        }
+        checked.push(row);
+    }
+    let items: Vec<write::NewResult<'_>> = checked
+        .iter()
+        .zip(inputs)
+        .map(|((m, value, note), input)| write::NewResult {
+            measure: m,
+            period: input.period,
+            value: *value,
+            note: note.clone(),
+        })
+        .collect();
+    let w = write::begin(db, subject(viewer)?).await?;
+    let saved = write::submit_results(&w, &items).await?;
+    w.commit().await?;
+    Ok(saved)
+}
+
+/// The same error, naming the row of a batch it concerns.
+fn at_row(i: usize, e: ApiError) -> ApiError {
+    match e {
+        ApiError::BadUserInput(m) => ApiError::BadUserInput(format!("row {i}: {m}")),
+        ApiError::NotFound(m) => ApiError::BadUserInput(format!("row {i}: {m} not found")),
+        ApiError::Forbidden(m) => ApiError::Forbidden(format!("row {i}: {m}")),
+        ApiError::Conflict(m) => ApiError::Conflict(format!("row {i}: {m}")),
+        other => other,
+    }
+}
+
+pub async fn publish_period(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    plan_id: &ID,
+    period: entity::Period,
+) -> ApiResult<plan::Model> {
+    let p = guarded::<plan::Entity>(db, viewer, Action::PublishPeriod, plan_id, "plan", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    validate::in_span(period, p.from_year, p.to_year)?;
+    let w = write::begin(db, subject(viewer)?).await?;
+    write::publish(&w, &p, period).await?;
+    w.commit().await?;
+    Ok(p)
+}
+
+pub async fn add_commentary(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: AddCommentaryInput,
+) -> ApiResult<commentary::Model> {
+    let (m, _) = measure_in_period(
+        db,
+        viewer,
+        Action::AddCommentary(input.kind),
+        &input.measure_id,
+        input.period,
+    )
+    .await?;
+    let body = validate::text("body", &input.body, MAX_TEXT)?;
+    let w = write::begin(db, subject(viewer)?).await?;
+    let row = commentary::ActiveModel {
+        authority_id: Set(m.authority_id),
+        measure_id: Set(m.id),
+        period: Set(input.period),
+        kind: Set(input.kind),
+        body: Set(body),
+        version: Set(1),
+        author: Set(w.actor.clone()),
+        created_at: Set(w.now),
+        updated_at: Set(w.now),
+        ..Default::default()
+    };
+    let c = w.create("addCommentary", "commentary", row).await?;
+    w.commit().await?;
+    Ok(c)
+}
+
+pub async fn edit_commentary(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: EditCommentaryInput,
+) -> ApiResult<commentary::Model> {
+    let me = subject(viewer)?;
+    // The kind and author decide, so the row is found before the final question.
+    authorize_somewhere(
+        viewer,
+        Action::EditCommentary {
+            kind: entity::CommentaryKind::Service,
+            own: true,
+        },
+    )?;
+    let old = find::<commentary::Entity>(db, &input.id, "commentary").await?;
+    let m = find::<measure::Entity>(db, &ID(old.measure_id.to_string()), "measure").await?;
+    let action = Action::EditCommentary {
+        kind: old.kind,
+        own: old.author == me,
+    };
+    authorize(viewer, action, Some(measure_scope(&m)))?;
+    let body = validate::text("body", &input.body, MAX_TEXT)?;
+    let w = write::begin(db, me).await?;
+    let c = write::edit_commentary(&w, &old, &body, input.expected_version).await?;
+    w.commit().await?;
+    Ok(c)
+}
+
+pub async fn create_action_plan(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreateActionPlanInput,
+) -> ApiResult<action_plan::Model> {
+    let m = guarded::<measure::Entity>(
+        db,
+        viewer,
+        Action::WriteActionPlan,
+        &input.measure_id,
+        "measure",
+        measure_scope,
+    )
+    .await?;
+    let title = validate::text("title", &input.title, MAX_TITLE)?;
+    if input.actions.len() > MAX_ITEMS {
+        return Err(ApiError::BadUserInput(format!("at most {MAX_ITEMS} actions")));
+    }
+    let mut actions = Vec::with_capacity(input.actions.len());
+    for (i, a) in input.actions.iter().enumerate() {
+        let description =
+            validate::text("description", &a.description, MAX_TEXT).map_err(|e| at_row(i, e))?;
+        let owner = validate::text("owner", &a.owner, MAX_NAME).map_err(|e| at_row(i, e))?;
+        actions.push((description, owner, a.due_on.map(|d| d.0)));
+    }
+    let w = write::begin(db, subject(viewer)?).await?;
+    let row = action_plan::ActiveModel {
+        authority_id: Set(m.authority_id),
+        measure_id: Set(m.id),
+        title: Set(title),
+        created_by: Set(w.actor.clone()),
+        created_at: Set(w.now),
+        ..Default::default()
+    };
+    let ap = w.create("createActionPlan", "actionPlan", row).await?;
+    for (description, owner, due_on) in actions {
+        let row = action::ActiveModel {
+            authority_id: Set(m.authority_id),
+            action_plan_id: Set(ap.id),
+            description: Set(description),
+            owner: Set(owner),
+            due_on: Set(due_on),
+            status: Set(ActionStatus::NotStarted),
+            note: Set(None),
+            version: Set(1),
+            updated_at: Set(w.now),
+            ..Default::default()
+        };
+        w.create("createActionPlan", "action", row).await?;
+    }
+    w.commit().await?;
+    Ok(ap)
+}
+
+pub async fn update_action(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: UpdateActionInput,
+) -> ApiResult<action::Model> {
+    let old = guarded::<action::Entity>(db, viewer, Action::WriteActionPlan, &input.id, "action", |a| {
+        scope(a.authority_id)
+    })
+    .await?;
+    let note = validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?;
+    let w = write::begin(db, subject(viewer)?).await?;
+    let a = write::update_action(&w, &old, input.status, note, input.expected_version).await?;
+    w.commit().await?;
+    Ok(a)
+}
+
+pub async fn create_panel(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreatePanelInput,
+) -> ApiResult<panel::Model> {
+    let a = guarded::<authority::Entity>(
+        db,
+        viewer,
+        Action::EditStructure,
+        &input.authority_id,
+        "authority",
+        |a| scope(a.id),
+    )
+    .await?;
+    let name = validate::text("name", &input.name, MAX_NAME)?;
+    let (nodes, measures) = remit(db, a.id, &input.remit_node_ids, &input.remit_measure_ids).await?;
+    let w = write::begin(db, subject(viewer)?).await?;
+    let row = panel::ActiveModel {
+        authority_id: Set(a.id),
+        name: Set(name),
+        kind: Set(input.kind),
+        ..Default::default()
+    };
+    let p = w.create("createPanel", "panel", row).await?;
+    write::set_remit(&w, &p, &nodes, &measures).await?;
+    w.commit().await?;
+    Ok(p)
+}
+
+/// Checks a remit's ids belong to the panel's authority.
+async fn remit(
+    db: &DatabaseConnection,
+    authority_id: i64,
+    nodes: &[ID],
+    measures: &[ID],
+) -> ApiResult<(Vec<i64>, Vec<i64>)> {
+    if nodes.len() + measures.len() > MAX_ITEMS {
+        return Err(ApiError::BadUserInput(format!(
+            "a remit holds at most {MAX_ITEMS} entries"
+        )));
+    }
+    let mut node_ids = Vec::new();
+    for n in nodes {
+        node_ids.push(
+            reference::<plan_node::Entity>(db, n, "plan node", authority_id)
+                .await?
+                .id,
+        );
+    }
+    let mut measure_ids = Vec::new();
+    for m in measures {
+        measure_ids.push(
+            reference::<measure::Entity>(db, m, "measure", authority_id)
+                .await?
+                .id,
+        );
+    }
+    Ok((node_ids, measure_ids))
+}
+
+pub async fn create_meeting(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: CreateMeetingInput,
+) -> ApiResult<meeting::Model> {
+    let p = guarded::<panel::Entity>(db, viewer, Action::EditStructure, &input.panel_id, "panel", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    let title = validate::text("title", &input.title, MAX_TITLE)?;
+    let mut items = Vec::with_capacity(input.agenda.len());
+    for (i, a) in input.agenda.iter().enumerate() {
+        let plan_id = match &a.plan_id {
+            Some(id) => Some(
+                reference::<plan::Entity>(db, id, "plan", p.authority_id)
+                    .await
+                    .map_err(|e| at_row(i, e))?
+                    .id,
+            ),
+            None => None,
+        };
+        items.push((
+            validate::text("title", &a.title, MAX_TITLE).map_err(|e| at_row(i, e))?,
+            plan_id,
+            a.period,
+            validate::optional_text("minutes", a.minutes.as_deref(), MAX_TEXT).map_err(|e| at_row(i, e))?,
+            validate::optional_text("resolutions", a.resolutions.as_deref(), MAX_TEXT)
+                .map_err(|e| at_row(i, e))?,
+        ));
+    }
+    let w = write::begin(db, subject(viewer)?).await?;
+    let row = meeting::ActiveModel {
+        authority_id: Set(p.authority_id),
+        panel_id: Set(p.id),
+        held_on: Set(input.held_on.0),
+        title: Set(title),
+        ..Default::default()
+    };
+    let mt = w.create("createMeeting", "meeting", row).await?;
+    for (i, (title, plan_id, period, minutes, resolutions)) in items.into_iter().enumerate() {
+        let row = agenda_item::ActiveModel {
+            authority_id: Set(p.authority_id),
+            meeting_id: Set(mt.id),
+            position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+            title: Set(title),
+            plan_id: Set(plan_id),
+            period: Set(period),
+            minutes: Set(minutes),
+            resolutions: Set(resolutions),
+            ..Default::default()
+        };
+        w.create("createMeeting", "agendaItem", row).await?;
+    }
+    w.commit().await?;
+    Ok(mt)
+}
+
+/// An authority's audit log, for its ADMINs.
+pub async fn audit_log(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    authority_id: i64,
+    page: AuditPage,
+) -> ApiResult<(Vec<entity::model::audit_log::Model>, bool)> {
+    authorize(viewer, Action::ReadAudit, Some(scope(authority_id)))?;
+    let first = page.first.unwrap_or(50);
+    if !(1..=500).contains(&first) {
+        return Err(ApiError::BadUserInput("first must be 1 to 500".to_owned()));
+    }
+    let after = page
+        .after
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| ApiError::BadUserInput(format!("`{c}` is not a cursor")))
+        })
+        .transpose()?;
+    let limit = u64::try_from(first).unwrap_or(50);
+    let mut rows = write::audit_page(db, authority_id, page.from, page.to, after, limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(50));
+    Ok((rows, more))
+}

@@ -1,0 +1,140 @@
+//! Input checks for mutations, each failing with `BAD_USER_INPUT` before
+//! anything is written. The limits are documented in the README.
+
+use async_graphql::ID;
+use entity::{Num, Period, PeriodKind};
+use rust_decimal::Decimal;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Longest name (authority, partner, panel, owner).
+pub const MAX_NAME: usize = 200;
+/// Longest title (plan, node, measure, action plan, meeting, agenda item).
+pub const MAX_TITLE: usize = 300;
+/// Longest code of a node or measure.
+pub const MAX_CODE: usize = 32;
+/// Longest slug.
+pub const MAX_SLUG: usize = 64;
+/// Longest commentary, action description, minutes or note.
+pub const MAX_TEXT: usize = 10_000;
+/// Most actions in one action plan, rows in one submitResults, ids in a remit.
+pub const MAX_ITEMS: usize = 1_000;
+
+fn bad(msg: String) -> ApiError {
+    ApiError::BadUserInput(msg)
+}
+
+/// Trimmed, non-empty, at most `max` characters, no control characters but
+/// line breaks and tabs.
+pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(bad(format!("{field} must not be empty")));
+    }
+    if v.chars().count() > max {
+        return Err(bad(format!("{field} is longer than {max} characters")));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(bad(format!("{field} contains control characters")));
+    }
+    Ok(v.to_owned())
+}
+
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// Lower-case letters, digits and hyphens, as in URLs.
+pub fn slug(value: &str) -> ApiResult<String> {
+    let ok = !value.is_empty()
+        && value.len() <= MAX_SLUG
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(bad(format!(
+            "slug `{value}` must be 1 to {MAX_SLUG} lower-case letters, digits and inner hyphens"
+        )))
+    }
+}
+
+/// A code: no spaces, at most `MAX_CODE` characters.
+pub fn code(value: &str) -> ApiResult<String> {
+    let v = text("code", value, MAX_CODE)?;
+    if v.chars().any(char::is_whitespace) {
+        return Err(bad(format!("code `{v}` must not contain spaces")));
+    }
+    Ok(v)
+}
+
+/// A finite number, kept as the decimal the client wrote.
+pub fn number(field: &str, value: f64) -> ApiResult<Num> {
+    if !value.is_finite() {
+        return Err(bad(format!("{field} must be a finite number")));
+    }
+    // The float's shortest text is the decimal that was sent.
+    value
+        .to_string()
+        .parse::<Num>()
+        .map_err(|_| bad(format!("{field} {value} is out of range")))
+}
+
+/// A percentage from 0 to 100.
+pub fn percent(field: &str, value: f64) -> ApiResult<Num> {
+    let n = number(field, value)?;
+    if n.0 < Decimal::ZERO || n.0 > Decimal::ONE_HUNDRED {
+        return Err(bad(format!("{field} must be between 0 and 100")));
+    }
+    Ok(n)
+}
+
+/// One of our ids; anything else refers to nothing.
+pub fn id(field: &str, value: &ID) -> ApiResult<i64> {
+    value
+        .parse()
+        .map_err(|_| bad(format!("{field} `{}` is not an id", value.as_str())))
+}
+
+/// A period within the financial years a plan covers.
+pub fn in_span(period: Period, from: Option<Period>, to: Option<Period>) -> ApiResult<()> {
+    let fy = period.financial_year();
+    if from.is_some_and(|f| fy < f) || to.is_some_and(|t| fy > t) {
+        let span = |p: Option<Period>| p.map_or_else(|| "…".to_owned(), |p| p.to_string());
+        return Err(bad(format!(
+            "{period} is outside the plan's years ({} to {})",
+            span(from),
+            span(to)
+        )));
+    }
+    Ok(())
+}
+
+/// Results are reported in the measure's own frequency.
+pub fn reporting_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
+    if period.kind() != kind {
+        return Err(bad(format!(
+            "{period} is not a {kind:?} period, which this measure reports in"
+        )));
+    }
+    Ok(())
+}
+
+/// Targets are set for the measure's own periods or coarser ones (a yearly
+/// target applies to every quarter and month of its year).
+pub fn target_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
+    if period.kind() > kind {
+        return Err(bad(format!(
+            "{period} is finer than the {kind:?} periods this measure reports in"
+        )));
+    }
+    Ok(())
+}
