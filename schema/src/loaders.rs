@@ -223,20 +223,20 @@ fn unique_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
     v
 }
 
-/// Rates measures at one period: five statements, however many measures.
-async fn rate_all(
+/// Rates measures at periods: five statements, however many keys.
+async fn rate_keys(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    measure_ids: &[i64],
-    period: Period,
-) -> Shared<HashMap<i64, Rating>> {
-    let mut facts = Facts::load(db, viewer, measure_ids).await?;
-    let periods = facts.inputs(measure_ids.iter().map(|id| (*id, period)));
-    facts.add_results(store::results_in(db, measure_ids, &periods).await?);
-    facts.add_targets(store::targets_in(db, measure_ids, Some(&periods)).await?);
-    Ok(measure_ids
+    keys: &[(i64, Period)],
+) -> Shared<HashMap<(i64, Period), Rating>> {
+    let ids = unique_ids(keys.iter().map(|k| k.0));
+    let mut facts = Facts::load(db, viewer, &ids).await?;
+    let periods = facts.inputs(keys.iter().copied());
+    facts.add_results(store::results_in(db, &ids, &periods).await?);
+    facts.add_targets(store::targets_in(db, &ids, Some(&periods)).await?);
+    Ok(keys
         .iter()
-        .filter_map(|id| facts.rate(*id, &period).map(|r| (*id, r)))
+        .filter_map(|k| facts.rate(k.0, &k.1).map(|r| (*k, r)))
         .collect())
 }
 
@@ -431,6 +431,12 @@ impl Loaders {
         }
     }
 
+    /// Measures rated at periods, read afresh (after a write, say): not
+    /// cached, five statements.
+    pub async fn rate_now(&self, keys: &[(i64, Period)]) -> Shared<HashMap<(i64, Period), Rating>> {
+        rate_keys(&self.db, &self.viewer, keys).await
+    }
+
     /// Every (non-archived) measure of a plan rated at `period`.
     pub async fn plan_ratings(&self, plan_id: i64, period: Period) -> Shared<PlanRatings> {
         let cell = self
@@ -443,7 +449,9 @@ impl Loaders {
         cell.get_or_try_init(|| async {
             let measures = self.measures_of_plan.load_one(plan_id).await?.unwrap_or_default();
             let ids: Vec<i64> = measures.iter().filter(|m| !m.archived).map(|m| m.id).collect();
-            Ok::<_, Arc<ApiError>>(Arc::new(rate_all(&self.db, &self.viewer, &ids, period).await?))
+            let keys: Vec<(i64, Period)> = ids.iter().map(|id| (*id, period)).collect();
+            let rated = rate_keys(&self.db, &self.viewer, &keys).await?;
+            Ok::<_, Arc<ApiError>>(Arc::new(rated.into_iter().map(|((id, _), r)| (id, r)).collect()))
         })
         .await
         .cloned()

@@ -6,7 +6,6 @@ use entity::Period;
 
 use crate::error::Gql;
 use crate::inputs::*;
-use crate::loaders::Loaders;
 use crate::objects::{
     Action, ActionPlan, Authority, Commentary, Measure, MeasureResult, Meeting, Panel, Partner, Plan,
     PlanNode, loaders,
@@ -19,19 +18,23 @@ fn db<'a>(ctx: &Context<'a>) -> Result<&'a sea_orm::DatabaseConnection> {
     crate::database(ctx)
 }
 
-/// A measure rated after a write, through loaders of its own: the request's
-/// may already hold the rating from before.
-async fn rated(
-    ctx: &Context<'_>,
-    m: &entity::model::measure::Model,
-    period: Period,
-) -> Result<MeasureResult> {
-    let fresh = Loaders::new(db(ctx)?, (*loaders(ctx)?.viewer).clone());
-    let all = fresh.plan_ratings(m.plan_id, period).await.gql()?;
-    all.get(&m.id)
-        .cloned()
-        .map(MeasureResult)
-        .ok_or_else(|| crate::error::ApiError::internal("a measure just written has no rating"))
+/// Measures rated after a write, read afresh: the request's loaders may
+/// hold ratings from before it.
+async fn rated(ctx: &Context<'_>, keys: &[(i64, Period)]) -> Result<Vec<MeasureResult>> {
+    let mut all = loaders(ctx)?.rate_now(keys).await.gql()?;
+    keys.iter()
+        .map(|k| {
+            all.remove(k)
+                .map(MeasureResult)
+                .ok_or_else(|| crate::error::ApiError::internal("a measure just written has no rating"))
+                .gql()
+        })
+        .collect()
+}
+
+fn single(mut v: Vec<MeasureResult>) -> Result<MeasureResult> {
+    v.pop()
+        .ok_or_else(|| crate::error::ApiError::internal("a write answered nothing"))
         .gql()
 }
 
@@ -94,13 +97,10 @@ impl MutationRoot {
         let v = &loaders(ctx)?.viewer;
         let period = input.period;
         let m = service::set_target(db(ctx)?, v, input).await.gql()?;
-        rated(ctx, &m, period).await
+        single(rated(ctx, &[(m.id, period)]).await?)
     }
     async fn submit_result(&self, ctx: &Context<'_>, input: SubmitResultInput) -> Result<MeasureResult> {
-        let mut one = self.submit_results(ctx, vec![input]).await?;
-        one.pop()
-            .ok_or_else(|| crate::error::ApiError::internal("a submitted result has no rating"))
-            .gql()
+        single(self.submit_results(ctx, vec![input]).await?)
     }
     /// All or nothing: a refusal names the failing row by its index.
     async fn submit_results(
@@ -110,18 +110,8 @@ impl MutationRoot {
     ) -> Result<Vec<MeasureResult>> {
         let v = &loaders(ctx)?.viewer;
         let saved = service::submit_results(db(ctx)?, v, &input).await.gql()?;
-        let measures = loaders(ctx)?
-            .measure
-            .load_many(saved.iter().map(|r| r.measure_id))
-            .await
-            .gql()?;
-        let mut out = Vec::with_capacity(saved.len());
-        for r in &saved {
-            if let Some(m) = measures.get(&r.measure_id) {
-                out.push(rated(ctx, m, r.period).await?);
-            }
-        }
-        Ok(out)
+        let keys: Vec<(i64, Period)> = saved.iter().map(|r| (r.measure_id, r.period)).collect();
+        rated(ctx, &keys).await
     }
     /// ADMIN. Publishing a period again changes nothing.
     async fn publish_period(&self, ctx: &Context<'_>, plan_id: ID, period: Period) -> Result<Plan> {

@@ -89,6 +89,73 @@ impl Authority {
             .gql()?;
         Ok(rows.unwrap_or_default().into_iter().map(Panel).collect())
     }
+    /// Every change to this authority's data, oldest first (ADMIN). Pass a
+    /// page's `endCursor` as `after` for the next page.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> Result<AuditConnection> {
+        let db = crate::database(ctx)?;
+        let page = crate::inputs::AuditPage {
+            from,
+            to,
+            first: Some(first),
+            after,
+        };
+        let (rows, has_next_page) = crate::service::audit_log(db, &loaders(ctx)?.viewer, self.0.id, page)
+            .await
+            .gql()?;
+        Ok(AuditConnection {
+            end_cursor: rows.last().map(|r| r.id.to_string()),
+            has_next_page,
+            entries: rows.into_iter().map(AuditEntry).collect(),
+        })
+    }
+}
+
+/// A page of the audit log.
+#[derive(SimpleObject)]
+pub struct AuditConnection {
+    entries: Vec<AuditEntry>,
+    has_next_page: bool,
+    /// Pass as `after` for the next page.
+    end_cursor: Option<String>,
+}
+
+/// One change: who, when, which operation on which entity, and its values
+/// before and after (JSON).
+pub struct AuditEntry(pub entity::model::audit_log::Model);
+
+#[Object]
+impl AuditEntry {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+    async fn entity(&self) -> &str {
+        &self.0.entity
+    }
+    async fn entity_id(&self) -> Option<ID> {
+        self.0.entity_id.map(gid)
+    }
+    async fn before(&self) -> Option<&str> {
+        self.0.before.as_deref()
+    }
+    async fn after(&self) -> Option<&str> {
+        self.0.after.as_deref()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
 }
 
 pub struct Partner(pub partner::Model);

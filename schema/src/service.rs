@@ -46,7 +46,8 @@ async fn find<E>(db: &DatabaseConnection, id: &ID, what: &str) -> ApiResult<E::M
 where
     E: EntityTrait,
 {
-    let not_found = || ApiError::NotFound(format!("{what} {}", id.as_str()));
+    // An unknown id is a mistake in the input, like any other.
+    let not_found = || ApiError::BadUserInput(format!("no {what} {}", id.as_str()));
     let n: i64 = id.parse().map_err(|_| not_found())?;
     store::by_ids::<E>(db, &[n]).await?.pop().ok_or_else(not_found)
 }
@@ -202,12 +203,12 @@ pub async fn create_plan(
         input.from.map(|p| p.financial_year()),
         input.to.map(|p| p.financial_year()),
     );
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            return Err(ApiError::BadUserInput(
-                "the plan's `to` is before its `from`".to_owned(),
-            ));
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return Err(ApiError::BadUserInput(
+            "the plan's `to` is before its `from`".to_owned(),
+        ));
     }
     let row = plan::ActiveModel {
         authority_id: Set(a.id),
@@ -377,13 +378,13 @@ pub async fn set_target(
     validate::target_period(input.period, m.frequency.period_kind())?;
     let value = validate::number("target", input.target)?;
     let floor = input.floor.map(|f| validate::number("floor", f)).transpose()?;
-    if let Some(f) = floor {
-        if !floor_fits(m.polarity, value.0, f.0) {
-            return Err(ApiError::BadUserInput(format!(
-                "the floor {f} is on the wrong side of the target {value} for a {:?} measure",
-                m.polarity
-            )));
-        }
+    if let Some(f) = floor
+        && !floor_fits(m.polarity, value.0, f.0)
+    {
+        return Err(ApiError::BadUserInput(format!(
+            "the floor {f} is on the wrong side of the target {value} for a {:?} measure",
+            m.polarity
+        )));
     }
     let w = write::begin(db, subject(viewer)?).await?;
     write::set_target(&w, &m, input.period, value, floor).await?;
@@ -391,20 +392,8 @@ pub async fn set_target(
     Ok(m)
 }
 
-/// Checks one result row and returns its measure.
-async fn checked_result(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    input: &SubmitResultInput,
-) -> ApiResult<(measure::Model, Num, Option<String>)> {
-    let (m, _) = measure_in_period(db, viewer, Action::SubmitResult, &input.measure_id, input.period).await?;
-    validate::reporting_period(input.period, m.frequency.period_kind())?;
-    let value = validate::number("value", input.value)?;
-    let note = validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?;
-    Ok((m, value, note))
-}
-
 /// Stores results all or nothing; a refusal names the row by its index.
+/// The measures and plans of every row are read in two statements.
 pub async fn submit_results(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -416,33 +405,44 @@ pub async fn submit_results(
             "submit 1 to {MAX_ITEMS} results at once"
         )));
     }
-    let mut checked = Vec::with_capacity(inputs.len());
-    for (i, input) in inputs.iter().enumerate() {
-        let row = checked_result(db, viewer, input)
-            .await
-            .map_err(|e| at_row(i, e))?;
-        if checked.iter().zip(inputs).any(
-            |((m, _, _), earlier): (&(measure::Model, Num, Option<String>), &SubmitResultInput)| {
-                m.id == row.0.id && earlier.period == input.period
-            },
-        ) {
-            return Err(at_row(
-                i,
-                ApiError::BadUserInput("the same measure and period appear twice".to_owned()),
-            ));
-        }
-        checked.push(row);
+    let ids: Vec<Option<i64>> = inputs.iter().map(|i| i.measure_id.parse::<i64>().ok()).collect();
+    let wanted: Vec<i64> = ids.iter().flatten().copied().collect();
+    let measures = store::by_ids::<measure::Entity>(db, &wanted).await?;
+    let plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
+    let plans = store::by_ids::<plan::Entity>(db, &plan_ids).await?;
+    let mut items = Vec::with_capacity(inputs.len());
+    for (i, (input, id)) in inputs.iter().zip(&ids).enumerate() {
+        let check = || -> ApiResult<write::NewResult<'_>> {
+            let m = id
+                .and_then(|id| measures.iter().find(|m| m.id == id))
+                .ok_or_else(|| ApiError::BadUserInput(format!("no measure {}", input.measure_id.as_str())))?;
+            authorize(viewer, Action::SubmitResult, Some(measure_scope(m)))?;
+            let p = plans
+                .iter()
+                .find(|p| p.id == m.plan_id)
+                .ok_or_else(|| ApiError::internal("a measure without its plan"))?;
+            if m.archived || p.archived {
+                return Err(ApiError::BadUserInput(format!("measure {} is archived", m.code)));
+            }
+            validate::in_span(input.period, p.from_year, p.to_year)?;
+            validate::reporting_period(input.period, m.frequency.period_kind())?;
+            if inputs[..i]
+                .iter()
+                .any(|e| e.measure_id == input.measure_id && e.period == input.period)
+            {
+                return Err(ApiError::BadUserInput(
+                    "the same measure and period appear twice".to_owned(),
+                ));
+            }
+            Ok(write::NewResult {
+                measure: m,
+                period: input.period,
+                value: validate::number("value", input.value)?,
+                note: validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?,
+            })
+        };
+        items.push(check().map_err(|e| at_row(i, e))?);
     }
-    let items: Vec<write::NewResult<'_>> = checked
-        .iter()
-        .zip(inputs)
-        .map(|((m, value, note), input)| write::NewResult {
-            measure: m,
-            period: input.period,
-            value: *value,
-            note: note.clone(),
-        })
-        .collect();
     let w = write::begin(db, subject(viewer)?).await?;
     let saved = write::submit_results(&w, &items).await?;
     w.commit().await?;
@@ -453,7 +453,6 @@ pub async fn submit_results(
 fn at_row(i: usize, e: ApiError) -> ApiError {
     match e {
         ApiError::BadUserInput(m) => ApiError::BadUserInput(format!("row {i}: {m}")),
-        ApiError::NotFound(m) => ApiError::BadUserInput(format!("row {i}: {m} not found")),
         ApiError::Forbidden(m) => ApiError::Forbidden(format!("row {i}: {m}")),
         ApiError::Conflict(m) => ApiError::Conflict(format!("row {i}: {m}")),
         other => other,

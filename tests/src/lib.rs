@@ -32,6 +32,28 @@ pub fn engines() -> Vec<Engine> {
 /// The HS256 secret test servers trust.
 pub const SECRET: &str = "test-secret-of-at-least-32-bytes!";
 
+/// Every table of the schema.
+pub const TABLES: &[&str] = &[
+    "authorities",
+    "partners",
+    "plans",
+    "plan_nodes",
+    "measures",
+    "targets",
+    "results",
+    "result_history",
+    "commentary",
+    "commentary_history",
+    "action_plans",
+    "actions",
+    "panels",
+    "panel_remits",
+    "meetings",
+    "agenda_items",
+    "publications",
+    "audit_log",
+];
+
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// A name no other test of any run on this machine uses at the same time.
@@ -174,6 +196,23 @@ impl TestApp {
             .iter()
             .map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned())
             .collect())
+    }
+
+    /// Rows in every table, to show a refused mutation changed nothing.
+    pub async fn row_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for table in TABLES {
+            let row = self
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    self.db.get_database_backend(),
+                    format!("SELECT COUNT(*) AS n FROM {table}"),
+                ))
+                .await?
+                .context("no count")?;
+            out.push(((*table).to_owned(), row.try_get::<i64>("", "n")?));
+        }
+        Ok(out)
     }
 
     /// SQL statements the server has sent so far, from `/metrics`.

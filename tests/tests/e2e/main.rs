@@ -10,3 +10,4 @@ mod operations;
 mod reads;
 mod schema_file;
 mod statements;
+mod writes;
