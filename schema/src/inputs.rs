@@ -184,3 +184,59 @@ pub struct AuditPage {
     pub first: Option<i32>,
     pub after: Option<String>,
 }
+
+/// Absent fields are left as they are.
+#[derive(InputObject)]
+pub struct UpdatePartnerInput {
+    pub id: ID,
+    pub slug: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Absent fields are left as they are.
+#[derive(InputObject)]
+pub struct UpdatePlanInput {
+    pub id: ID,
+    pub title: Option<String>,
+    pub kind: Option<PlanKind>,
+    pub rag_rule: Option<RagRuleInput>,
+    pub direction_rule: Option<DirectionRuleInput>,
+    pub from: Option<Period>,
+    pub to: Option<Period>,
+}
+
+/// Absent fields are left as they are.
+#[derive(InputObject)]
+pub struct UpdatePlanNodeInput {
+    pub id: ID,
+    pub code: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Absent fields are left as they are. A measure's kind and frequency are
+/// fixed once created, as its results depend on them.
+#[derive(InputObject)]
+pub struct UpdateMeasureInput {
+    pub id: ID,
+    pub code: Option<String>,
+    pub title: Option<String>,
+    pub unit: Option<Unit>,
+    pub polarity: Option<Polarity>,
+    /// Another node of the same plan.
+    pub node_id: Option<ID>,
+    /// Overrides the plan's rule; see `clearRagRule`.
+    pub rag_rule: Option<RagRuleInput>,
+    /// Go back to the plan's rule.
+    #[graphql(default)]
+    pub clear_rag_rule: bool,
+}
+
+/// Absent fields are left as they are; a remit list given replaces the old one.
+#[derive(InputObject)]
+pub struct UpdatePanelInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub kind: Option<PanelKind>,
+    pub remit_node_ids: Option<Vec<ID>>,
+    pub remit_measure_ids: Option<Vec<ID>>,
+}

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::model::{
-    action, action_plan, agenda_item, authority, commentary, measure, meeting, panel, panel_remit, partner,
-    plan, plan_node, publication, result, result_history,
+    action, action_plan, agenda_item, authority, commentary, commentary_history, measure, meeting, panel,
+    panel_remit, partner, plan, plan_node, publication, result, result_history,
 };
 use entity::rating::{self, Goal, MeasureRules, Rated};
 use entity::rules::{DirectionRule, RagRule};
@@ -343,6 +343,7 @@ pub struct Loaders {
     pub actions_of_plan: DataLoader<ByParent<action::Entity>>,
     pub publications_of_plan: DataLoader<ByParent<publication::Entity>>,
     pub history_of_result: DataLoader<ByParent<result_history::Entity>>,
+    pub history_of_commentary: DataLoader<ByParent<commentary_history::Entity>>,
     pub series: DataLoader<Series>,
     pub viewer: Arc<Viewer>,
     db: DatabaseConnection,
@@ -417,6 +418,11 @@ impl Loaders {
                 db,
                 result_history::Column::ResultId,
                 Some(result_history::Column::Version),
+            ),
+            history_of_commentary: by_parent(
+                db,
+                commentary_history::Column::CommentaryId,
+                Some(commentary_history::Column::Version),
             ),
             series: DataLoader::new(
                 Series {

@@ -62,6 +62,35 @@ impl MutationRoot {
             .gql()
             .map(Partner)
     }
+    async fn update_partner(&self, ctx: &Context<'_>, input: UpdatePartnerInput) -> Result<Partner> {
+        let v = &loaders(ctx)?.viewer;
+        service::update_partner(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Partner)
+    }
+    async fn update_plan(&self, ctx: &Context<'_>, input: UpdatePlanInput) -> Result<Plan> {
+        let v = &loaders(ctx)?.viewer;
+        service::update_plan(db(ctx)?, v, input).await.gql().map(Plan)
+    }
+    async fn update_plan_node(&self, ctx: &Context<'_>, input: UpdatePlanNodeInput) -> Result<PlanNode> {
+        let v = &loaders(ctx)?.viewer;
+        service::update_plan_node(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(PlanNode)
+    }
+    async fn update_measure(&self, ctx: &Context<'_>, input: UpdateMeasureInput) -> Result<Measure> {
+        let v = &loaders(ctx)?.viewer;
+        service::update_measure(db(ctx)?, v, input)
+            .await
+            .gql()
+            .map(Measure)
+    }
+    async fn update_panel(&self, ctx: &Context<'_>, input: UpdatePanelInput) -> Result<Panel> {
+        let v = &loaders(ctx)?.viewer;
+        service::update_panel(db(ctx)?, v, input).await.gql().map(Panel)
+    }
     async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
         let v = &loaders(ctx)?.viewer;
         service::create_plan(db(ctx)?, v, input).await.gql().map(Plan)

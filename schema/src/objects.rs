@@ -674,6 +674,40 @@ impl Commentary {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// Earlier versions, newest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<CommentaryVersion>> {
+        let rows = loaders(ctx)?
+            .history_of_commentary
+            .load_one(self.0.id)
+            .await
+            .gql()?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .rev()
+            .map(CommentaryVersion)
+            .collect())
+    }
+}
+
+/// An earlier version of a commentary.
+pub struct CommentaryVersion(pub entity::model::commentary_history::Model);
+
+#[Object]
+impl CommentaryVersion {
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn author(&self) -> &str {
+        &self.0.author
+    }
+    /// When a newer version replaced it.
+    async fn edited_at(&self) -> DateTime<Utc> {
+        self.0.edited_at
+    }
 }
 
 pub struct ActionPlan(pub action_plan::Model);

@@ -87,6 +87,43 @@ where
     Ok(row)
 }
 
+/// Inserts a row with its audit record in a transaction of its own.
+async fn commit_new<A>(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    operation: &str,
+    entity: &str,
+    row: A,
+) -> ApiResult<<A::Entity as EntityTrait>::Model>
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize + write::Audited,
+{
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.create(operation, entity, row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
+/// Saves a changed row with its audit record in a transaction of its own.
+async fn commit_change<A>(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    operation: &str,
+    entity: &str,
+    old: &<A::Entity as EntityTrait>::Model,
+    row: A,
+) -> ApiResult<<A::Entity as EntityTrait>::Model>
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize + write::Audited,
+{
+    let w = write::begin(db, subject(viewer)?).await?;
+    let m = w.change(operation, entity, old, row).await?;
+    w.commit().await?;
+    Ok(m)
+}
+
 fn rag_rule(r: &RagRuleInput) -> ApiResult<(entity::RagMethod, Num)> {
     let tol = match r.amber_tolerance_percent {
         Some(t) => validate::percent("amberTolerancePercent", t)?,
@@ -151,10 +188,7 @@ pub async fn update_authority(
     if let Some(kind) = input.kind {
         row.kind = Set(kind);
     }
-    let w = write::begin(db, subject(viewer)?).await?;
-    let m = w.change("updateAuthority", "authority", &old, row).await?;
-    w.commit().await?;
-    Ok(m)
+    commit_change(db, viewer, "updateAuthority", "authority", &old, row).await
 }
 
 pub async fn create_partner(
@@ -177,10 +211,7 @@ pub async fn create_partner(
         name: Set(validate::text("name", &input.name, MAX_NAME)?),
         ..Default::default()
     };
-    let w = write::begin(db, subject(viewer)?).await?;
-    let m = w.create("createPartner", "partner", row).await?;
-    w.commit().await?;
-    Ok(m)
+    commit_new(db, viewer, "createPartner", "partner", row).await
 }
 
 pub async fn create_plan(
@@ -203,13 +234,7 @@ pub async fn create_plan(
         input.from.map(|p| p.financial_year()),
         input.to.map(|p| p.financial_year()),
     );
-    if let (Some(f), Some(t)) = (from, to)
-        && t < f
-    {
-        return Err(ApiError::BadUserInput(
-            "the plan's `to` is before its `from`".to_owned(),
-        ));
-    }
+    check_years(from, to)?;
     let row = plan::ActiveModel {
         authority_id: Set(a.id),
         title: Set(validate::text("title", &input.title, MAX_TITLE)?),
@@ -224,10 +249,177 @@ pub async fn create_plan(
         archived: Set(false),
         ..Default::default()
     };
+    commit_new(db, viewer, "createPlan", "plan", row).await
+}
+
+pub async fn update_partner(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: UpdatePartnerInput,
+) -> ApiResult<partner::Model> {
+    let old = guarded::<partner::Entity>(db, viewer, Action::EditStructure, &input.id, "partner", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(slug) = &input.slug {
+        row.slug = Set(validate::slug(slug)?);
+    }
+    if let Some(name) = &input.name {
+        row.name = Set(validate::text("name", name, MAX_NAME)?);
+    }
+    commit_change(db, viewer, "updatePartner", "partner", &old, row).await
+}
+
+pub async fn update_plan(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: UpdatePlanInput,
+) -> ApiResult<plan::Model> {
+    let old = guarded::<plan::Entity>(db, viewer, Action::EditStructure, &input.id, "plan", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(title) = &input.title {
+        row.title = Set(validate::text("title", title, MAX_TITLE)?);
+    }
+    if let Some(kind) = input.kind {
+        row.kind = Set(kind);
+    }
+    if let Some(r) = &input.rag_rule {
+        let (method, tolerance) = rag_rule(r)?;
+        row.rag_method = Set(method);
+        row.amber_tolerance_percent = Set(tolerance);
+    }
+    if let Some(r) = &input.direction_rule {
+        let (method, band, trend) = direction_rule(Some(r))?;
+        row.direction_method = Set(method);
+        row.stable_band_percent = Set(band);
+        row.trend_periods = Set(trend);
+    }
+    let from = input.from.map(|p| p.financial_year()).or(old.from_year);
+    let to = input.to.map(|p| p.financial_year()).or(old.to_year);
+    check_years(from, to)?;
+    row.from_year = Set(from);
+    row.to_year = Set(to);
+    commit_change(db, viewer, "updatePlan", "plan", &old, row).await
+}
+
+fn check_years(from: Option<entity::Period>, to: Option<entity::Period>) -> ApiResult<()> {
+    match (from, to) {
+        (Some(f), Some(t)) if t < f => Err(ApiError::BadUserInput(
+            "the plan's `to` is before its `from`".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub async fn update_plan_node(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: UpdatePlanNodeInput,
+) -> ApiResult<plan_node::Model> {
+    let old = guarded::<plan_node::Entity>(db, viewer, Action::EditStructure, &input.id, "plan node", |n| {
+        scope(n.authority_id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(code) = &input.code {
+        row.code = Set(validate::code(code)?);
+    }
+    if let Some(title) = &input.title {
+        row.title = Set(validate::text("title", title, MAX_TITLE)?);
+    }
+    commit_change(db, viewer, "updatePlanNode", "planNode", &old, row).await
+}
+
+pub async fn update_measure(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: UpdateMeasureInput,
+) -> ApiResult<measure::Model> {
+    let old = guarded::<measure::Entity>(db, viewer, Action::EditStructure, &input.id, "measure", |m| {
+        scope(m.authority_id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(code) = &input.code {
+        row.code = Set(validate::code(code)?);
+    }
+    if let Some(title) = &input.title {
+        row.title = Set(validate::text("title", title, MAX_TITLE)?);
+    }
+    if let Some(unit) = input.unit {
+        row.unit = Set(unit);
+    }
+    if let Some(polarity) = input.polarity {
+        row.polarity = Set(polarity);
+    }
+    if let Some(node_id) = &input.node_id {
+        let node = reference::<plan_node::Entity>(db, node_id, "plan node", old.authority_id).await?;
+        if node.plan_id != old.plan_id {
+            return Err(ApiError::BadUserInput(
+                "a measure moves only within its plan".to_owned(),
+            ));
+        }
+        row.node_id = Set(Some(node.id));
+    }
+    match (&input.rag_rule, input.clear_rag_rule) {
+        (Some(_), true) => {
+            return Err(ApiError::BadUserInput(
+                "give ragRule or clearRagRule, not both".to_owned(),
+            ));
+        }
+        (Some(r), false) => {
+            let (method, tolerance) = rag_rule(r)?;
+            row.rag_method = Set(Some(method));
+            row.amber_tolerance_percent = Set(Some(tolerance));
+        }
+        (None, true) => {
+            row.rag_method = Set(None);
+            row.amber_tolerance_percent = Set(None);
+        }
+        (None, false) => {}
+    }
+    commit_change(db, viewer, "updateMeasure", "measure", &old, row).await
+}
+
+pub async fn update_panel(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: UpdatePanelInput,
+) -> ApiResult<panel::Model> {
+    let old = guarded::<panel::Entity>(db, viewer, Action::EditStructure, &input.id, "panel", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(name) = &input.name {
+        row.name = Set(validate::text("name", name, MAX_NAME)?);
+    }
+    if let Some(kind) = input.kind {
+        row.kind = Set(kind);
+    }
+    let new_remit = match (&input.remit_node_ids, &input.remit_measure_ids) {
+        (None, None) => None,
+        (nodes, measures) => Some(
+            remit(
+                db,
+                old.authority_id,
+                nodes.as_deref().unwrap_or_default(),
+                measures.as_deref().unwrap_or_default(),
+            )
+            .await?,
+        ),
+    };
     let w = write::begin(db, subject(viewer)?).await?;
-    let m = w.create("createPlan", "plan", row).await?;
+    let p = w.change("updatePanel", "panel", &old, row).await?;
+    if let Some((nodes, measures)) = new_remit {
+        write::set_remit(&w, &p, &nodes, &measures).await?;
+    }
     w.commit().await?;
-    Ok(m)
+    Ok(p)
 }
 
 pub async fn archive_plan(db: &DatabaseConnection, viewer: &Viewer, id: &ID) -> ApiResult<plan::Model> {
@@ -237,10 +429,7 @@ pub async fn archive_plan(db: &DatabaseConnection, viewer: &Viewer, id: &ID) -> 
     .await?;
     let mut row = old.clone().into_active_model();
     row.archived = Set(true);
-    let w = write::begin(db, subject(viewer)?).await?;
-    let m = w.change("archivePlan", "plan", &old, row).await?;
-    w.commit().await?;
-    Ok(m)
+    commit_change(db, viewer, "archivePlan", "plan", &old, row).await
 }
 
 pub async fn create_plan_node(
@@ -273,10 +462,7 @@ pub async fn create_plan_node(
         position: Set(0),
         ..Default::default()
     };
-    let w = write::begin(db, subject(viewer)?).await?;
-    let m = w.create("createPlanNode", "planNode", row).await?;
-    w.commit().await?;
-    Ok(m)
+    commit_new(db, viewer, "createPlanNode", "planNode", row).await
 }
 
 pub async fn create_measure(
@@ -332,10 +518,7 @@ pub async fn create_measure(
         archived: Set(false),
         ..Default::default()
     };
-    let w = write::begin(db, subject(viewer)?).await?;
-    let m = w.create("createMeasure", "measure", row).await?;
-    w.commit().await?;
-    Ok(m)
+    commit_new(db, viewer, "createMeasure", "measure", row).await
 }
 
 pub async fn archive_measure(db: &DatabaseConnection, viewer: &Viewer, id: &ID) -> ApiResult<measure::Model> {
@@ -345,10 +528,7 @@ pub async fn archive_measure(db: &DatabaseConnection, viewer: &Viewer, id: &ID) 
     .await?;
     let mut row = old.clone().into_active_model();
     row.archived = Set(true);
-    let w = write::begin(db, subject(viewer)?).await?;
-    let m = w.change("archiveMeasure", "measure", &old, row).await?;
-    w.commit().await?;
-    Ok(m)
+    commit_change(db, viewer, "archiveMeasure", "measure", &old, row).await
 }
 
 /// The measure a period-keyed input is about, with its plan, once the

@@ -168,9 +168,14 @@ async fn a_full_reporting_cycle() {
         let d = run(&app, &officer, r#"mutation($m: ID!) { addCommentary(input: { measureId: $m, period: "2024-25 Q1", kind: SERVICE, body: "Staff shortages" }) { id version author } }"#, json!({ "m": m1 })).await;
         let cid = d["addCommentary"]["id"].clone();
         assert_eq!(d["addCommentary"]["version"], 1);
-        let edit = r#"mutation($id: ID!, $v: Int!) { editCommentary(input: { id: $id, body: "Staff shortages, now resolved", expectedVersion: $v }) { version body } }"#;
+        let edit = r#"mutation($id: ID!, $v: Int!) { editCommentary(input: { id: $id, body: "Staff shortages, now resolved", expectedVersion: $v }) { version body history { version body } } }"#;
         let d = run(&app, &officer, edit, json!({ "id": cid, "v": 1 })).await;
         assert_eq!(d["editCommentary"]["version"], 2);
+        assert_eq!(
+            d["editCommentary"]["history"],
+            json!([{ "version": 1, "body": "Staff shortages" }]),
+            "history kept"
+        );
         assert_eq!(
             codes_as(&app, &officer, edit, json!({ "id": cid, "v": 1 })).await,
             ["CONFLICT"]
