@@ -116,6 +116,23 @@ pub async fn spawn(engine: Engine, demo: bool) -> anyhow::Result<TestApp> {
 }
 
 pub async fn spawn_with(engine: Engine, demo: bool, limits: Limits) -> anyhow::Result<TestApp> {
+    spawn_config(engine, demo, limits, test_jwt()).await
+}
+
+/// The token settings of test servers: HS256 with [`SECRET`].
+pub fn test_jwt() -> api::config::Jwt {
+    api::config::Jwt {
+        secret: Some(SECRET.to_owned()),
+        ..Default::default()
+    }
+}
+
+pub async fn spawn_config(
+    engine: Engine,
+    demo: bool,
+    limits: Limits,
+    jwt: api::config::Jwt,
+) -> anyhow::Result<TestApp> {
     let database_url = fresh_database(engine).await?;
     let file = database_url
         .strip_prefix("sqlite://")
@@ -126,10 +143,7 @@ pub async fn spawn_with(engine: Engine, demo: bool, limits: Limits) -> anyhow::R
         bind: "127.0.0.1:0".parse()?,
         pool_size: Some(4),
         limits,
-        jwt: api::config::Jwt {
-            secret: Some(SECRET.to_owned()),
-            ..Default::default()
-        },
+        jwt,
     };
     let app = Application::build(&config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());

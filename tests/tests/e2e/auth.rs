@@ -167,3 +167,66 @@ async fn unpublished_results_are_hidden_from_anonymous_and_other_authorities() {
         }
     }
 }
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+async fn status_with(app: &tests::TestApp, token: &str) -> u16 {
+    app.send("{ me { subject } }", Value::Null, Some(token))
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn identity_provider_keys_rs256_and_es256() {
+    for (private, public, alg) in [
+        ("rsa-private.pem", "rsa-public.pem", Algorithm::RS256),
+        ("ec-private.pem", "ec-public.pem", Algorithm::ES256),
+    ] {
+        let jwt = api::config::Jwt {
+            public_key_pem: Some(fixture(public)),
+            ..tests::test_jwt()
+        };
+        let app = tests::spawn_config(tests::Engine::Sqlite, false, Default::default(), jwt)
+            .await
+            .unwrap();
+        let key = match alg {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&fixture(private)).unwrap(),
+            _ => EncodingKey::from_ec_pem(&fixture(private)).unwrap(),
+        };
+        let good = jsonwebtoken::encode(&Header::new(alg), &claims(), &key).unwrap();
+        assert_eq!(
+            status_with(&app, &good).await,
+            200,
+            "{alg:?} from the identity provider"
+        );
+        // The HS256 secret still works beside the public key.
+        assert_eq!(status_with(&app, &signed(&claims(), SECRET)).await, 200);
+        // Key confusion: an HS256 token whose "secret" is the public key.
+        let confused = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(&fixture(public)),
+        )
+        .unwrap();
+        assert_eq!(
+            status_with(&app, &confused).await,
+            401,
+            "{alg:?} public key as HS256 secret"
+        );
+        // A token of the other asymmetric algorithm is refused.
+        let (other_private, other_alg) = match alg {
+            Algorithm::RS256 => ("ec-private.pem", Algorithm::ES256),
+            _ => ("rsa-private.pem", Algorithm::RS256),
+        };
+        let other_key = match other_alg {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&fixture(other_private)).unwrap(),
+            _ => EncodingKey::from_ec_pem(&fixture(other_private)).unwrap(),
+        };
+        let other = jsonwebtoken::encode(&Header::new(other_alg), &claims(), &other_key).unwrap();
+        assert_eq!(status_with(&app, &other).await, 401);
+    }
+}

@@ -6,6 +6,7 @@ mod auth;
 mod demo;
 mod fixtures;
 mod http;
+mod matrix;
 mod operations;
 mod reads;
 mod schema_file;
