@@ -138,7 +138,9 @@ async fn unpublished_results_are_hidden_from_anonymous_and_other_authorities() {
                        results(from: "2023-24 Q1", to: "2023-24 Q2") { value } }
             breakdown(period: "2023-24 Q2") { green noData }
             comparison(from: "2023-24 Q1", to: "2023-24 Q2") { improved { value } unratedMoves { to { value } } }
-            exceptions(period: "2023-24 Q2") { value } } } }"#;
+            exceptions(period: "2023-24 Q2") { value }
+            trend(from: "2023-24 Q1", to: "2023-24 Q2") { green } }
+          panels { breakdown(period: "2023-24 Q2") { green noData } exceptions(period: "2023-24 Q2") { value } } } }"#;
         let hidden =
             json!({ "value": null, "status": "NO_DATA", "direction": "NOT_COMPARABLE", "published": false });
         for t in [None, Some(token("u", &["elsewhere:ADMIN"]))] {
