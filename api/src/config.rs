@@ -16,6 +16,12 @@ pub struct Config {
     pub pool_size: Option<u32>,
     pub limits: Limits,
     pub jwt: Jwt,
+    /// Origins allowed to call the API from a browser (`*` for any).
+    pub cors_origins: Vec<String>,
+    /// Schema introspection (dashboards' tooling needs it).
+    pub introspection: bool,
+    /// Development mode: field suggestions in validation errors.
+    pub development: bool,
 }
 
 /// Which tokens the server trusts.
@@ -45,6 +51,8 @@ impl Default for Jwt {
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_batch: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
     pub query_timeout: Duration,
@@ -55,6 +63,8 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 1024 * 1024,
             max_batch: 20,
+            max_aliases: 100,
+            max_root_fields: 20,
             max_depth: 16,
             max_complexity: 5_000,
             query_timeout: Duration::from_secs(15),
@@ -91,12 +101,24 @@ impl Config {
             limits: Limits {
                 max_body_bytes: parsed("COUNCILPERF_MAX_BODY_BYTES")?.unwrap_or(defaults.max_body_bytes),
                 max_batch: parsed("COUNCILPERF_MAX_BATCH")?.unwrap_or(defaults.max_batch),
+                max_aliases: parsed("COUNCILPERF_MAX_ALIASES")?.unwrap_or(defaults.max_aliases),
+                max_root_fields: parsed("COUNCILPERF_MAX_ROOT_FIELDS")?.unwrap_or(defaults.max_root_fields),
                 max_depth: parsed("COUNCILPERF_MAX_DEPTH")?.unwrap_or(defaults.max_depth),
                 max_complexity: parsed("COUNCILPERF_MAX_COMPLEXITY")?.unwrap_or(defaults.max_complexity),
                 query_timeout: parsed::<u64>("COUNCILPERF_QUERY_TIMEOUT_SECS")?
                     .map_or(defaults.query_timeout, Duration::from_secs),
             },
             jwt: Jwt::from_env()?,
+            cors_origins: var("COUNCILPERF_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            introspection: parsed("COUNCILPERF_INTROSPECTION")?.unwrap_or(true),
+            development: parsed("COUNCILPERF_DEV")?.unwrap_or(false),
         })
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod graphql;
 pub mod import;
 pub mod metrics;
 pub mod server;

@@ -1,17 +1,43 @@
 //! Counters served at `/metrics` in the Prometheus text format. Each
 //! server has its own, so servers sharing a process (tests) count apart.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// Operation names are chosen by clients; past this many distinct ones the
+/// rest are counted as `other`, so a client cannot grow the metrics at will.
+const MAX_OPERATION_NAMES: usize = 200;
 
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// SQL statements sent to the database.
     pub statements: AtomicU64,
-    /// GraphQL operations executed.
-    pub operations: AtomicU64,
-    /// GraphQL operations that answered with at least one error.
-    pub operation_errors: AtomicU64,
+    requests: Mutex<Requests>,
+}
+
+#[derive(Debug, Default)]
+struct Requests {
+    /// (operation name, outcome code) → count.
+    by_operation: BTreeMap<(String, String), u64>,
+    /// Cumulative counts per bucket, then +Inf.
+    buckets: [u64; BUCKETS.len() + 1],
+    sum_seconds: f64,
+    count: u64,
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -19,41 +45,92 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Records one GraphQL operation: its name, outcome (OK or the first
+    /// error's code) and latency.
+    pub fn observe(&self, operation: &str, outcome: &str, elapsed: Duration) {
+        let mut r = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let name = if operation.is_empty() {
+            "anonymous"
+        } else {
+            operation
+        };
+        let known = r.by_operation.keys().any(|(n, _)| n == name);
+        let name = if known || r.by_operation.len() < MAX_OPERATION_NAMES {
+            name
+        } else {
+            "other"
+        };
+        *r.by_operation
+            .entry((name.to_owned(), outcome.to_owned()))
+            .or_default() += 1;
+        let secs = elapsed.as_secs_f64();
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                r.buckets[i] += 1;
+            }
+        }
+        r.buckets[BUCKETS.len()] += 1;
+        r.sum_seconds += secs;
+        r.count += 1;
+    }
+
     pub fn render(&self, pool_size: u32, pool_idle: u32) -> String {
         let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        let mut head = |name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         };
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        metric(
+        head(
             "councilperf_db_statements_total",
             "counter",
             "SQL statements sent to the database.",
-            get(&self.statements),
         );
-        metric(
+        let _ = writeln!(
+            out,
+            "councilperf_db_statements_total {}",
+            self.statements.load(Ordering::Relaxed)
+        );
+        let r = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut head = |name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        head(
             "councilperf_graphql_operations_total",
             "counter",
-            "GraphQL operations executed.",
-            get(&self.operations),
+            "GraphQL operations by name and outcome.",
         );
-        metric(
-            "councilperf_graphql_operation_errors_total",
-            "counter",
-            "GraphQL operations that returned errors.",
-            get(&self.operation_errors),
+        for ((name, outcome), n) in &r.by_operation {
+            let _ = writeln!(
+                out,
+                "councilperf_graphql_operations_total{{operation=\"{}\",outcome=\"{}\"}} {n}",
+                escape(name),
+                escape(outcome)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP councilperf_graphql_duration_seconds GraphQL operation latency.\n# TYPE councilperf_graphql_duration_seconds histogram"
         );
-        metric(
-            "councilperf_db_pool_connections",
-            "gauge",
-            "Connections open in the pool.",
-            u64::from(pool_size),
+        for (i, le) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "councilperf_graphql_duration_seconds_bucket{{le=\"{le}\"}} {}",
+                r.buckets[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "councilperf_graphql_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+            r.buckets[BUCKETS.len()]
         );
-        metric(
-            "councilperf_db_pool_idle",
-            "gauge",
-            "Idle connections in the pool.",
-            u64::from(pool_idle),
+        let _ = writeln!(out, "councilperf_graphql_duration_seconds_sum {}", r.sum_seconds);
+        let _ = writeln!(out, "councilperf_graphql_duration_seconds_count {}", r.count);
+        let _ = writeln!(
+            out,
+            "# HELP councilperf_db_pool_connections Connections open in the pool.\n# TYPE councilperf_db_pool_connections gauge\ncouncilperf_db_pool_connections {pool_size}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP councilperf_db_pool_idle Idle connections in the pool.\n# TYPE councilperf_db_pool_idle gauge\ncouncilperf_db_pool_idle {pool_idle}"
         );
         out
     }

@@ -1,35 +1,88 @@
-//! The HTTP server: GraphQL over HTTP, GraphiQL, health and metrics.
-//!
-//! The GraphQL handler is our own rather than async-graphql-actix-web's stock
-//! one, which runs mutations sent by GET, reads bodies without a size limit,
-//! accepts batches of any length and always answers 200 with one content type.
+//! The HTTP server: routes, request ids, CORS, health, readiness and metrics.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, ContentType};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{BatchRequest, Request, Response};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use schema::CouncilSchema;
-use schema::error::Code;
-use schema::policy::Viewer;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tracing::Instrument;
 
 use crate::config::{Config, Limits};
 use crate::metrics::Metrics;
-use crate::{auth, db, import};
+use crate::{auth, db, graphql, import};
 
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+pub struct State {
+    pub schema: CouncilSchema,
+    pub db: DatabaseConnection,
+    pub limits: Limits,
+    pub metrics: Arc<Metrics>,
+    pub verifier: auth::Verifier,
+}
 
-struct State {
-    schema: CouncilSchema,
-    db: DatabaseConnection,
-    limits: Limits,
-    metrics: Arc<Metrics>,
-    verifier: auth::Verifier,
+/// The id of one request: the client's `x-request-id` if it sent a sane one,
+/// else a new one. Echoed in the response and in every log line.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+const REQUEST_ID: &str = "x-request-id";
+
+impl RequestId {
+    fn of(req: &ServiceRequest) -> Self {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let sent = req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| {
+                !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        RequestId(sent.map_or_else(
+            || {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                format!("{nanos:x}-{:x}", SEQ.fetch_add(1, Ordering::Relaxed))
+            },
+            str::to_owned,
+        ))
+    }
+}
+
+/// Tags the request with its id, runs it inside a span that carries the id,
+/// and echoes the id in the response.
+async fn with_request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = RequestId::of(&req);
+    req.extensions_mut().insert(id.clone());
+    let span = tracing::info_span!("http", request_id = %id.0, method = %req.method(), path = %req.path());
+    let mut res = next.call(req).instrument(span).await?;
+    if let Ok(v) = header::HeaderValue::from_str(&id.0) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static(REQUEST_ID), v);
+    }
+    Ok(res)
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let base = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([REQUEST_ID])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        return base.allow_any_origin();
+    }
+    origins.iter().fold(base, |c, o| c.allowed_origin(o))
 }
 
 /// A server bound and ready to run.
@@ -59,24 +112,27 @@ impl Application {
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State {
-            schema: schema::build(db.clone(), schema_limits(&config.limits)),
+            schema: schema::build(db.clone(), schema_limits(config)),
             db: db.clone(),
             limits: config.limits.clone(),
             metrics,
             verifier,
         });
-        let body_limit = config.limits.max_body_bytes;
+        let origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(web::PayloadConfig::new(body_limit))
-                .route("/graphql", web::post().to(graphql_post))
-                .route("/graphql", web::get().to(graphql_get))
+                .wrap(cors(&origins))
+                .wrap(from_fn(with_request_id))
+                .route("/graphql", web::post().to(graphql::post))
+                .route("/graphql", web::get().to(graphql::get))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
                 .route("/metrics", web::get().to(metrics_text))
         })
         .listen(listener)?
+        // On SIGTERM, stop accepting and give in-flight requests this long.
+        .shutdown_timeout(config.limits.query_timeout.as_secs().max(1))
         .run();
         Ok(Application { port, db, server })
     }
@@ -95,228 +151,13 @@ impl Application {
     }
 }
 
-fn schema_limits(l: &Limits) -> schema::Limits {
+fn schema_limits(config: &Config) -> schema::Limits {
     schema::Limits {
-        max_depth: l.max_depth,
-        max_complexity: l.max_complexity,
+        max_depth: config.limits.max_depth,
+        max_complexity: config.limits.max_complexity,
+        introspection: config.introspection,
+        suggestions: config.development,
     }
-}
-
-/// A request-level refusal, shaped like a GraphQL response.
-fn refuse(status: StatusCode, code: Code, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(ContentType::json())
-        .body(
-            serde_json::json!({
-                "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
-            })
-            .to_string(),
-        )
-}
-
-/// Whether the client asked for `application/graphql-response+json`, which
-/// carries request errors as HTTP 4xx instead of 200.
-fn wants_graphql_response(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains(GRAPHQL_RESPONSE))
-}
-
-/// Every error carries a code. Those async-graphql makes itself (parse,
-/// validation, argument coercion) have none: they are the client's.
-fn with_codes(mut resp: Response) -> Response {
-    for e in &mut resp.errors {
-        let ext = e.extensions.get_or_insert_with(Default::default);
-        if ext.get("code").is_none() {
-            ext.set("code", Code::BadUserInput.as_str());
-        }
-    }
-    resp
-}
-
-/// Who the request is made as: anonymous without a token; a token that does
-/// not verify refuses the whole request with 401.
-async fn viewer_of(state: &State, req: &HttpRequest) -> Result<Viewer, HttpResponse> {
-    let Some(h) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Viewer::Anonymous);
-    };
-    let unauthenticated = || {
-        let mut r = refuse(
-            StatusCode::UNAUTHORIZED,
-            Code::Unauthenticated,
-            &schema::error::ApiError::Unauthenticated.to_string(),
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-        r
-    };
-    let token = h
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(unauthenticated)?;
-    let claims = state
-        .verifier
-        .verify(token.trim())
-        .map_err(|_| unauthenticated())?;
-    auth::viewer(&state.db, claims).await.map_err(|e| {
-        tracing::error!(cause = %e, "resolving a token's grants failed");
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Internal,
-            "internal error",
-        )
-    })
-}
-
-async fn execute(state: &State, req: Request, viewer: Viewer) -> Response {
-    let resp = state
-        .schema
-        .execute(schema::request_data(req, &state.db, viewer))
-        .await;
-    Metrics::count(&state.metrics.operations);
-    if resp.is_err() {
-        Metrics::count(&state.metrics.operation_errors);
-    }
-    with_codes(resp)
-}
-
-/// A response failed as a whole (nothing executed) when it has no data and
-/// its errors point at no field.
-fn is_request_error(resp: &Response) -> bool {
-    resp.data == async_graphql::Value::Null && resp.errors.iter().all(|e| e.path.is_empty())
-}
-
-fn respond(req: &HttpRequest, body: Result<Vec<u8>, serde_json::Error>, request_error: bool) -> HttpResponse {
-    let Ok(body) = body else {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Internal,
-            "internal error",
-        );
-    };
-    if wants_graphql_response(req) {
-        let status = if request_error {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, format!("{GRAPHQL_RESPONSE}; charset=utf-8")))
-            .body(body)
-    } else {
-        HttpResponse::Ok().content_type(ContentType::json()).body(body)
-    }
-}
-
-async fn graphql_post(state: web::Data<State>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::BadUserInput,
-            "send the request as application/json",
-        );
-    }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                Code::BadUserInput,
-                &format!("the body is not a GraphQL request: {e}"),
-            );
-        }
-    };
-    let viewer = match viewer_of(&state, &req).await {
-        Ok(v) => v,
-        Err(refusal) => return refusal,
-    };
-    match batch {
-        BatchRequest::Single(r) => {
-            let resp = execute(&state, r, viewer).await;
-            let failed = is_request_error(&resp);
-            respond(&req, serde_json::to_vec(&resp), failed)
-        }
-        BatchRequest::Batch(rs) => {
-            if rs.is_empty() || rs.len() > state.limits.max_batch {
-                return refuse(
-                    StatusCode::BAD_REQUEST,
-                    Code::BadUserInput,
-                    &format!("a batch holds 1 to {} operations", state.limits.max_batch),
-                );
-            }
-            let mut out = Vec::with_capacity(rs.len());
-            for r in rs {
-                out.push(execute(&state, r, viewer.clone()).await);
-            }
-            let failed = out.iter().all(is_request_error);
-            respond(&req, serde_json::to_vec(&out), failed)
-        }
-    }
-}
-
-/// The operation a GET would run is a mutation (GET must never change data).
-fn is_mutation(r: &Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&r.query) else {
-        return false;
-    };
-    let ty = match &doc.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &r.operation_name {
-            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
-    };
-    ty == Some(OperationType::Mutation)
-}
-
-async fn graphql_get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
-    let browser = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if browser && req.query_string().is_empty() {
-        return HttpResponse::Ok()
-            .content_type(ContentType::html())
-            .body(GraphiQLSource::build().endpoint("/graphql").finish());
-    }
-    let r = match async_graphql::http::parse_query_string(req.query_string()) {
-        Ok(r) => r,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                Code::BadUserInput,
-                &format!("bad GraphQL GET request: {e}"),
-            );
-        }
-    };
-    if is_mutation(&r) {
-        let mut resp = refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            Code::BadUserInput,
-            "mutations must be sent by POST",
-        );
-        resp.headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return resp;
-    }
-    let viewer = match viewer_of(&state, &req).await {
-        Ok(v) => v,
-        Err(refusal) => return refusal,
-    };
-    let resp = execute(&state, r, viewer).await;
-    let failed = is_request_error(&resp);
-    respond(&req, serde_json::to_vec(&resp), failed)
 }
 
 async fn healthz() -> HttpResponse {

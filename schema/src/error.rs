@@ -11,6 +11,8 @@ pub enum Code {
     NotFound,
     BadUserInput,
     Conflict,
+    /// The query ran past the server's time limit.
+    Timeout,
     Internal,
 }
 
@@ -22,6 +24,7 @@ impl Code {
             Code::NotFound => "NOT_FOUND",
             Code::BadUserInput => "BAD_USER_INPUT",
             Code::Conflict => "CONFLICT",
+            Code::Timeout => "TIMEOUT",
             Code::Internal => "INTERNAL",
         }
     }

@@ -85,16 +85,26 @@ impl QueryRoot {
 pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    pub introspection: bool,
+    /// "Did you mean …" in validation errors: it maps the schema for a
+    /// stranger, so only in development.
+    pub suggestions: bool,
 }
 
 /// The schema with the process-wide data; per-request data (viewer,
 /// loaders) is attached by [`request_data`].
 pub fn build(db: DatabaseConnection, limits: Limits) -> CouncilSchema {
-    async_graphql::Schema::build(QueryRoot, mutations::MutationRoot, EmptySubscription)
+    let mut b = async_graphql::Schema::build(QueryRoot, mutations::MutationRoot, EmptySubscription)
         .data(db)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+        .limit_complexity(limits.max_complexity);
+    if !limits.introspection {
+        b = b.disable_introspection();
+    }
+    if !limits.suggestions {
+        b = b.disable_suggestions();
+    }
+    b.finish()
 }
 
 /// Attaches what belongs to one request only: its viewer and fresh loaders.

@@ -95,6 +95,7 @@ pub async fn fresh_database(engine: Engine) -> anyhow::Result<String> {
 pub struct TestApp {
     pub engine: Engine,
     pub address: String,
+    pub database_url: String,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     /// The SQLite file to remove when the test ends.
@@ -139,11 +140,14 @@ pub async fn spawn_config(
         .and_then(|rest| rest.split('?').next())
         .map(std::path::PathBuf::from);
     let config = Config {
-        database_url,
+        database_url: database_url.clone(),
         bind: "127.0.0.1:0".parse()?,
         pool_size: Some(4),
         limits,
         jwt,
+        cors_origins: vec!["https://dashboard.example".to_owned()],
+        introspection: true,
+        development: false,
     };
     let app = Application::build(&config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -152,6 +156,7 @@ pub async fn spawn_config(
     Ok(TestApp {
         engine,
         address,
+        database_url,
         db,
         client: reqwest::Client::new(),
         file,

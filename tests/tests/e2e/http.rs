@@ -77,15 +77,23 @@ async fn status_codes_follow_the_media_type() {
             .unwrap();
         assert_eq!(text.status(), 415);
 
-        let junk = app
-            .client
-            .post(&url)
-            .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(junk.status(), 400);
+        for (accept, status) in [
+            ("application/json", 200),
+            ("application/graphql-response+json", 400),
+        ] {
+            let junk = app
+                .client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", accept)
+                .body("{not json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(junk.status(), status, "{accept}");
+            let body: Value = junk.json().await.unwrap();
+            assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        }
     }
 }
 
@@ -107,7 +115,14 @@ async fn batches_are_bounded() {
             .unwrap();
         assert_eq!(ok.as_array().unwrap().len(), 2);
         let many = vec![op; 1000];
-        let resp = app.client.post(&url).json(&many).send().await.unwrap();
+        let resp = app
+            .client
+            .post(&url)
+            .header("accept", "application/graphql-response+json")
+            .json(&many)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 400);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");

@@ -5,6 +5,7 @@ mod analytics;
 mod auth;
 mod demo;
 mod fixtures;
+mod hardening;
 mod http;
 mod matrix;
 mod operations;

@@ -1,0 +1,268 @@
+//! Abuse limits, CORS, request ids, metrics, and riding out a database that
+//! goes away.
+
+use std::time::Duration;
+
+use api::config::Limits;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tests::{Engine, engines, spawn, spawn_with, test_jwt};
+
+async fn still_serving(app: &tests::TestApp) {
+    let d = app.data("{ authorities { slug } }", Value::Null).await.unwrap();
+    assert!(d["authorities"].is_array());
+}
+
+#[tokio::test]
+async fn oversized_queries_are_refused_cleanly() {
+    let app = spawn(Engine::Sqlite, true).await.unwrap();
+    // Depth 50.
+    let deep = format!(
+        "{{ {}slug{} }}",
+        "authorities { plans { authority { ".repeat(17),
+        " } } }".repeat(17)
+    );
+    assert_eq!(
+        app.error_codes(&deep, Value::Null).await.unwrap(),
+        ["BAD_USER_INPUT"]
+    );
+    still_serving(&app).await;
+    // 10,000 aliases.
+    let aliases: String = (0..10_000)
+        .map(|i| format!("a{i}: authorities {{ slug }} "))
+        .collect();
+    let codes = app
+        .error_codes(&format!("{{ {aliases} }}"), Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(codes, ["BAD_USER_INPUT"]);
+    still_serving(&app).await;
+    // Too many root fields, without aliases: the same field in fragments would merge,
+    // so distinct fields are needed; the demo has few, so lower the limit instead.
+    let strict = spawn_with(
+        Engine::Sqlite,
+        false,
+        Limits {
+            max_root_fields: 1,
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    let codes = strict
+        .error_codes("{ authorities { slug } me { subject } }", Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(codes, ["BAD_USER_INPUT"]);
+    // A 5 MB body.
+    let huge = json!({ "query": format!("{{ authorities {{ slug }} }} # {}", "x".repeat(5 * 1024 * 1024)) });
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn a_slow_query_times_out() {
+    let app = spawn_with(
+        Engine::Sqlite,
+        true,
+        Limits {
+            query_timeout: Duration::from_nanos(1),
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    let codes = app
+        .error_codes(
+            r#"{ authority(slug: "kent") { plans { breakdown(period: "2023-24 Q1") { total } } } }"#,
+            Value::Null,
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes, ["TIMEOUT"]);
+}
+
+#[tokio::test]
+async fn no_suggestions_and_configurable_introspection() {
+    let app = spawn(Engine::Sqlite, false).await.unwrap();
+    let body = app.post("{ authoritie { slug } }", Value::Null).await.unwrap();
+    let msg = body["errors"][0]["message"].as_str().unwrap();
+    assert!(!msg.contains("Did you mean"), "{msg}");
+    app.data("{ __schema { queryType { name } } }", Value::Null)
+        .await
+        .unwrap();
+
+    let config_closed = api::Config {
+        introspection: false,
+        ..tests_config().await
+    };
+    let app = api::Application::build(&config_closed, false).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/graphql", app.port());
+    tokio::spawn(app.run());
+    let body: Value = reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "query": "{ __schema { queryType { name } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["__schema"], Value::Null, "introspection is off: {body}");
+}
+
+async fn tests_config() -> api::Config {
+    api::Config {
+        database_url: tests::fresh_database(Engine::Sqlite).await.unwrap(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        pool_size: Some(2),
+        limits: Limits::default(),
+        jwt: test_jwt(),
+        cors_origins: Vec::new(),
+        introspection: true,
+        development: false,
+    }
+}
+
+#[tokio::test]
+async fn cors_request_ids_and_metrics() {
+    let app = spawn(Engine::Sqlite, false).await.unwrap();
+    let url = format!("{}/graphql", app.address);
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+    };
+    let ok = preflight("https://dashboard.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://dashboard.example"
+    );
+    let other = preflight("https://elsewhere.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let resp = app
+        .client
+        .post(&url)
+        .header("x-request-id", "abc-123")
+        .json(&json!({ "query": "query Slugs { authorities { slug } }", "operationName": "Slugs" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+    let resp = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !resp.headers()["x-request-id"].is_empty(),
+        "a request id is made when none is sent"
+    );
+
+    app.post("{ nope }", Value::Null).await.unwrap();
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"councilperf_graphql_operations_total{operation="Slugs",outcome="OK"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"outcome="BAD_USER_INPUT""#), "{text}");
+    assert!(
+        text.contains("councilperf_graphql_duration_seconds_count 2"),
+        "{text}"
+    );
+    assert!(text.contains("councilperf_db_pool_connections"), "{text}");
+}
+
+/// PostgreSQL refuses the server's database for a while (its connections
+/// cut, new ones turned away), then lets it back: the server answers errors
+/// and an unready /readyz meanwhile, and recovers without a restart.
+#[tokio::test]
+async fn the_database_goes_away_and_comes_back() {
+    if !engines().contains(&Engine::Postgres) {
+        eprintln!("TEST_DATABASE_URL is not set: skipping the database outage test");
+        return;
+    }
+    let app = spawn(Engine::Postgres, true).await.unwrap();
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin = Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
+        .await
+        .unwrap();
+    let ready = || async {
+        app.client
+            .get(format!("{}/readyz", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(ready().await, 200);
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(ready().await, 503);
+    let codes = app
+        .error_codes("{ authorities { slug } }", Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(codes, ["INTERNAL"]);
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut back = false;
+    for _ in 0..50 {
+        if ready().await == 200
+            && app
+                .post("{ authorities { slug } }", Value::Null)
+                .await
+                .unwrap()
+                .get("errors")
+                .is_none()
+        {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "the server did not recover");
+    still_serving(&app).await;
+}
