@@ -254,9 +254,13 @@ fn respond(
     }
 }
 
+/// A request error (nothing executed) has no `data` entry at all.
 fn respond_one(req: &HttpRequest, resp: &Response) -> HttpResponse {
-    let status = is_request_error(resp).then_some(StatusCode::BAD_REQUEST);
-    respond(req, serde_json::to_vec(resp), status)
+    if is_request_error(resp) {
+        let body = serde_json::to_vec(&serde_json::json!({ "errors": resp.errors }));
+        return respond(req, body, Some(StatusCode::BAD_REQUEST));
+    }
+    respond(req, serde_json::to_vec(resp), None)
 }
 
 /// Reads the body up to the limit; a larger one is refused with 413 before
@@ -311,8 +315,7 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
-            return request_error(
-                &req,
+            return refuse(
                 StatusCode::BAD_REQUEST,
                 Code::BadUserInput,
                 &format!("the body is not a GraphQL request: {e}"),

@@ -443,7 +443,8 @@ impl Loaders {
         rate_keys(&self.db, &self.viewer, keys).await
     }
 
-    /// Every (non-archived) measure of a plan rated at `period`.
+    /// Every measure of a plan rated at `period` (archived ones too, so an
+    /// archived measure still shows its results).
     pub async fn plan_ratings(&self, plan_id: i64, period: Period) -> Shared<PlanRatings> {
         let cell = self
             .rated
@@ -454,7 +455,7 @@ impl Loaders {
             .clone();
         cell.get_or_try_init(|| async {
             let measures = self.measures_of_plan.load_one(plan_id).await?.unwrap_or_default();
-            let ids: Vec<i64> = measures.iter().filter(|m| !m.archived).map(|m| m.id).collect();
+            let ids: Vec<i64> = measures.iter().map(|m| m.id).collect();
             let keys: Vec<(i64, Period)> = ids.iter().map(|id| (*id, period)).collect();
             let rated = rate_keys(&self.db, &self.viewer, &keys).await?;
             Ok::<_, Arc<ApiError>>(Arc::new(rated.into_iter().map(|((id, _), r)| (id, r)).collect()))

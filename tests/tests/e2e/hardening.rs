@@ -117,7 +117,11 @@ async fn no_suggestions_and_configurable_introspection() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body["data"]["__schema"], Value::Null, "introspection is off: {body}");
+    assert_eq!(
+        body["data"]["__schema"],
+        Value::Null,
+        "introspection is off: {body}"
+    );
 }
 
 async fn tests_config() -> api::Config {

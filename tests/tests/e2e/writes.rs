@@ -562,3 +562,29 @@ async fn concurrent_submitters_lose_nothing() {
         assert_eq!(results(&after) - results(&before), 3200, "{engine:?}");
     }
 }
+
+#[tokio::test]
+async fn an_archived_measure_keeps_its_results_and_leaves_the_counts() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let k = kent(&app).await;
+        let d = run(
+            &app,
+            &k.admin,
+            r#"mutation($id: ID!) { archiveMeasure(id: $id) { code result(period: "2023-24 Q1") { value status } } }"#,
+            json!({ "id": k.quarterly }),
+        )
+        .await;
+        assert_eq!(
+            d["archiveMeasure"],
+            json!({ "code": "CS01", "result": { "value": 97.9, "status": "GREEN" } })
+        );
+        let d = app
+            .data(r#"{ authority(slug: "kent") { plans { measures { code } breakdown(period: "2023-24 Q1") { total green } } } }"#, Value::Null)
+            .await
+            .unwrap();
+        let plan = &d["authority"]["plans"][0];
+        assert_eq!(plan["measures"].as_array().unwrap().len(), 37, "{engine:?}");
+        assert_eq!(plan["breakdown"], json!({ "total": 37, "green": 15 }));
+    }
+}
