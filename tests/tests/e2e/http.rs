@@ -126,6 +126,8 @@ async fn batches_are_bounded() {
         assert_eq!(resp.status(), 400);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let d = app.data("{ authorities { slug } }", Value::Null).await.unwrap();
+        assert_eq!(d["authorities"].as_array().unwrap().len(), 4, "still serving");
     }
 }
 
