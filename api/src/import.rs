@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use schema::error::ApiError;
 use schema::store::import::Bundle;
 use sea_orm::DatabaseConnection;
 use serde::de::DeserializeOwned;
@@ -88,6 +89,9 @@ pub fn demo_files() -> [Files<'static>; 4] {
 }
 
 /// Loads the demo councils when the database holds no authority yet.
+/// Replicas starting together may race here: each council is imported in one
+/// transaction, so the loser of a race meets a duplicate slug and leaves that
+/// council to the winner.
 pub async fn load_demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
     if !schema::store::authorities(db)
         .await
@@ -97,7 +101,11 @@ pub async fn load_demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
         return Ok(false);
     }
     for files in demo_files() {
-        import(db, &parse(&files)?).await?;
+        let bundle = parse(&files)?;
+        match schema::store::import::import(db, &bundle).await {
+            Ok(_) | Err(ApiError::Conflict(_)) => {}
+            Err(e) => anyhow::bail!("importing {}: {e}", bundle.slug),
+        }
     }
     Ok(true)
 }

@@ -270,3 +270,35 @@ async fn the_database_goes_away_and_comes_back() {
     assert!(back, "the server did not recover");
     still_serving(&app).await;
 }
+
+/// Replicas starting together against one fresh PostgreSQL database migrate
+/// one at a time under the advisory lock, and both come up.
+#[tokio::test]
+async fn replicas_starting_together_migrate_once() {
+    if !engines().contains(&Engine::Postgres) {
+        eprintln!("TEST_DATABASE_URL is not set: skipping the concurrent migration test");
+        return;
+    }
+    let url = tests::fresh_database(Engine::Postgres).await.unwrap();
+    let config = api::Config {
+        database_url: url,
+        ..tests_config().await
+    };
+    let (a, b, c) = tokio::join!(
+        api::Application::build(&config, true),
+        api::Application::build(&config, true),
+        api::Application::build(&config, true)
+    );
+    let apps: Vec<api::Application> = [a, b, c].into_iter().map(|r| r.unwrap()).collect();
+    let slugs: Vec<String> = schema::store::authorities(apps[0].db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.slug)
+        .collect();
+    assert_eq!(
+        slugs,
+        ["croydon", "kent", "rotherham", "windsor-maidenhead"],
+        "each demo council once"
+    );
+}
