@@ -162,7 +162,8 @@ pub fn mint(
 }
 
 /// The viewer a verified token speaks for. Grants naming an authority or
-/// partner that does not exist grant nothing.
+/// partner that does not exist, or of a shape DESIGN.md does not give
+/// (PLATFORM_ADMIN of one authority, say), grant nothing.
 pub async fn viewer(db: &sea_orm::DatabaseConnection, claims: Claims) -> anyhow::Result<Viewer> {
     let slugs: Vec<String> = claims.grants.iter().filter_map(|g| g.authority.clone()).collect();
     let (auths, partners) = schema::store::grant_targets(db, &slugs)
@@ -191,6 +192,7 @@ pub async fn viewer(db: &sea_orm::DatabaseConnection, claims: Claims) -> anyhow:
                 partner_id,
             })
         })
+        .filter(Grant::is_well_formed)
         .collect();
     Ok(Viewer::User {
         subject: claims.sub,

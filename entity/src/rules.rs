@@ -21,6 +21,16 @@ pub struct RagRule {
     pub amber_tolerance_percent: Decimal,
 }
 
+impl RagRule {
+    /// A rule as stored: the amber band defaults to 10%.
+    pub fn new(method: RagMethod, amber_tolerance_percent: Option<Decimal>) -> Self {
+        RagRule {
+            method,
+            amber_tolerance_percent: amber_tolerance_percent.unwrap_or(DEFAULT_AMBER_TOLERANCE_PERCENT),
+        }
+    }
+}
+
 impl Default for RagRule {
     fn default() -> Self {
         RagRule {
@@ -322,4 +332,14 @@ pub fn floor_fits(polarity: Polarity, target: Decimal, floor: Decimal) -> bool {
         Polarity::LowerIsBetter => floor >= target,
         Polarity::None => true,
     }
+}
+
+/// When a period became public: the earliest publication of a period that
+/// contains it (publishing a year publishes its quarters and months).
+pub fn published_at<T: Copy + Ord>(publications: &[(Period, T)], period: &Period) -> Option<T> {
+    publications
+        .iter()
+        .filter(|(p, _)| p.contains(period))
+        .map(|(_, at)| *at)
+        .min()
 }

@@ -70,9 +70,10 @@ impl From<sea_orm::DbErr> for ApiError {
     /// A unique key refused the write: the client's duplicate, not our fault.
     fn from(e: sea_orm::DbErr) -> Self {
         match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                ApiError::Conflict("that slug or code is already in use".to_owned())
-            }
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(
+                "that already exists (a slug or code in use, or a concurrent change): nothing was written"
+                    .to_owned(),
+            ),
             _ => ApiError::internal(e),
         }
     }

@@ -8,12 +8,13 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use chrono::{DateTime, Utc};
 use entity::model::{
     action, action_plan, agenda_item, authority, commentary, commentary_history, measure, meeting, panel,
     panel_remit, partner, plan, plan_node, publication, result, result_history,
 };
 use entity::rating::{self, Goal, MeasureRules, Rated};
-use entity::rules::{DirectionRule, RagRule};
+use entity::rules::{DirectionRule, RagRule, published_at};
 use entity::{Num, Period};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::ValueType;
@@ -21,7 +22,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
 use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
-use crate::policy::{self, Action, Scope, Viewer};
+use crate::policy::{self, Action, Viewer};
 use crate::store;
 
 type Shared<T> = Result<T, Arc<ApiError>>;
@@ -83,10 +84,13 @@ pub struct Rating {
     pub measure_id: i64,
     /// The stored result shown, if any.
     pub result_id: Option<i64>,
-    pub authority_id: i64,
     pub rated: Rated,
     /// Whether the reported period is published.
     pub published: bool,
+    /// Earlier values are shown only if they were themselves public: for a
+    /// viewer who may not read unpublished results, those replaced after
+    /// this moment (the period's publication). `None`: every earlier value.
+    pub history_since: Option<DateTime<Utc>>,
     /// Whether the shown value was changed after publication.
     pub restated: bool,
 }
@@ -95,7 +99,8 @@ pub struct Rating {
 struct Facts<'v> {
     viewer: &'v Viewer,
     measures: HashMap<i64, (measure::Model, MeasureRules)>,
-    published: HashMap<i64, Vec<Period>>,
+    /// Per plan: each published period and when it was published.
+    published: HashMap<i64, Vec<(Period, DateTime<Utc>)>>,
     values: HashMap<(i64, Period), result::Model>,
     goals: HashMap<(i64, Period), Goal>,
 }
@@ -110,12 +115,7 @@ fn rules_of(m: &measure::Model, p: &plan::Model) -> MeasureRules {
         kind: m.kind,
         frequency: m.frequency,
         rag: match m.rag_method {
-            Some(method) => RagRule {
-                method,
-                amber_tolerance_percent: m
-                    .amber_tolerance_percent
-                    .map_or(plan_rag.amber_tolerance_percent, |n| n.0),
-            },
+            Some(method) => RagRule::new(method, m.amber_tolerance_percent.map(|n| n.0)),
             None => plan_rag,
         },
         direction: DirectionRule {
@@ -130,9 +130,12 @@ impl<'v> Facts<'v> {
     async fn load(db: &DatabaseConnection, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
         let ctx = store::rating_context(db, measure_ids).await?;
         let plans: HashMap<i64, plan::Model> = ctx.plans.into_iter().map(|p| (p.id, p)).collect();
-        let mut published: HashMap<i64, Vec<Period>> = HashMap::new();
+        let mut published: HashMap<i64, Vec<(Period, DateTime<Utc>)>> = HashMap::new();
         for p in ctx.publications {
-            published.entry(p.plan_id).or_default().push(p.period);
+            published
+                .entry(p.plan_id)
+                .or_default()
+                .push((p.period, p.published_at));
         }
         let measures = ctx
             .measures
@@ -151,10 +154,14 @@ impl<'v> Facts<'v> {
         })
     }
 
-    fn is_published(&self, plan_id: i64, period: &Period) -> bool {
+    fn published_at(&self, plan_id: i64, period: &Period) -> Option<DateTime<Utc>> {
         self.published
             .get(&plan_id)
-            .is_some_and(|ps| ps.iter().any(|p| p.contains(period)))
+            .and_then(|ps| published_at(ps, period))
+    }
+
+    fn is_published(&self, plan_id: i64, period: &Period) -> bool {
+        self.published_at(plan_id, period).is_some()
     }
 
     /// Keeps the results the viewer may see: published ones, and unpublished
@@ -164,10 +171,7 @@ impl<'v> Facts<'v> {
             let Some((m, _)) = self.measures.get(&r.measure_id) else {
                 continue;
             };
-            let scope = Scope {
-                authority_id: m.authority_id,
-                partner_id: m.partner_id,
-            };
+            let scope = policy::measure_scope(m);
             if self.is_published(m.plan_id, &r.period)
                 || policy::allows(self.viewer, Action::ReadUnpublished, Some(scope))
             {
@@ -205,11 +209,17 @@ impl<'v> Facts<'v> {
         let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
         let rated = rating::rate(rules, period, value_at, goal_at);
         let shown = self.values.get(&(measure_id, rated.reported));
+        let published_at = self.published_at(m.plan_id, &rated.reported);
+        let sees_drafts = policy::allows(
+            self.viewer,
+            Action::ReadUnpublished,
+            Some(policy::measure_scope(m)),
+        );
         Some(Rating {
             measure_id,
             result_id: shown.map(|r| r.id),
-            authority_id: m.authority_id,
-            published: self.is_published(m.plan_id, &rated.reported),
+            published: published_at.is_some(),
+            history_since: if sees_drafts { None } else { published_at },
             restated: shown.is_some_and(|r| r.restated),
             rated,
         })

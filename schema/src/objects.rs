@@ -371,9 +371,10 @@ impl Plan {
         &self,
         ctx: &Context<'_>,
         period: Period,
-        #[graphql(default = 2)] consecutive: i32,
+        #[graphql(default = 2)] consecutive: Option<i32>,
     ) -> Result<Vec<Measure>> {
         let measures = analytics::plan_measures(ctx, self.0.id).await?;
+        let consecutive = consecutive.unwrap_or(entity::rules::DEFAULT_ESCALATION_CONSECUTIVE as i32);
         let hit = analytics::escalations(ctx, measures, period, consecutive).await?;
         Ok(hit.into_iter().map(Measure).collect())
     }
@@ -482,13 +483,12 @@ impl Measure {
     }
     /// The measure's own RAG rule, when it overrides its plan's.
     async fn rag_rule(&self) -> Option<RagRule> {
-        self.0.rag_method.map(|method| RagRule {
-            method,
-            amber_tolerance_percent: float(
-                self.0
-                    .amber_tolerance_percent
-                    .map_or(entity::rules::DEFAULT_AMBER_TOLERANCE_PERCENT, |n| n.0),
-            ),
+        self.0.rag_method.map(|method| {
+            let rule = entity::rules::RagRule::new(method, self.0.amber_tolerance_percent.map(|n| n.0));
+            RagRule {
+                method,
+                amber_tolerance_percent: float(rule.amber_tolerance_percent),
+            }
         })
     }
     /// The measure rated in a period. For a period longer than the measure's
@@ -594,15 +594,21 @@ impl MeasureResult {
     async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
         action_plans(ctx, self.0.measure_id).await
     }
-    /// The values this result replaced, newest first.
+    /// The values this result replaced, newest first. Viewers who may not
+    /// read unpublished results see only values that were once public.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ResultVersion>> {
         let Some(id) = self.0.result_id else {
             return Ok(Vec::new());
         };
         let rows = loaders(ctx)?.history_of_result.load_one(id).await.gql()?;
-        let mut rows = rows.unwrap_or_default();
-        rows.reverse();
-        Ok(rows.into_iter().map(ResultVersion).collect())
+        let since = self.0.history_since;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .rev()
+            .filter(|h| since.is_none_or(|t| h.replaced_at > t))
+            .map(ResultVersion)
+            .collect())
     }
 }
 

@@ -86,12 +86,37 @@ pub struct Scope {
 /// Whether the viewer may act on data in `scope` (`None`: outside any
 /// authority, as creating one is).
 pub fn allows(viewer: &Viewer, action: Action, scope: Option<Scope>) -> bool {
-    viewer.grants().iter().any(|g| {
-        g.role == Role::PlatformAdmin
+    viewer.grants().iter().filter(|g| g.is_well_formed()).any(|g| {
+        g.is_platform()
             || scope.is_some_and(|s| {
                 g.authority_id == Some(s.authority_id) && role_allows(g, action, s.partner_id)
             })
     })
+}
+
+impl Grant {
+    /// The shape DESIGN.md gives grants: an authority for every role but
+    /// PLATFORM_ADMIN, a partner for PARTNER and no other. A grant of any
+    /// other shape grants nothing.
+    pub fn is_well_formed(&self) -> bool {
+        (self.role == Role::PlatformAdmin) == self.authority_id.is_none()
+            && (self.role == Role::Partner) == self.partner_id.is_some()
+    }
+
+    fn is_platform(&self) -> bool {
+        self.role == Role::PlatformAdmin && self.authority_id.is_none()
+    }
+}
+
+/// The scope of a measure: its authority, and the partner that leads it when
+/// it is a partnership measure.
+pub fn measure_scope(m: &entity::model::measure::Model) -> Scope {
+    Scope {
+        authority_id: m.authority_id,
+        partner_id: m
+            .partner_id
+            .filter(|_| m.kind == entity::MeasureKind::Partnership),
+    }
 }
 
 /// The role table of DESIGN.md, for one grant within its own authority.
@@ -154,10 +179,9 @@ pub fn authorize_somewhere(viewer: &Viewer, action: Action) -> ApiResult<()> {
         .collect(),
         a => vec![a],
     };
-    let could = viewer.grants().iter().any(|g| {
+    let could = viewer.grants().iter().filter(|g| g.is_well_formed()).any(|g| {
         // Assume the most favourable target: own authority, own partner.
-        g.role == Role::PlatformAdmin
-            || (g.authority_id.is_some() && candidates.iter().any(|a| role_allows(g, *a, g.partner_id)))
+        g.is_platform() || candidates.iter().any(|a| role_allows(g, *a, g.partner_id))
     });
     match viewer {
         Viewer::Anonymous => Err(ApiError::Unauthenticated),

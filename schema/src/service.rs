@@ -16,7 +16,7 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel
 
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::*;
-use crate::policy::{Action, Scope, Viewer, authorize, authorize_somewhere};
+use crate::policy::{Action, Scope, Viewer, authorize, authorize_somewhere, measure_scope};
 use crate::store::{self, write};
 use crate::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
 
@@ -31,14 +31,6 @@ fn scope(authority_id: i64) -> Scope {
     Scope {
         authority_id,
         partner_id: None,
-    }
-}
-
-/// A measure's scope carries its lead partner when it is a partnership measure.
-fn measure_scope(m: &measure::Model) -> Scope {
-    Scope {
-        authority_id: m.authority_id,
-        partner_id: m.partner_id.filter(|_| m.kind == MeasureKind::Partnership),
     }
 }
 
@@ -541,7 +533,10 @@ async fn measure_in_period(
     period: entity::Period,
 ) -> ApiResult<(measure::Model, plan::Model)> {
     let m = guarded::<measure::Entity>(db, viewer, action, measure_id, "measure", measure_scope).await?;
-    let p = find::<plan::Entity>(db, &ID(m.plan_id.to_string()), "plan").await?;
+    let p = store::by_ids::<plan::Entity>(db, &[m.plan_id])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a measure without its plan"))?;
     if m.archived || p.archived {
         return Err(ApiError::BadUserInput(format!("measure {} is archived", m.code)));
     }
@@ -580,23 +575,31 @@ pub async fn submit_results(
     inputs: &[SubmitResultInput],
 ) -> ApiResult<Vec<result::Model>> {
     authorize_somewhere(viewer, Action::SubmitResult)?;
+    let ids: Vec<Option<i64>> = inputs.iter().map(|i| i.measure_id.parse::<i64>().ok()).collect();
+    let wanted: Vec<i64> = ids.iter().flatten().copied().collect();
+    let measures = store::by_ids::<measure::Entity>(db, &wanted).await?;
+    let found: Vec<Option<&measure::Model>> = ids
+        .iter()
+        .map(|id| id.and_then(|id| measures.iter().find(|m| m.id == id)))
+        .collect();
+    // Every row the viewer may not write is refused before any row is checked.
+    for (i, m) in found.iter().enumerate() {
+        if let Some(m) = m {
+            authorize(viewer, Action::SubmitResult, Some(measure_scope(m))).map_err(|e| at_row(i, e))?;
+        }
+    }
     if inputs.is_empty() || inputs.len() > MAX_ITEMS {
         return Err(ApiError::BadUserInput(format!(
             "submit 1 to {MAX_ITEMS} results at once"
         )));
     }
-    let ids: Vec<Option<i64>> = inputs.iter().map(|i| i.measure_id.parse::<i64>().ok()).collect();
-    let wanted: Vec<i64> = ids.iter().flatten().copied().collect();
-    let measures = store::by_ids::<measure::Entity>(db, &wanted).await?;
     let plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
     let plans = store::by_ids::<plan::Entity>(db, &plan_ids).await?;
     let mut items = Vec::with_capacity(inputs.len());
-    for (i, (input, id)) in inputs.iter().zip(&ids).enumerate() {
+    for (i, (input, m)) in inputs.iter().zip(&found).enumerate() {
         let check = || -> ApiResult<write::NewResult<'_>> {
-            let m = id
-                .and_then(|id| measures.iter().find(|m| m.id == id))
-                .ok_or_else(|| ApiError::BadUserInput(format!("no measure {}", input.measure_id.as_str())))?;
-            authorize(viewer, Action::SubmitResult, Some(measure_scope(m)))?;
+            let m =
+                m.ok_or_else(|| ApiError::BadUserInput(format!("no measure {}", input.measure_id.as_str())))?;
             let p = plans
                 .iter()
                 .find(|p| p.id == m.plan_id)

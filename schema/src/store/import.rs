@@ -299,9 +299,18 @@ pub async fn import(db: &DatabaseConnection, b: &Bundle) -> ApiResult<authority:
     for (i, r) in b.measures.iter().enumerate() {
         let plan_id = *lookup(&plans, "plan", &r.plan)?;
         let node_id = *lookup(&nodes, "node", &format!("{}/{}", r.plan, r.node))?;
-        let partner_id = match r.partner.as_deref() {
-            Some(slug) => Some(*lookup(&partners, "partner", slug)?),
-            None => None,
+        let partner_id = match (r.partner.as_deref(), r.kind) {
+            (Some(slug), MeasureKind::Partnership) => Some(*lookup(&partners, "partner", slug)?),
+            (None, MeasureKind::Partnership) => {
+                return Err(bad(format!("partnership measure `{}` names no partner", r.code)));
+            }
+            (Some(_), _) => {
+                return Err(bad(format!(
+                    "measure `{}` has a partner but is not a partnership measure",
+                    r.code
+                )));
+            }
+            (None, _) => None,
         };
         let m = measure::ActiveModel {
             authority_id: Set(aid),

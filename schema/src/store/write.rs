@@ -13,7 +13,8 @@ use entity::{Num, Period};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait, TryInsertResult,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, MutexGuard};
@@ -232,9 +233,12 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
             .await?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let was_published = published
+        let of_plan: Vec<(Period, DateTime<Utc>)> = published
             .iter()
-            .any(|p| p.plan_id == item.measure.plan_id && p.period.contains(&item.period));
+            .filter(|p| p.plan_id == item.measure.plan_id)
+            .map(|p| (p.period, p.published_at))
+            .collect();
+        let was_published = entity::rules::published_at(&of_plan, &item.period).is_some();
         let old = existing
             .iter()
             .find(|r| r.measure_id == item.measure.id && r.period == item.period);
@@ -255,14 +259,46 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
                 }
                 .insert(&w.txn)
                 .await?;
-                let mut row: result::ActiveModel = old.clone().into();
-                row.value = Set(item.value);
-                row.note = Set(item.note.clone());
-                row.submitted_by = Set(w.actor.clone());
-                row.submitted_at = Set(w.now);
-                row.version = Set(old.version + 1);
-                row.restated = Set(old.restated || was_published);
-                w.change("submitResult", "result", old, row).await?
+                let new = result::Model {
+                    value: item.value,
+                    note: item.note.clone(),
+                    submitted_by: w.actor.clone(),
+                    submitted_at: w.now,
+                    version: old.version + 1,
+                    restated: old.restated || was_published,
+                    ..old.clone()
+                };
+                // Guarded by the version read above: of two writers replacing
+                // the same value at once, the second is told, not lost.
+                let mut changes = old.clone().into_active_model();
+                changes.value = Set(new.value);
+                changes.note = Set(new.note.clone());
+                changes.submitted_by = Set(new.submitted_by.clone());
+                changes.submitted_at = Set(new.submitted_at);
+                changes.version = Set(new.version);
+                changes.restated = Set(new.restated);
+                let updated = result::Entity::update_many()
+                    .set(changes)
+                    .filter(result::Column::Id.eq(old.id))
+                    .filter(result::Column::Version.eq(old.version))
+                    .exec(&w.txn)
+                    .await?;
+                if updated.rows_affected != 1 {
+                    return Err(ApiError::Conflict(format!(
+                        "the result for {} changed while this was submitted: submit again",
+                        item.period
+                    )));
+                }
+                w.audit(
+                    Some(old.authority_id),
+                    "submitResult",
+                    "result",
+                    Some(old.id),
+                    Some(old),
+                    Some(&new),
+                )
+                .await?;
+                new
             }
             None => {
                 let row = result::ActiveModel {
@@ -286,35 +322,34 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
     Ok(out)
 }
 
-/// The previous values of a result, newest first.
-pub async fn result_history_of(
-    db: &impl ConnectionTrait,
-    result_ids: &[i64],
-) -> ApiResult<Vec<result_history::Model>> {
-    Ok(result_history::Entity::find()
-        .filter(result_history::Column::ResultId.is_in(result_ids.iter().copied()))
-        .order_by_desc(result_history::Column::Version)
-        .all(db)
-        .await?)
-}
-
-/// Publishes a plan's period; publishing it again changes nothing.
+/// Publishes a plan's period; publishing it again, even at the same moment
+/// from two replicas, changes nothing.
 pub async fn publish(w: &Write, p: &plan::Model, period: Period) -> ApiResult<()> {
-    let already = publication::Entity::find()
-        .filter(publication::Column::PlanId.eq(p.id))
-        .filter(publication::Column::Period.eq(period))
-        .one(&w.txn)
+    let row = publication::ActiveModel {
+        authority_id: Set(p.authority_id),
+        plan_id: Set(p.id),
+        period: Set(period),
+        published_by: Set(w.actor.clone()),
+        published_at: Set(w.now),
+        ..Default::default()
+    };
+    let inserted = publication::Entity::insert(row)
+        .on_conflict_do_nothing_on([publication::Column::PlanId, publication::Column::Period])
+        .exec(&w.txn)
         .await?;
-    if already.is_none() {
-        let row = publication::ActiveModel {
-            authority_id: Set(p.authority_id),
-            plan_id: Set(p.id),
-            period: Set(period),
-            published_by: Set(w.actor.clone()),
-            published_at: Set(w.now),
-            ..Default::default()
-        };
-        w.create("publishPeriod", "publication", row).await?;
+    if let TryInsertResult::Inserted(r) = inserted {
+        let after = publication::Entity::find_by_id(r.last_insert_id)
+            .one(&w.txn)
+            .await?;
+        w.audit(
+            Some(p.authority_id),
+            "publishPeriod",
+            "publication",
+            Some(r.last_insert_id),
+            None,
+            after.as_ref(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -418,8 +453,21 @@ pub async fn update_action(
     Ok(new)
 }
 
-/// Replaces a panel's remit.
+/// Replaces a panel's remit, auditing the old and new lists.
 pub async fn set_remit(w: &Write, p: &panel::Model, node_ids: &[i64], measure_ids: &[i64]) -> ApiResult<()> {
+    #[derive(Serialize)]
+    struct Remit {
+        nodes: Vec<i64>,
+        measures: Vec<i64>,
+    }
+    let old = panel_remit::Entity::find()
+        .filter(panel_remit::Column::PanelId.eq(p.id))
+        .all(&w.txn)
+        .await?;
+    let before = Remit {
+        nodes: old.iter().filter_map(|r| r.node_id).collect(),
+        measures: old.iter().filter_map(|r| r.measure_id).collect(),
+    };
     panel_remit::Entity::delete_many()
         .filter(panel_remit::Column::PanelId.eq(p.id))
         .exec(&w.txn)
@@ -436,7 +484,19 @@ pub async fn set_remit(w: &Write, p: &panel::Model, node_ids: &[i64], measure_id
             ..Default::default()
         });
     panel_remit::Entity::insert_many(rows).exec(&w.txn).await?;
-    Ok(())
+    let after = Remit {
+        nodes: node_ids.to_vec(),
+        measures: measure_ids.to_vec(),
+    };
+    w.audit(
+        Some(p.authority_id),
+        "setRemit",
+        "panelRemit",
+        Some(p.id),
+        Some(&before),
+        Some(&after),
+    )
+    .await
 }
 
 /// A page of an authority's audit log, oldest first, after the `after` id.

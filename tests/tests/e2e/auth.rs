@@ -232,3 +232,31 @@ async fn identity_provider_keys_rs256_and_es256() {
         assert_eq!(status_with(&app, &other).await, 401);
     }
 }
+
+#[tokio::test]
+async fn a_grant_of_the_wrong_shape_grants_nothing() {
+    let app = spawn(tests::Engine::Sqlite, true).await.unwrap();
+    let q = r#"mutation { createAuthority(input: { slug: "sneaky", name: "Sneaky", kind: OTHER }) { id } }"#;
+    for grant in [
+        json!({ "authority": "kent", "role": "PLATFORM_ADMIN" }),
+        json!({ "role": "ADMIN" }),
+        json!({ "authority": "croydon", "role": "PARTNER" }),
+    ] {
+        let mut c = claims();
+        c["grants"] = json!([grant]);
+        let t = signed(&c, SECRET);
+        let body: Value = app
+            .send(q, Value::Null, Some(&t))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{grant}");
+        let me = app
+            .data_as(&t, "{ me { grants { role } } }", Value::Null)
+            .await
+            .unwrap();
+        assert_eq!(me["me"]["grants"], json!([]), "{grant}");
+    }
+}

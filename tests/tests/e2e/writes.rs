@@ -164,6 +164,32 @@ async fn a_full_reporting_cycle() {
             "anonymous sees the restated value"
         );
 
+        // Drafts replaced before publication stay private.
+        for v in [60, 65] {
+            run(
+                &app,
+                &officer,
+                SUBMIT,
+                json!({ "input": { "measureId": m1, "period": "2024-25 Q2", "value": v } }),
+            )
+            .await;
+        }
+        let publish_q2 = r#"mutation($p: ID!) { publishPeriod(planId: $p, period: "2024-25 Q2") { id } }"#;
+        run(&app, &admin, publish_q2, json!({ "p": plan })).await;
+        let q2 = r#"query($m: ID!) { measure(id: $m) { result(period: "2024-25 Q2") { value history { value } } } }"#;
+        let d = app.data(q2, json!({ "m": m1 })).await.unwrap();
+        assert_eq!(
+            d["measure"]["result"],
+            json!({ "value": 65.0, "history": [] }),
+            "no draft reaches the public"
+        );
+        let d = run(&app, &officer, q2, json!({ "m": m1 })).await;
+        assert_eq!(
+            d["measure"]["result"]["history"],
+            json!([{ "value": 60.0 }]),
+            "officers see drafts"
+        );
+
         // Commentary and action plans.
         let d = run(&app, &officer, r#"mutation($m: ID!) { addCommentary(input: { measureId: $m, period: "2024-25 Q1", kind: SERVICE, body: "Staff shortages" }) { id version author } }"#, json!({ "m": m1 })).await;
         let cid = d["addCommentary"]["id"].clone();
@@ -240,8 +266,8 @@ async fn a_full_reporting_cycle() {
         }
         assert_eq!(
             ops.iter().filter(|o| **o == "publishPeriod").count(),
-            1,
-            "the second publish wrote nothing"
+            2,
+            "Q1 once (publishing it again wrote nothing), then Q2"
         );
         let restated = seen
             .iter()

@@ -1,0 +1,348 @@
+//! Benchmarks at national scale: a dataset generator that writes through the
+//! real import path, and a load harness that drives a running server over
+//! HTTP. See BENCHMARKS.md.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(about = "councilperf benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate authorities into DATABASE_URL through the import path.
+    Generate {
+        #[arg(long, default_value_t = 400)]
+        authorities: usize,
+        #[arg(long, default_value_t = 150)]
+        measures: usize,
+        /// Quarters of results, ending 2023-24 Q4.
+        #[arg(long, default_value_t = 40)]
+        quarters: usize,
+    },
+    /// Drive a running server and report throughput, latency, statements
+    /// per request and the server's peak RSS.
+    Load {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Authority to query (generated ones are a0001, a0002, …).
+        #[arg(long, default_value = "a0001")]
+        slug: String,
+        #[arg(long, default_value = "2023-24 Q4")]
+        period: String,
+        #[arg(long, value_delimiter = ',', default_value = "1,8,32,64")]
+        connections: Vec<usize>,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// The server's process id, for its peak RSS.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// Operations to run: dashboard, breakdown, comparison, trend, submit.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "dashboard,breakdown,comparison,trend,submit"
+        )]
+        ops: Vec<String>,
+    },
+}
+
+/// A small deterministic generator: the same dataset on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn quarter_name(index_from_2023_q4_back: usize) -> String {
+    // 2023-24 Q4 is quarter 4 of financial year 2023.
+    let ordinal = 2023 * 4 + 3 - index_from_2023_q4_back as i64;
+    let (fy, q) = (ordinal.div_euclid(4), ordinal.rem_euclid(4) + 1);
+    format!("{fy}-{:02} Q{q}", (fy + 1).rem_euclid(100))
+}
+
+fn authority(i: usize, measures: usize, quarters: usize) -> anyhow::Result<schema::store::import::Bundle> {
+    let mut rng = Lcg(i as u64 + 1);
+    let slug = format!("a{:04}", i + 1);
+    let outcomes: Vec<Value> = (1..=5)
+        .map(|o| {
+            json!({ "code": format!("O{o}"), "title": format!("Outcome {o}"),
+                    "children": (1..=3).map(|p| json!({ "code": format!("O{o}P{p}"), "title": format!("Priority {o}.{p}") })).collect::<Vec<_>>() })
+        })
+        .collect();
+    let periods: Vec<String> = (0..quarters).rev().map(quarter_name).collect();
+    let years: Vec<String> = {
+        let mut y: Vec<String> = periods.iter().map(|p| p[..7].to_owned()).collect();
+        y.dedup();
+        y
+    };
+    let mut rows = Vec::new();
+    let mut targets = Vec::new();
+    let mut results = Vec::new();
+    for m in 0..measures {
+        let code = format!("M{m:03}");
+        let kind = match m % 20 {
+            0 => "TRACKING",
+            1 | 2 => "PARTNERSHIP",
+            _ => "COUNCIL",
+        };
+        let polarity = if kind == "TRACKING" {
+            "NONE"
+        } else if m % 4 == 0 {
+            "LOWER_IS_BETTER"
+        } else {
+            "HIGHER_IS_BETTER"
+        };
+        rows.push(
+            json!({ "plan": "plan", "node": format!("O{}P{}", m % 5 + 1, m % 3 + 1), "code": code,
+            "title": format!("Measure {m}"), "unit": "PERCENT", "polarity": polarity, "kind": kind,
+            "frequency": "QUARTERLY", "partner": (kind == "PARTNERSHIP").then_some("police") }),
+        );
+        let base = 40 + rng.below(50) as i64;
+        if kind != "TRACKING" {
+            for y in &years {
+                targets.push(json!({ "measure": code, "period": y, "target": base + 5, "floor": if polarity == "LOWER_IS_BETTER" { base + 10 } else { base - 5 } }));
+            }
+        }
+        for p in &periods {
+            if rng.below(100) < 3 {
+                continue; // missing data
+            }
+            let v = base + rng.below(21) as i64 - 10;
+            results.push(json!({ "measure": code, "period": p, "value": format!("{v}.{}", rng.below(10)) }));
+        }
+    }
+    let bundle = json!({
+        "slug": slug, "name": format!("Authority {}", i + 1), "kind": "DISTRICT",
+        "note": "Generated for benchmarks.",
+        "partners": [{ "slug": "police", "name": "Police" }],
+        "plans": [{ "key": "plan", "title": "Council Plan", "kind": "COUNCIL_PLAN",
+                    "ragRule": { "method": "FLOOR" }, "directionRule": { "method": "TREND", "stableBandPercent": 5 },
+                    "published": periods, "nodes": outcomes }],
+        "panels": [{ "name": "Scrutiny", "kind": "SCRUTINY_COMMITTEE", "remit": { "nodes": [{ "plan": "plan", "code": "O1" }, { "plan": "plan", "code": "O2" }] } }],
+        "measures": rows, "targets": targets, "results": results,
+    });
+    serde_json::from_value(bundle).context("generated bundle")
+}
+
+async fn generate(authorities: usize, measures: usize, quarters: usize) -> anyhow::Result<()> {
+    let config = api::Config::from_env()?;
+    let db = api::db::connect(&config.database_url, config.pool_size, Default::default()).await?;
+    api::db::migrate(&db).await?;
+    let started = Instant::now();
+    for i in 0..authorities {
+        api::import::import(&db, &authority(i, measures, quarters)?).await?;
+        if (i + 1) % 20 == 0 || i + 1 == authorities {
+            eprintln!("{} authorities in {:.0?}", i + 1, started.elapsed());
+        }
+    }
+    Ok(())
+}
+
+/// What each operation sends.
+fn operation(
+    op: &str,
+    slug: &str,
+    period: &str,
+    measure_ids: &[String],
+    n: usize,
+) -> anyhow::Result<(String, Value)> {
+    let plan = format!(r#"authority(slug: "{slug}") {{ plans {{"#);
+    Ok(match op {
+        "dashboard" => (
+            format!(
+                "{{ {plan} nodes {{ code title children {{ code title measures {{ code title result(period: \"{period}\") {{ value target status direction }} }} }} }} }} }} }}"
+            ),
+            Value::Null,
+        ),
+        "breakdown" => (
+            format!(
+                "{{ {plan} breakdown(period: \"{period}\") {{ total green amber red improving stable declining }} }} }} }}"
+            ),
+            Value::Null,
+        ),
+        "comparison" => (
+            format!(
+                "{{ {plan} comparison(from: \"2023-24 Q3\", to: \"{period}\") {{ from {{ green }} to {{ green }} improved {{ status }} worsened {{ status }} }} }} }} }}"
+            ),
+            Value::Null,
+        ),
+        "trend" => (
+            format!(
+                "{{ {plan} trend(from: \"2022-23 Q1\", to: \"2023-24 Q4\") {{ period green amber red }} }} }} }}"
+            ),
+            Value::Null,
+        ),
+        "submit" => (
+            "mutation($input: SubmitResultInput!) { submitResult(input: $input) { status } }".to_owned(),
+            json!({ "input": { "measureId": measure_ids[n % measure_ids.len()], "period": period, "value": 50 + (n % 40) } }),
+        ),
+        other => bail!("unknown operation {other}"),
+    })
+}
+
+async fn statements(client: &reqwest::Client, url: &str) -> anyhow::Result<u64> {
+    let text = client.get(format!("{url}/metrics")).send().await?.text().await?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("councilperf_db_statements_total "))
+        .context("no statement counter")?
+        .trim()
+        .parse()
+        .context("statement counter")
+}
+
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn load(
+    url: &str,
+    slug: &str,
+    period: &str,
+    connections: &[usize],
+    seconds: u64,
+    pid: Option<u32>,
+    ops: &[String],
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
+    let secret =
+        std::env::var("JWT_SECRET").context("JWT_SECRET (the server's) to sign an officer's token")?;
+    let jwt = api::config::Jwt::from_env()?;
+    let grant = api::auth::parse_grant(&format!("{slug}:OFFICER"))?;
+    let token = api::auth::mint(
+        &secret,
+        &jwt.issuer,
+        &jwt.audience,
+        "bench",
+        vec![grant],
+        Duration::from_secs(3600),
+    )?;
+    let ids: Value = client
+        .post(format!("{url}/graphql"))
+        .json(&json!({ "query": format!(r#"{{ authority(slug: "{slug}") {{ plans {{ measures {{ id kind }} }} }} }}"#) }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let measure_ids: Vec<String> = ids["data"]["authority"]["plans"][0]["measures"]
+        .as_array()
+        .context("no such authority")?
+        .iter()
+        .filter(|m| m["kind"] != "PARTNERSHIP")
+        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+        .collect();
+    println!("| operation | connections | requests/s | p50 ms | p99 ms | statements/request | errors |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for op in ops {
+        for &c in connections {
+            let before = statements(&client, url).await?;
+            let deadline = Instant::now() + Duration::from_secs(seconds);
+            let tasks: Vec<_> = (0..c)
+                .map(|worker| {
+                    let (client, url, token, op) =
+                        (client.clone(), url.to_owned(), token.clone(), op.clone());
+                    let (slug, period, ids) = (slug.to_owned(), period.to_owned(), measure_ids.clone());
+                    tokio::spawn(async move {
+                        let mut latencies = Vec::new();
+                        let mut errors = 0u64;
+                        let mut n = worker;
+                        while Instant::now() < deadline {
+                            let Ok((query, variables)) = operation(&op, &slug, &period, &ids, n) else {
+                                break;
+                            };
+                            n += STRIDE;
+                            let t = Instant::now();
+                            let resp = client
+                                .post(format!("{url}/graphql"))
+                                .bearer_auth(&token)
+                                .json(&json!({ "query": query, "variables": variables }))
+                                .send()
+                                .await;
+                            let ok = match resp {
+                                Ok(r) => r.json::<Value>().await.is_ok_and(|b| b.get("errors").is_none()),
+                                Err(_) => false,
+                            };
+                            latencies.push(t.elapsed());
+                            errors += u64::from(!ok);
+                        }
+                        (latencies, errors)
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
+            let mut errors = 0;
+            for t in tasks {
+                let (l, e) = t.await?;
+                all.extend(l);
+                errors += e;
+            }
+            let after = statements(&client, url).await?;
+            all.sort();
+            let pct = |p: f64| {
+                all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                    .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+            };
+            let n = all.len().max(1) as f64;
+            println!(
+                "| {op} | {c} | {:.0} | {:.1} | {:.1} | {:.1} | {errors} |",
+                all.len() as f64 / seconds as f64,
+                pct(0.50),
+                pct(0.99),
+                (after - before) as f64 / n,
+            );
+        }
+    }
+    if let Some(mb) = pid.and_then(peak_rss_mb) {
+        println!("\nserver peak RSS: {mb:.0} MB");
+    }
+    Ok(())
+}
+
+/// Workers stride through the measures so they rarely write the same row.
+const STRIDE: usize = 7;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Generate {
+            authorities,
+            measures,
+            quarters,
+        } => generate(authorities, measures, quarters).await,
+        Command::Load {
+            url,
+            slug,
+            period,
+            connections,
+            seconds,
+            pid,
+            ops,
+        } => load(&url, &slug, &period, &connections, seconds, pid, &ops).await,
+    }
+}
