@@ -276,6 +276,7 @@ impl MigrationTrait for Migration {
             index("agenda_items", &["meeting_id"], false),
             index("publications", &["plan_id", "period"], true),
             index("audit_log", &["authority_id", "at"], false),
+            index("audit_log", &["authority_id", "id"], false),
         ];
         for i in indexes {
             m.create_index(i).await?;

@@ -316,10 +316,15 @@ impl Loader<SeriesKey> for Series {
             let last =
                 k.to.map(|t| Period::containing(kind, t.end_date()))
                     .or_else(|| seen().max());
-            let series = match (first, last) {
+            let mut series = match (first, last) {
                 (Some(a), Some(b)) => a.through(&b),
                 _ => Vec::new(),
             };
+            // An open or far-off end is clipped to the latest periods a chart can hold.
+            let cap = crate::analytics::MAX_PERIODS as usize;
+            if series.len() > cap {
+                series.drain(..series.len() - cap);
+            }
             out.insert(
                 *k,
                 series

@@ -44,20 +44,49 @@ where
     store::by_ids::<E>(db, &[n]).await?.pop().ok_or_else(not_found)
 }
 
-/// A row another input refers to: unknown, or of another authority, is the
-/// client's mistake.
+/// Rows other inputs refer to, in one statement: an unknown id, or one of
+/// another authority, is the client's mistake.
+async fn references<E>(
+    db: &DatabaseConnection,
+    ids: &[ID],
+    what: &str,
+    authority_id: i64,
+) -> ApiResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: write::Audited,
+{
+    let wanted = ids
+        .iter()
+        .map(|id| validate::id(what, id))
+        .collect::<ApiResult<Vec<i64>>>()?;
+    let rows = store::by_ids::<E>(db, &wanted).await?;
+    wanted
+        .iter()
+        .zip(ids)
+        .map(|(n, id)| {
+            rows.iter()
+                .find(|r| {
+                    write::Audited::row_id(*r) == *n && write::Audited::authority(*r) == Some(authority_id)
+                })
+                .cloned()
+                .ok_or_else(|| ApiError::BadUserInput(format!("no {what} {} in this authority", id.as_str())))
+        })
+        .collect()
+}
+
+fn row_ids<M: write::Audited>(rows: &[M]) -> Vec<i64> {
+    rows.iter().map(write::Audited::row_id).collect()
+}
+
 async fn reference<E>(db: &DatabaseConnection, id: &ID, what: &str, authority_id: i64) -> ApiResult<E::Model>
 where
     E: EntityTrait,
     E::Model: write::Audited,
 {
-    let bad = || ApiError::BadUserInput(format!("no {what} {} in this authority", id.as_str()));
-    let n = validate::id(what, id)?;
-    let row = store::by_ids::<E>(db, &[n]).await?.pop().ok_or_else(bad)?;
-    if write::Audited::authority(&row) != Some(authority_id) {
-        return Err(bad());
-    }
-    Ok(row)
+    let mut one = references::<E>(db, std::slice::from_ref(id), what, authority_id).await?;
+    one.pop()
+        .ok_or_else(|| ApiError::internal("a reference vanished"))
 }
 
 /// The policy's two questions: could this viewer act anywhere, then may it
@@ -830,23 +859,9 @@ async fn remit(
             "a remit holds at most {MAX_ITEMS} entries"
         )));
     }
-    let mut node_ids = Vec::new();
-    for n in nodes {
-        node_ids.push(
-            reference::<plan_node::Entity>(db, n, "plan node", authority_id)
-                .await?
-                .id,
-        );
-    }
-    let mut measure_ids = Vec::new();
-    for m in measures {
-        measure_ids.push(
-            reference::<measure::Entity>(db, m, "measure", authority_id)
-                .await?
-                .id,
-        );
-    }
-    Ok((node_ids, measure_ids))
+    let node_ids = references::<plan_node::Entity>(db, nodes, "plan node", authority_id).await?;
+    let measure_ids = references::<measure::Entity>(db, measures, "measure", authority_id).await?;
+    Ok((row_ids(&node_ids), row_ids(&measure_ids)))
 }
 
 pub async fn create_meeting(
