@@ -26,6 +26,18 @@ enum Command {
         /// Quarters of results, ending 2023-24 Q4.
         #[arg(long, default_value_t = 40)]
         quarters: usize,
+        /// Number the authorities from here (slugs a0001, a0002, …).
+        #[arg(long, default_value_t = 0)]
+        start: usize,
+    },
+    /// Print a pgbench script of the statements behind the dashboard query
+    /// (operation a) for one authority of DATABASE_URL, for
+    /// `pgbench -M prepared -f script`.
+    PgbenchScript {
+        #[arg(long, default_value = "a0001")]
+        slug: String,
+        #[arg(long, default_value = "2023-24 Q4")]
+        period: String,
     },
     /// Drive a running server and report throughput, latency, statements
     /// per request and the server's peak RSS.
@@ -141,13 +153,13 @@ fn authority(i: usize, measures: usize, quarters: usize) -> anyhow::Result<schem
     serde_json::from_value(bundle).context("generated bundle")
 }
 
-async fn generate(authorities: usize, measures: usize, quarters: usize) -> anyhow::Result<()> {
+async fn generate(authorities: usize, measures: usize, quarters: usize, start: usize) -> anyhow::Result<()> {
     let config = api::Config::from_env()?;
     let db = api::db::connect(&config.database_url, config.pool_size, Default::default()).await?;
     api::db::migrate(&db).await?;
     let started = Instant::now();
     for i in 0..authorities {
-        api::import::import(&db, &authority(i, measures, quarters)?).await?;
+        api::import::import(&db, &authority(start + i, measures, quarters)?).await?;
         if (i + 1) % 20 == 0 || i + 1 == authorities {
             eprintln!("{} authorities in {:.0?}", i + 1, started.elapsed());
         }
@@ -327,14 +339,59 @@ async fn load(
 /// Workers stride through the measures so they rarely write the same row.
 const STRIDE: usize = 7;
 
+/// The dashboard's statements as the server sends them: the authority, its
+/// plans, the plan's nodes and measures, then the rating pass (measures,
+/// plans, publications, results and targets of the periods rating reads).
+async fn pgbench_script(slug: &str, period: &str) -> anyhow::Result<()> {
+    use entity::model::{measure, plan};
+    let fail = |e: schema::error::ApiError| anyhow::anyhow!("{e}");
+    let config = api::Config::from_env()?;
+    let db = api::db::connect(&config.database_url, Some(1), Default::default()).await?;
+    let authority = schema::store::authority_by_slug(&db, slug)
+        .await
+        .map_err(fail)?
+        .context("no such authority")?;
+    let plans =
+        schema::store::rows_where_in::<plan::Entity>(&db, plan::Column::AuthorityId, &[authority.id], None)
+            .await
+            .map_err(fail)?;
+    let plan_ids: Vec<i64> = plans.iter().map(|p| p.id).collect();
+    let measures =
+        schema::store::rows_where_in::<measure::Entity>(&db, measure::Column::PlanId, &plan_ids, None)
+            .await
+            .map_err(fail)?;
+    let join = |v: Vec<String>| v.join(", ");
+    let plan_list = join(plan_ids.iter().map(i64::to_string).collect());
+    let measure_list = join(measures.iter().map(|m| m.id.to_string()).collect());
+    let period: entity::Period = period.parse()?;
+    let mut periods: Vec<entity::Period> = period.window(4);
+    periods.push(period.financial_year());
+    let period_list = join(periods.iter().map(|p| format!("'{p}'")).collect());
+    println!("SELECT * FROM authorities WHERE slug = '{slug}';");
+    println!(
+        "SELECT * FROM plans WHERE authority_id IN ({}) ORDER BY id;",
+        authority.id
+    );
+    println!("SELECT * FROM plan_nodes WHERE plan_id IN ({plan_list}) ORDER BY position, id;");
+    println!("SELECT * FROM measures WHERE plan_id IN ({plan_list}) ORDER BY position, id;");
+    println!("SELECT * FROM measures WHERE id IN ({measure_list}) ORDER BY id;");
+    println!("SELECT * FROM plans WHERE id IN ({plan_list}) ORDER BY id;");
+    println!("SELECT * FROM publications WHERE plan_id IN ({plan_list}) ORDER BY id;");
+    println!("SELECT * FROM results WHERE measure_id IN ({measure_list}) AND period IN ({period_list});");
+    println!("SELECT * FROM targets WHERE measure_id IN ({measure_list}) AND period IN ({period_list});");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::PgbenchScript { slug, period } => pgbench_script(&slug, &period).await,
         Command::Generate {
             authorities,
             measures,
             quarters,
-        } => generate(authorities, measures, quarters).await,
+            start,
+        } => generate(authorities, measures, quarters, start).await,
         Command::Load {
             url,
             slug,

@@ -192,9 +192,30 @@ impl Period {
             .unwrap_or(NaiveDate::MAX)
     }
 
+    /// The first and last month the period covers, as months since year 0:
+    /// containment and order are integer comparisons, not calendar work
+    /// (they run for every result a rating pass reads).
+    fn months(&self) -> (i64, i64) {
+        match *self {
+            Period::Year { fy } => {
+                let first = i64::from(fy) * 12 + 3;
+                (first, first + 11)
+            }
+            Period::Quarter { fy, q } => {
+                let first = i64::from(fy) * 12 + 3 + 3 * (i64::from(q) - 1);
+                (first, first + 2)
+            }
+            Period::Month { year, month } => {
+                let m = i64::from(year) * 12 + i64::from(month) - 1;
+                (m, m)
+            }
+        }
+    }
+
     /// Whether `other` lies wholly within this period (a period contains itself).
     pub fn contains(&self, other: &Period) -> bool {
-        self.start_date() <= other.start_date() && other.end_date() <= self.end_date()
+        let ((a, b), (c, d)) = (self.months(), other.months());
+        a <= c && d <= b
     }
 
     /// The periods whose target applies to this one, most specific first: a
@@ -228,8 +249,9 @@ impl Ord for Period {
     /// Chronological by start, and a longer period before the shorter ones it
     /// starts with (2023-24, 2023-24 Q1, 2023-04).
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.start_date()
-            .cmp(&other.start_date())
+        self.months()
+            .0
+            .cmp(&other.months().0)
             .then_with(|| self.kind().cmp(&other.kind()))
     }
 }
