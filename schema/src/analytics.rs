@@ -118,31 +118,37 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
 /// Every measure rated at `period`, in the order given: one rating pass
 /// per plan the measures belong to.
 pub async fn rate(ctx: &Context<'_>, measures: &[measure::Model], period: Period) -> Result<Vec<Rating>> {
-    let l = loaders(ctx)?;
-    let mut plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
-    plan_ids.sort_unstable();
-    plan_ids.dedup();
-    let rated = join_all(plan_ids.iter().map(|p| l.plan_ratings(*p, period))).await;
-    let mut by_plan = HashMap::new();
-    for (p, r) in plan_ids.iter().zip(rated) {
-        by_plan.insert(*p, r.gql()?);
-    }
-    Ok(measures
-        .iter()
-        .filter_map(|m| by_plan.get(&m.plan_id)?.get(&m.id).cloned())
-        .collect())
+    Ok(rate_each(ctx, measures, &[period])
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default())
 }
 
-/// Every measure rated at every period, concurrently.
+/// Every measure rated at every period: one rating pass per plan the
+/// measures belong to, for all the periods at once.
 pub async fn rate_each(
     ctx: &Context<'_>,
     measures: &[measure::Model],
     periods: &[Period],
 ) -> Result<Vec<Vec<Rating>>> {
-    join_all(periods.iter().map(|p| rate(ctx, measures, *p)))
-        .await
-        .into_iter()
-        .collect()
+    let l = loaders(ctx)?;
+    let mut plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
+    plan_ids.sort_unstable();
+    plan_ids.dedup();
+    let rated = join_all(plan_ids.iter().map(|p| l.plan_ratings(*p, periods))).await;
+    let mut by_plan = HashMap::new();
+    for (p, r) in plan_ids.iter().zip(rated) {
+        by_plan.insert(*p, r.gql()?);
+    }
+    Ok((0..periods.len())
+        .map(|i| {
+            measures
+                .iter()
+                .filter_map(|m| by_plan.get(&m.plan_id)?.get(i)?.get(&m.id).cloned())
+                .collect()
+        })
+        .collect())
 }
 
 pub async fn published_periods(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<Period>> {

@@ -458,24 +458,65 @@ impl Loaders {
         rate_keys(&self.db, &self.viewer, keys).await
     }
 
-    /// Every measure of a plan rated at `period` (archived ones too, so an
-    /// archived measure still shows its results).
-    pub async fn plan_ratings(&self, plan_id: i64, period: Period) -> Shared<PlanRatings> {
-        let cell = self
-            .rated
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry((plan_id, period))
-            .or_default()
-            .clone();
-        cell.get_or_try_init(|| async {
-            let measures = self.measures_of_plan.load_one(plan_id).await?.unwrap_or_default();
-            let ids: Vec<i64> = measures.iter().map(|m| m.id).collect();
-            let keys: Vec<(i64, Period)> = ids.iter().map(|id| (*id, period)).collect();
-            let rated = rate_keys(&self.db, &self.viewer, &keys).await?;
-            Ok::<_, Arc<ApiError>>(Arc::new(rated.into_iter().map(|((id, _), r)| (id, r)).collect()))
-        })
-        .await
-        .cloned()
+    /// Every measure of a plan rated at each of `periods` (archived ones too,
+    /// so an archived measure still shows its results). The periods not yet
+    /// rated in this request are rated together, in one pass.
+    pub async fn plan_ratings(&self, plan_id: i64, periods: &[Period]) -> Shared<Vec<PlanRatings>> {
+        let cells: Vec<RatingCell> = {
+            let mut rated = self.rated.lock().unwrap_or_else(PoisonError::into_inner);
+            periods
+                .iter()
+                .map(|p| rated.entry((plan_id, *p)).or_default().clone())
+                .collect()
+        };
+        let missing: Vec<Period> = periods
+            .iter()
+            .zip(&cells)
+            .filter(|(_, c)| !c.initialized())
+            .map(|(p, _)| *p)
+            .collect();
+        // Several periods at once (a trend) are rated in one pass; a single
+        // period goes through its cell alone, so that the many resolvers of
+        // a dashboard asking at once wait for one pass instead of each
+        // starting their own.
+        if missing.len() > 1 {
+            let mut fresh = self.rate_plan(plan_id, &missing).await?;
+            for (p, cell) in periods.iter().zip(&cells) {
+                if let Some(r) = fresh.remove(p) {
+                    // Another resolver may have filled it meanwhile: same answer.
+                    let _ = cell.set(Arc::new(r));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(periods.len());
+        for (p, cell) in periods.iter().zip(&cells) {
+            let one = [*p];
+            let got = cell
+                .get_or_try_init(|| async {
+                    let mut r = self.rate_plan(plan_id, &one).await?;
+                    Ok::<_, Arc<ApiError>>(Arc::new(r.remove(p).unwrap_or_default()))
+                })
+                .await?;
+            out.push(got.clone());
+        }
+        Ok(out)
+    }
+
+    /// One rating pass over every measure of a plan at every given period.
+    async fn rate_plan(
+        &self,
+        plan_id: i64,
+        periods: &[Period],
+    ) -> Shared<HashMap<Period, HashMap<i64, Rating>>> {
+        let measures = self.measures_of_plan.load_one(plan_id).await?.unwrap_or_default();
+        let keys: Vec<(i64, Period)> = periods
+            .iter()
+            .flat_map(|p| measures.iter().map(move |m| (m.id, *p)))
+            .collect();
+        let mut out: HashMap<Period, HashMap<i64, Rating>> = HashMap::new();
+        for ((id, p), r) in rate_keys(&self.db, &self.viewer, &keys).await? {
+            out.entry(p).or_default().insert(id, r);
+        }
+        Ok(out)
     }
 }

@@ -495,8 +495,11 @@ impl Measure {
     /// frequency (a quarter of a monthly measure) the latest result inside it
     /// answers; for a shorter one, the measure's period containing it.
     async fn result(&self, ctx: &Context<'_>, period: Period) -> Result<MeasureResult> {
-        let rated = loaders(ctx)?.plan_ratings(self.0.plan_id, period).await.gql()?;
-        required(rated.get(&self.0.id).cloned(), "measure").map(MeasureResult)
+        let rated = loaders(ctx)?
+            .plan_ratings(self.0.plan_id, &[period])
+            .await
+            .gql()?;
+        required(rated.first().and_then(|r| r.get(&self.0.id)).cloned(), "measure").map(MeasureResult)
     }
     /// One result per period of the measure's frequency from `from` to `to`
     /// (periods without data included as NO_DATA). Open ends stop at the

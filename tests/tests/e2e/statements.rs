@@ -6,7 +6,11 @@ use tests::{engines, spawn};
 
 use crate::fixtures::sized;
 
-const OPERATIONS: [(&str, &str); 4] = [
+const OPERATIONS: [(&str, &str); 5] = [
+    (
+        "trend",
+        r#"plans { trend(from: "2023-24 Q1", to: "2023-24 Q2") { green red } }"#,
+    ),
     (
         "plan breakdown",
         r#"plans { breakdown(period: "2023-24 Q2") { total red } }"#,
