@@ -14,9 +14,7 @@ use crate::service;
 
 pub struct MutationRoot;
 
-fn db<'a>(ctx: &Context<'a>) -> Result<&'a sea_orm::DatabaseConnection> {
-    crate::database(ctx)
-}
+use crate::database as db;
 
 /// Measures rated after a write, read afresh: the request's loaders may
 /// hold ratings from before it.

@@ -257,6 +257,27 @@ pub struct StatusMove {
     to: MeasureResult,
 }
 
+/// The breakdown of a set of measures: what plans, nodes and panels count.
+async fn breakdown(ctx: &Context<'_>, measures: &[measure::Model], period: Period) -> Result<Breakdown> {
+    Ok(Breakdown::of(
+        period,
+        &analytics::rate(ctx, measures, period).await?,
+    ))
+}
+
+/// The RED and AMBER results of a set of measures, in their order.
+async fn exceptions(
+    ctx: &Context<'_>,
+    measures: &[measure::Model],
+    period: Period,
+) -> Result<Vec<MeasureResult>> {
+    let ratings = analytics::rate(ctx, measures, period).await?;
+    Ok(analytics::exceptions(ratings)
+        .into_iter()
+        .map(MeasureResult)
+        .collect())
+}
+
 pub struct Plan(pub plan::Model);
 
 #[Object]
@@ -319,8 +340,7 @@ impl Plan {
     }
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
         let measures = analytics::plan_measures(ctx, self.0.id).await?;
-        let ratings = analytics::rate(ctx, &measures, period).await?;
-        Ok(Breakdown::of(period, &ratings))
+        breakdown(ctx, &measures, period).await
     }
     /// Both breakdowns and the measures whose status moved between two
     /// periods (`from` may be any earlier period).
@@ -360,11 +380,7 @@ impl Plan {
     /// RED and AMBER results in a period, in reporting order.
     async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
         let measures = analytics::plan_measures(ctx, self.0.id).await?;
-        let ratings = analytics::rate(ctx, &measures, period).await?;
-        Ok(analytics::exceptions(ratings)
-            .into_iter()
-            .map(MeasureResult)
-            .collect())
+        exceptions(ctx, &measures, period).await
     }
     /// Measures RED in `period` and in each of the `consecutive − 1` periods before it.
     async fn escalations(
@@ -434,8 +450,7 @@ impl PlanNode {
     /// Breakdown over every measure beneath this node, at any depth.
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
         let measures = analytics::measures_under(ctx, self.0.plan_id, &[self.0.id], &[]).await?;
-        let ratings = analytics::rate(ctx, &measures, period).await?;
-        Ok(Breakdown::of(period, &ratings))
+        breakdown(ctx, &measures, period).await
     }
 }
 
@@ -822,17 +837,12 @@ impl Panel {
     }
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
         let measures = analytics::panel_measures(ctx, self.0.id).await?;
-        let ratings = analytics::rate(ctx, &measures, period).await?;
-        Ok(Breakdown::of(period, &ratings))
+        breakdown(ctx, &measures, period).await
     }
     /// RED and AMBER results in the panel's remit.
     async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
         let measures = analytics::panel_measures(ctx, self.0.id).await?;
-        let ratings = analytics::rate(ctx, &measures, period).await?;
-        Ok(analytics::exceptions(ratings)
-            .into_iter()
-            .map(MeasureResult)
-            .collect())
+        exceptions(ctx, &measures, period).await
     }
 }
 
