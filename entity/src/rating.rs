@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 
 use crate::enums::{Direction, Frequency, MeasureKind, Polarity, RagStatus};
+use crate::model::{measure, plan};
 use crate::period::Period;
 use crate::rules::{self, DirectionRule, RagRule, Reading};
 
@@ -17,6 +18,31 @@ pub struct MeasureRules {
     /// The measure's own rule if it has one, else its plan's.
     pub rag: RagRule,
     pub direction: DirectionRule,
+}
+
+impl MeasureRules {
+    /// A measure's rules: its own RAG rule if it sets a method, else its
+    /// plan's; its plan's direction rule.
+    pub fn of(m: &measure::Model, p: &plan::Model) -> Self {
+        let plan_rag = RagRule {
+            method: p.rag_method,
+            amber_tolerance_percent: p.amber_tolerance_percent.0,
+        };
+        MeasureRules {
+            polarity: m.polarity,
+            kind: m.kind,
+            frequency: m.frequency,
+            rag: match m.rag_method {
+                Some(method) => RagRule::new(method, m.amber_tolerance_percent.map(|n| n.0)),
+                None => plan_rag,
+            },
+            direction: DirectionRule {
+                method: p.direction_method,
+                stable_band_percent: p.stable_band_percent.0,
+                trend_periods: u32::try_from(p.trend_periods).unwrap_or(1),
+            },
+        }
+    }
 }
 
 /// A target and the optional floor beside it.

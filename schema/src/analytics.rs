@@ -11,14 +11,14 @@ use entity::rules::{escalated, status_rank};
 use entity::{Frequency, Period, RagStatus};
 
 use crate::error::{ApiError, ApiResult, Gql};
-use crate::loaders::Rating;
+use crate::loaders::{Rating, Rows};
 use crate::objects::loaders;
 
 /// Longest run of periods one series, trend or escalation looks at: ten
 /// years of months.
 pub const MAX_PERIODS: u32 = 120;
 
-pub async fn plan_nodes(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<plan_node::Model>> {
+pub async fn plan_nodes(ctx: &Context<'_>, plan_id: i64) -> Result<Rows<plan_node::Model>> {
     Ok(loaders(ctx)?
         .nodes_of_plan
         .load_one(plan_id)
@@ -27,13 +27,23 @@ pub async fn plan_nodes(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<plan_node
         .unwrap_or_default())
 }
 
-pub async fn plan_measures(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<measure::Model>> {
+/// The plan's measures, archived ones left out, that pass `keep`.
+pub async fn plan_measures_where(
+    ctx: &Context<'_>,
+    plan_id: i64,
+    keep: impl Fn(&measure::Model) -> bool,
+) -> Result<Vec<measure::Model>> {
     let rows = loaders(ctx)?.measures_of_plan.load_one(plan_id).await.gql()?;
     Ok(rows
         .unwrap_or_default()
-        .into_iter()
-        .filter(|m| !m.archived)
+        .iter()
+        .filter(|m| !m.archived && keep(m))
+        .cloned()
         .collect())
+}
+
+pub async fn plan_measures(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<measure::Model>> {
+    plan_measures_where(ctx, plan_id, |_| true).await
 }
 
 /// The measures of a plan under any of `node_ids` (at any depth) or named in
@@ -47,11 +57,10 @@ pub async fn measures_under(
     let nodes = plan_nodes(ctx, plan_id).await?;
     let inside = subtree(&nodes, node_ids);
     let named: HashSet<i64> = measure_ids.iter().copied().collect();
-    Ok(plan_measures(ctx, plan_id)
-        .await?
-        .into_iter()
-        .filter(|m| named.contains(&m.id) || m.node_id.is_some_and(|n| inside.contains(&n)))
-        .collect())
+    plan_measures_where(ctx, plan_id, |m| {
+        named.contains(&m.id) || m.node_id.is_some_and(|n| inside.contains(&n))
+    })
+    .await
 }
 
 /// The nodes at or beneath `roots`.
@@ -106,7 +115,7 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
             all_measures
                 .get(&pid)
                 .into_iter()
-                .flatten()
+                .flat_map(|v| v.iter())
                 .filter(|m| !m.archived)
                 .filter(|m| named.contains(&m.id) || m.node_id.is_some_and(|n| inside.contains(&n)))
                 .cloned(),
@@ -153,7 +162,7 @@ pub async fn rate_each(
 
 pub async fn published_periods(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<Period>> {
     let rows = loaders(ctx)?.publications_of_plan.load_one(plan_id).await.gql()?;
-    let mut periods: Vec<Period> = rows.unwrap_or_default().into_iter().map(|p| p.period).collect();
+    let mut periods: Vec<Period> = rows.unwrap_or_default().iter().map(|p| p.period).collect();
     periods.sort();
     periods.dedup();
     Ok(periods)

@@ -6,15 +6,16 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::model::{
     action, action_plan, agenda_item, authority, commentary, commentary_history, measure, meeting, panel,
-    panel_remit, partner, plan, plan_node, publication, result, result_history,
+    panel_remit, partner, plan, plan_node, publication, result_history,
 };
 use entity::rating::{self, Goal, MeasureRules, Rated};
-use entity::rules::{DirectionRule, RagRule, published_at};
+use entity::rules::published_at;
 use entity::{Num, Period};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::ValueType;
@@ -57,24 +58,29 @@ pub struct ByParent<E: EntityTrait> {
     order: Option<E::Column>,
 }
 
+/// Rows shared by every resolver that asks for them: a plan's measures are
+/// read by each of its nodes, and copying them each time costs more than
+/// reading them.
+pub type Rows<M> = Arc<[M]>;
+
 impl<E> Loader<i64> for ByParent<E>
 where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync,
     E::Column: Send + Sync,
 {
-    type Value = Vec<E::Model>;
+    type Value = Rows<E::Model>;
     type Error = Arc<ApiError>;
 
-    async fn load(&self, keys: &[i64]) -> Shared<HashMap<i64, Vec<E::Model>>> {
+    async fn load(&self, keys: &[i64]) -> Shared<HashMap<i64, Rows<E::Model>>> {
         let rows = store::rows_where_in::<E>(&self.db, self.column, keys, self.order).await?;
-        let mut out: HashMap<i64, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        let mut grouped: HashMap<i64, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for m in rows {
             if let Ok(k) = <i64 as ValueType>::try_from(m.get(self.column)) {
-                out.entry(k).or_default().push(m);
+                grouped.entry(k).or_default().push(m);
             }
         }
-        Ok(out)
+        Ok(grouped.into_iter().map(|(k, v)| (k, v.into())).collect())
     }
 }
 
@@ -95,63 +101,62 @@ pub struct Rating {
     pub restated: bool,
 }
 
+/// What rating needs of one measure.
+struct Subject {
+    plan_id: i64,
+    scope: policy::Scope,
+    rules: MeasureRules,
+}
+
 /// Everything loaded for one batch of ratings.
 struct Facts<'v> {
     viewer: &'v Viewer,
-    measures: HashMap<i64, (measure::Model, MeasureRules)>,
+    measures: HashMap<i64, Subject>,
     /// Per plan: each published period and when it was published.
     published: HashMap<i64, Vec<(Period, DateTime<Utc>)>>,
-    values: HashMap<(i64, Period), result::Model>,
+    values: HashMap<(i64, Period), store::ResultValue>,
     goals: HashMap<(i64, Period), Goal>,
 }
 
-fn rules_of(m: &measure::Model, p: &plan::Model) -> MeasureRules {
-    let plan_rag = RagRule {
-        method: p.rag_method,
-        amber_tolerance_percent: p.amber_tolerance_percent.0,
-    };
-    MeasureRules {
-        polarity: m.polarity,
-        kind: m.kind,
-        frequency: m.frequency,
-        rag: match m.rag_method {
-            Some(method) => RagRule::new(method, m.amber_tolerance_percent.map(|n| n.0)),
-            None => plan_rag,
-        },
-        direction: DirectionRule {
-            method: p.direction_method,
-            stable_band_percent: p.stable_band_percent.0,
-            trend_periods: <u32 as TryFrom<i32>>::try_from(p.trend_periods).unwrap_or(1),
-        },
-    }
-}
-
 impl<'v> Facts<'v> {
-    async fn load(db: &DatabaseConnection, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
-        let ctx = store::rating_context(db, measure_ids).await?;
-        let plans: HashMap<i64, plan::Model> = ctx.plans.into_iter().map(|p| (p.id, p)).collect();
+    fn new(
+        viewer: &'v Viewer,
+        measures: &[measure::Model],
+        plans: &[plan::Model],
+        publications: &[publication::Model],
+    ) -> Self {
+        let plans: HashMap<i64, &plan::Model> = plans.iter().map(|p| (p.id, p)).collect();
         let mut published: HashMap<i64, Vec<(Period, DateTime<Utc>)>> = HashMap::new();
-        for p in ctx.publications {
+        for p in publications {
             published
                 .entry(p.plan_id)
                 .or_default()
                 .push((p.period, p.published_at));
         }
-        let measures = ctx
-            .measures
-            .into_iter()
+        let measures = measures
+            .iter()
             .filter_map(|m| {
-                let rules = rules_of(&m, plans.get(&m.plan_id)?);
-                Some((m.id, (m, rules)))
+                let subject = Subject {
+                    plan_id: m.plan_id,
+                    scope: policy::measure_scope(m),
+                    rules: MeasureRules::of(m, plans.get(&m.plan_id)?),
+                };
+                Some((m.id, subject))
             })
             .collect();
-        Ok(Facts {
+        Facts {
             viewer,
             measures,
             published,
             values: HashMap::new(),
             goals: HashMap::new(),
-        })
+        }
+    }
+
+    /// Facts of measures known only by id: three statements.
+    async fn load(db: &DatabaseConnection, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
+        let ctx = store::rating_context(db, measure_ids).await?;
+        Ok(Self::new(viewer, &ctx.measures, &ctx.plans, &ctx.publications))
     }
 
     fn published_at(&self, plan_id: i64, period: &Period) -> Option<DateTime<Utc>> {
@@ -160,27 +165,24 @@ impl<'v> Facts<'v> {
             .and_then(|ps| published_at(ps, period))
     }
 
-    fn is_published(&self, plan_id: i64, period: &Period) -> bool {
-        self.published_at(plan_id, period).is_some()
+    fn sees_drafts(&self, m: &Subject) -> bool {
+        policy::allows(self.viewer, Action::ReadUnpublished, Some(m.scope))
     }
 
     /// Keeps the results the viewer may see: published ones, and unpublished
     /// ones where the policy lets the viewer read them.
-    fn add_results(&mut self, rows: Vec<result::Model>) {
+    fn add_results(&mut self, rows: Vec<store::ResultValue>) {
         for r in rows {
-            let Some((m, _)) = self.measures.get(&r.measure_id) else {
+            let Some(m) = self.measures.get(&r.measure_id) else {
                 continue;
             };
-            let scope = policy::measure_scope(m);
-            if self.is_published(m.plan_id, &r.period)
-                || policy::allows(self.viewer, Action::ReadUnpublished, Some(scope))
-            {
+            if self.published_at(m.plan_id, &r.period).is_some() || self.sees_drafts(m) {
                 self.values.insert((r.measure_id, r.period), r);
             }
         }
     }
 
-    fn add_targets(&mut self, rows: Vec<entity::model::target::Model>) {
+    fn add_targets(&mut self, rows: Vec<store::TargetValue>) {
         for t in rows {
             self.goals.insert(
                 (t.measure_id, t.period),
@@ -192,37 +194,48 @@ impl<'v> Facts<'v> {
         }
     }
 
-    fn inputs(&self, keys: impl Iterator<Item = (i64, Period)>) -> Vec<Period> {
-        let mut out: Vec<Period> = keys
-            .filter_map(|(id, p)| self.measures.get(&id).map(|(_, r)| rating::inputs(r, &p)))
+    /// Reads the results and targets rating `keys` needs: two statements,
+    /// sent together.
+    async fn read(&mut self, db: &DatabaseConnection, keys: &[(i64, Period)]) -> Shared<()> {
+        let ids = unique_ids(keys.iter().map(|k| k.0));
+        let mut periods: Vec<Period> = keys
+            .iter()
+            .filter_map(|(id, p)| self.measures.get(id).map(|m| rating::inputs(&m.rules, p)))
             .flatten()
             .collect();
-        out.sort();
-        out.dedup();
-        out
+        periods.sort();
+        periods.dedup();
+        let (results, targets) = tokio::try_join!(
+            store::result_values_in(db, &ids, &periods),
+            store::target_values_in(db, &ids, Some(&periods)),
+        )?;
+        self.add_results(results);
+        self.add_targets(targets);
+        Ok(())
     }
 
     fn rate(&self, measure_id: i64, period: &Period) -> Option<Rating> {
-        let (m, rules) = self.measures.get(&measure_id)?;
+        let m = self.measures.get(&measure_id)?;
         let value_at =
             |p: &Period| -> Option<Decimal> { self.values.get(&(measure_id, *p)).map(|r| r.value.0) };
         let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
-        let rated = rating::rate(rules, period, value_at, goal_at);
+        let rated = rating::rate(&m.rules, period, value_at, goal_at);
         let shown = self.values.get(&(measure_id, rated.reported));
         let published_at = self.published_at(m.plan_id, &rated.reported);
-        let sees_drafts = policy::allows(
-            self.viewer,
-            Action::ReadUnpublished,
-            Some(policy::measure_scope(m)),
-        );
         Some(Rating {
             measure_id,
             result_id: shown.map(|r| r.id),
             published: published_at.is_some(),
-            history_since: if sees_drafts { None } else { published_at },
+            history_since: if self.sees_drafts(m) { None } else { published_at },
             restated: shown.is_some_and(|r| r.restated),
             rated,
         })
+    }
+
+    fn rate_all(&self, keys: &[(i64, Period)]) -> HashMap<(i64, Period), Rating> {
+        keys.iter()
+            .filter_map(|k| self.rate(k.0, &k.1).map(|r| (*k, r)))
+            .collect()
     }
 }
 
@@ -241,13 +254,8 @@ async fn rate_keys(
 ) -> Shared<HashMap<(i64, Period), Rating>> {
     let ids = unique_ids(keys.iter().map(|k| k.0));
     let mut facts = Facts::load(db, viewer, &ids).await?;
-    let periods = facts.inputs(keys.iter().copied());
-    facts.add_results(store::results_in(db, &ids, &periods).await?);
-    facts.add_targets(store::targets_in(db, &ids, Some(&periods)).await?);
-    Ok(keys
-        .iter()
-        .filter_map(|k| facts.rate(k.0, &k.1).map(|r| (*k, r)))
-        .collect())
+    facts.read(db, keys).await?;
+    Ok(facts.rate_all(keys))
 }
 
 /// Every measure of one plan rated at one period, by measure id.
@@ -283,7 +291,7 @@ impl Loader<SeriesKey> for Series {
             .iter()
             .map(|k| {
                 let from = k.from?;
-                let (_, rules) = facts.measures.get(&k.measure_id)?;
+                let rules = &facts.measures.get(&k.measure_id)?.rules;
                 let first = rating::inputs(rules, &from).first().copied().unwrap_or(from);
                 Some(first.start_date().min(from.start_date()))
             })
@@ -294,14 +302,18 @@ impl Loader<SeriesKey> for Series {
             .map(|k| k.to.map(|t| t.end_date()))
             .collect::<Option<Vec<_>>>()
             .and_then(|v| v.into_iter().max());
-        facts.add_results(store::results_between(&self.db, &ids, earliest, latest).await?);
-        facts.add_targets(store::targets_in(&self.db, &ids, None).await?);
+        let (results, targets) = tokio::try_join!(
+            store::result_values_between(&self.db, &ids, earliest, latest),
+            store::target_values_in(&self.db, &ids, None),
+        )?;
+        facts.add_results(results);
+        facts.add_targets(targets);
         let mut out = HashMap::new();
         for k in keys {
-            let Some((m, _)) = facts.measures.get(&k.measure_id) else {
+            let Some(m) = facts.measures.get(&k.measure_id) else {
                 continue;
             };
-            let kind = m.frequency.period_kind();
+            let kind = m.rules.frequency.period_kind();
             let seen = || {
                 facts
                     .values
@@ -337,29 +349,33 @@ impl Loader<SeriesKey> for Series {
     }
 }
 
-/// The loaders of one request.
+/// A loader that keeps what it read for the rest of the request.
+type Cached<L> = DataLoader<L, HashMapCache>;
+
+/// The loaders of one request. Each keeps the rows it read, so a row asked
+/// for at several depths of a query is read once; a write forgets them all.
 pub struct Loaders {
-    pub authority: DataLoader<ById<authority::Entity>>,
-    pub plan: DataLoader<ById<plan::Entity>>,
-    pub node: DataLoader<ById<plan_node::Entity>>,
-    pub measure: DataLoader<ById<measure::Entity>>,
-    pub partner: DataLoader<ById<partner::Entity>>,
-    pub panel: DataLoader<ById<panel::Entity>>,
-    pub plans_of_authority: DataLoader<ByParent<plan::Entity>>,
-    pub partners_of_authority: DataLoader<ByParent<partner::Entity>>,
-    pub panels_of_authority: DataLoader<ByParent<panel::Entity>>,
-    pub nodes_of_plan: DataLoader<ByParent<plan_node::Entity>>,
-    pub measures_of_plan: DataLoader<ByParent<measure::Entity>>,
-    pub remit_of_panel: DataLoader<ByParent<panel_remit::Entity>>,
-    pub meetings_of_panel: DataLoader<ByParent<meeting::Entity>>,
-    pub agenda_of_meeting: DataLoader<ByParent<agenda_item::Entity>>,
-    pub commentary_of_measure: DataLoader<ByParent<commentary::Entity>>,
-    pub action_plans_of_measure: DataLoader<ByParent<action_plan::Entity>>,
-    pub actions_of_plan: DataLoader<ByParent<action::Entity>>,
-    pub publications_of_plan: DataLoader<ByParent<publication::Entity>>,
-    pub history_of_result: DataLoader<ByParent<result_history::Entity>>,
-    pub history_of_commentary: DataLoader<ByParent<commentary_history::Entity>>,
-    pub series: DataLoader<Series>,
+    pub authority: Cached<ById<authority::Entity>>,
+    pub plan: Cached<ById<plan::Entity>>,
+    pub node: Cached<ById<plan_node::Entity>>,
+    pub measure: Cached<ById<measure::Entity>>,
+    pub partner: Cached<ById<partner::Entity>>,
+    pub panel: Cached<ById<panel::Entity>>,
+    pub plans_of_authority: Cached<ByParent<plan::Entity>>,
+    pub partners_of_authority: Cached<ByParent<partner::Entity>>,
+    pub panels_of_authority: Cached<ByParent<panel::Entity>>,
+    pub nodes_of_plan: Cached<ByParent<plan_node::Entity>>,
+    pub measures_of_plan: Cached<ByParent<measure::Entity>>,
+    pub remit_of_panel: Cached<ByParent<panel_remit::Entity>>,
+    pub meetings_of_panel: Cached<ByParent<meeting::Entity>>,
+    pub agenda_of_meeting: Cached<ByParent<agenda_item::Entity>>,
+    pub commentary_of_measure: Cached<ByParent<commentary::Entity>>,
+    pub action_plans_of_measure: Cached<ByParent<action_plan::Entity>>,
+    pub actions_of_plan: Cached<ByParent<action::Entity>>,
+    pub publications_of_plan: Cached<ByParent<publication::Entity>>,
+    pub history_of_result: Cached<ByParent<result_history::Entity>>,
+    pub history_of_commentary: Cached<ByParent<commentary_history::Entity>>,
+    pub series: Cached<Series>,
     pub viewer: Arc<Viewer>,
     db: DatabaseConnection,
     /// One cell per (plan, period): the first resolver to ask rates the
@@ -369,38 +385,32 @@ pub struct Loaders {
     rated: Mutex<HashMap<(i64, Period), RatingCell>>,
 }
 
+/// A batch is sent as soon as the resolvers polled together have all asked:
+/// they ask within one poll of the request, so waiting longer (the default
+/// is a millisecond per level of the query) only adds latency.
+fn cached<L>(loader: L) -> Cached<L> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(Duration::ZERO)
+}
+
 impl Loaders {
     pub fn new(db: &DatabaseConnection, viewer: Viewer) -> Self {
         let viewer = Arc::new(viewer);
-        fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<ById<E>>
-        where
-            E::Model: Clone + Send + Sync,
-        {
-            DataLoader::new(
-                ById {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                tokio::spawn,
-            )
+        fn by_id<E: EntityTrait>(db: &DatabaseConnection) -> Cached<ById<E>> {
+            cached(ById {
+                db: db.clone(),
+                entity: PhantomData,
+            })
         }
-        fn by_parent<E: EntityTrait + Send + Sync>(
+        fn by_parent<E: EntityTrait>(
             db: &DatabaseConnection,
             column: E::Column,
             order: Option<E::Column>,
-        ) -> DataLoader<ByParent<E>>
-        where
-            E::Model: Clone + Send + Sync,
-            E::Column: Send + Sync,
-        {
-            DataLoader::new(
-                ByParent {
-                    db: db.clone(),
-                    column,
-                    order,
-                },
-                tokio::spawn,
-            )
+        ) -> Cached<ByParent<E>> {
+            cached(ByParent {
+                db: db.clone(),
+                column,
+                order,
+            })
         }
         Loaders {
             authority: by_id(db),
@@ -439,17 +449,41 @@ impl Loaders {
                 commentary_history::Column::CommentaryId,
                 Some(commentary_history::Column::Version),
             ),
-            series: DataLoader::new(
-                Series {
-                    db: db.clone(),
-                    viewer: viewer.clone(),
-                },
-                tokio::spawn,
-            ),
+            series: cached(Series {
+                db: db.clone(),
+                viewer: viewer.clone(),
+            }),
             viewer,
             db: db.clone(),
             rated: Mutex::default(),
         }
+    }
+
+    /// Drops every row and rating read so far: after a write, what this
+    /// request read before it may be out of date.
+    pub fn forget(&self) {
+        self.authority.clear::<i64>();
+        self.plan.clear::<i64>();
+        self.node.clear::<i64>();
+        self.measure.clear::<i64>();
+        self.partner.clear::<i64>();
+        self.panel.clear::<i64>();
+        self.plans_of_authority.clear::<i64>();
+        self.partners_of_authority.clear::<i64>();
+        self.panels_of_authority.clear::<i64>();
+        self.nodes_of_plan.clear::<i64>();
+        self.measures_of_plan.clear::<i64>();
+        self.remit_of_panel.clear::<i64>();
+        self.meetings_of_panel.clear::<i64>();
+        self.agenda_of_meeting.clear::<i64>();
+        self.commentary_of_measure.clear::<i64>();
+        self.action_plans_of_measure.clear::<i64>();
+        self.actions_of_plan.clear::<i64>();
+        self.publications_of_plan.clear::<i64>();
+        self.history_of_result.clear::<i64>();
+        self.history_of_commentary.clear::<i64>();
+        self.series.clear::<SeriesKey>();
+        self.rated.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     /// Measures rated at periods, read afresh (after a write, say): not
@@ -503,18 +537,32 @@ impl Loaders {
     }
 
     /// One rating pass over every measure of a plan at every given period.
+    /// The plan, its measures and publications come through the loaders
+    /// (a dashboard has read them already); then two statements.
     async fn rate_plan(
         &self,
         plan_id: i64,
         periods: &[Period],
     ) -> Shared<HashMap<Period, HashMap<i64, Rating>>> {
-        let measures = self.measures_of_plan.load_one(plan_id).await?.unwrap_or_default();
+        let (measures, plan, publications) = tokio::try_join!(
+            self.measures_of_plan.load_one(plan_id),
+            self.plan.load_one(plan_id),
+            self.publications_of_plan.load_one(plan_id),
+        )?;
+        let measures = measures.unwrap_or_default();
+        let mut facts = Facts::new(
+            &self.viewer,
+            &measures,
+            plan.as_slice(),
+            &publications.unwrap_or_default(),
+        );
         let keys: Vec<(i64, Period)> = periods
             .iter()
             .flat_map(|p| measures.iter().map(move |m| (m.id, *p)))
             .collect();
+        facts.read(&self.db, &keys).await?;
         let mut out: HashMap<Period, HashMap<i64, Rating>> = HashMap::new();
-        for ((id, p), r) in rate_keys(&self.db, &self.viewer, &keys).await? {
+        for ((id, p), r) in facts.rate_all(&keys) {
             out.entry(p).or_default().insert(id, r);
         }
         Ok(out)

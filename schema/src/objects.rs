@@ -65,13 +65,16 @@ impl Authority {
         self.0.kind
     }
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
-        let rows = loaders(ctx)?.plans_of_authority.load_one(self.0.id).await.gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| !p.archived)
-            .map(Plan)
-            .collect())
+        let l = loaders(ctx)?;
+        let rows = l
+            .plans_of_authority
+            .load_one(self.0.id)
+            .await
+            .gql()?
+            .unwrap_or_default();
+        // Rating a plan reads its row by id: it is here already.
+        l.plan.feed_many(rows.iter().map(|p| (p.id, p.clone()))).await;
+        Ok(rows.iter().filter(|p| !p.archived).cloned().map(Plan).collect())
     }
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Partner>> {
         let rows = loaders(ctx)?
@@ -79,7 +82,7 @@ impl Authority {
             .load_one(self.0.id)
             .await
             .gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Partner).collect())
+        Ok(rows.unwrap_or_default().iter().cloned().map(Partner).collect())
     }
     async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Panel>> {
         let rows = loaders(ctx)?
@@ -87,7 +90,7 @@ impl Authority {
             .load_one(self.0.id)
             .await
             .gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Panel).collect())
+        Ok(rows.unwrap_or_default().iter().cloned().map(Panel).collect())
     }
     /// Every change to this authority's data, oldest first (ADMIN). Pass a
     /// page's `endCursor` as `after` for the next page.
@@ -325,8 +328,9 @@ impl Plan {
     async fn nodes(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
         let all = analytics::plan_nodes(ctx, self.0.id).await?;
         Ok(all
-            .into_iter()
+            .iter()
             .filter(|n| n.parent_id.is_none())
+            .cloned()
             .map(PlanNode)
             .collect())
     }
@@ -433,19 +437,17 @@ impl PlanNode {
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
         let all = analytics::plan_nodes(ctx, self.0.plan_id).await?;
         Ok(all
-            .into_iter()
+            .iter()
             .filter(|n| n.parent_id == Some(self.0.id))
+            .cloned()
             .map(PlanNode)
             .collect())
     }
     /// Measures sitting directly under this node.
     async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
-        let all = analytics::plan_measures(ctx, self.0.plan_id).await?;
-        Ok(all
-            .into_iter()
-            .filter(|m| m.node_id == Some(self.0.id))
-            .map(Measure)
-            .collect())
+        let id = self.0.id;
+        let mine = analytics::plan_measures_where(ctx, self.0.plan_id, |m| m.node_id == Some(id)).await?;
+        Ok(mine.into_iter().map(Measure).collect())
     }
     /// Breakdown over every measure beneath this node, at any depth.
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
@@ -545,7 +547,7 @@ async fn action_plans(ctx: &Context<'_>, measure_id: i64) -> Result<Vec<ActionPl
         .load_one(measure_id)
         .await
         .gql()?;
-    Ok(rows.unwrap_or_default().into_iter().map(ActionPlan).collect())
+    Ok(rows.unwrap_or_default().iter().cloned().map(ActionPlan).collect())
 }
 
 pub struct MeasureResult(pub Rating);
@@ -622,9 +624,10 @@ impl MeasureResult {
         let since = self.0.history_since;
         Ok(rows
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .rev()
             .filter(|h| since.is_none_or(|t| h.replaced_at > t))
+            .cloned()
             .map(ResultVersion)
             .collect())
     }
@@ -670,8 +673,9 @@ impl MeasureResult {
         let period = self.0.rated.reported;
         Ok(rows
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .filter(|c| c.period == period)
+            .cloned()
             .collect())
     }
 }
@@ -707,8 +711,9 @@ impl Commentary {
             .gql()?;
         Ok(rows
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .rev()
+            .cloned()
             .map(CommentaryVersion)
             .collect())
     }
@@ -760,7 +765,7 @@ fn is_open(s: ActionStatus) -> bool {
 impl ActionPlan {
     async fn rows(&self, ctx: &Context<'_>) -> Result<Vec<action::Model>> {
         let rows = loaders(ctx)?.actions_of_plan.load_one(self.0.id).await.gql()?;
-        Ok(rows.unwrap_or_default())
+        Ok(rows.unwrap_or_default().to_vec())
     }
 }
 
@@ -833,7 +838,7 @@ impl Panel {
     }
     async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
         let rows = loaders(ctx)?.meetings_of_panel.load_one(self.0.id).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(Meeting).collect())
+        Ok(rows.unwrap_or_default().iter().cloned().map(Meeting).collect())
     }
     async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
         let measures = analytics::panel_measures(ctx, self.0.id).await?;
@@ -861,7 +866,7 @@ impl Meeting {
     }
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItem>> {
         let rows = loaders(ctx)?.agenda_of_meeting.load_one(self.0.id).await.gql()?;
-        Ok(rows.unwrap_or_default().into_iter().map(AgendaItem).collect())
+        Ok(rows.unwrap_or_default().iter().cloned().map(AgendaItem).collect())
     }
 }
 

@@ -4,12 +4,12 @@
 //! whatever the number of ids it is given.
 
 use chrono::NaiveDate;
-use entity::Period;
 use entity::model::{authority, measure, partner, plan, publication, result, target};
+use entity::{Num, Period};
 use sea_orm::sea_query::{ValueType, ValueTypeErr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter,
-    QueryOrder,
+    ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn,
+    QueryFilter, QueryOrder,
 };
 
 use crate::error::ApiResult;
@@ -110,6 +110,28 @@ pub async fn rating_context(db: &impl ConnectionTrait, measure_ids: &[i64]) -> A
     })
 }
 
+/// What rating reads of a stored result: a rating pass reads many, so it
+/// leaves the rest of the row behind.
+#[derive(Clone, Debug, DerivePartialModel)]
+#[sea_orm(entity = "result::Entity")]
+pub struct ResultValue {
+    pub id: i64,
+    pub measure_id: i64,
+    pub period: Period,
+    pub value: Num,
+    pub restated: bool,
+}
+
+/// What rating reads of a stored target.
+#[derive(Clone, Debug, DerivePartialModel)]
+#[sea_orm(entity = "target::Entity")]
+pub struct TargetValue {
+    pub measure_id: i64,
+    pub period: Period,
+    pub target: Num,
+    pub floor: Option<Num>,
+}
+
 /// Results of the measures in exactly the given periods.
 pub async fn results_in(
     db: &impl ConnectionTrait,
@@ -129,14 +151,34 @@ pub async fn results_in(
     Ok(out)
 }
 
-/// Results of the measures for periods starting within `[from, to]`, either
-/// end open.
-pub async fn results_between(
+/// Result values of the measures in exactly the given periods.
+pub async fn result_values_in(
+    db: &impl ConnectionTrait,
+    measure_ids: &[i64],
+    periods: &[Period],
+) -> ApiResult<Vec<ResultValue>> {
+    let mut out = Vec::new();
+    for chunk in measure_ids.chunks(CHUNK) {
+        out.extend(
+            result::Entity::find()
+                .filter(result::Column::MeasureId.is_in(chunk.iter().copied()))
+                .filter(result::Column::Period.is_in(periods.iter().copied()))
+                .into_partial_model::<ResultValue>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Result values of the measures for periods starting within `[from, to]`,
+/// either end open.
+pub async fn result_values_between(
     db: &impl ConnectionTrait,
     measure_ids: &[i64],
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> ApiResult<Vec<result::Model>> {
+) -> ApiResult<Vec<ResultValue>> {
     let mut out = Vec::new();
     for chunk in measure_ids.chunks(CHUNK) {
         let mut q = result::Entity::find().filter(result::Column::MeasureId.is_in(chunk.iter().copied()));
@@ -146,24 +188,29 @@ pub async fn results_between(
         if let Some(to) = to {
             q = q.filter(result::Column::PeriodStart.lte(to));
         }
-        out.extend(q.order_by_asc(result::Column::PeriodStart).all(db).await?);
+        out.extend(
+            q.order_by_asc(result::Column::PeriodStart)
+                .into_partial_model::<ResultValue>()
+                .all(db)
+                .await?,
+        );
     }
     Ok(out)
 }
 
-/// Targets of the measures in the given periods, or in every period.
-pub async fn targets_in(
+/// Target values of the measures in the given periods, or in every period.
+pub async fn target_values_in(
     db: &impl ConnectionTrait,
     measure_ids: &[i64],
     periods: Option<&[Period]>,
-) -> ApiResult<Vec<target::Model>> {
+) -> ApiResult<Vec<TargetValue>> {
     let mut out = Vec::new();
     for chunk in measure_ids.chunks(CHUNK) {
         let mut q = target::Entity::find().filter(target::Column::MeasureId.is_in(chunk.iter().copied()));
         if let Some(periods) = periods {
             q = q.filter(target::Column::Period.is_in(periods.iter().copied()));
         }
-        out.extend(q.all(db).await?);
+        out.extend(q.into_partial_model::<TargetValue>().all(db).await?);
     }
     Ok(out)
 }
