@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use entity::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use schema::Session;
 use schema::policy::{Grant, Viewer};
 use serde::{Deserialize, Serialize};
 
@@ -164,7 +165,7 @@ pub fn mint(
 /// The viewer a verified token speaks for. Grants naming an authority or
 /// partner that does not exist, or of a shape DESIGN.md does not give
 /// (PLATFORM_ADMIN of one authority, say), grant nothing.
-pub async fn viewer(db: &sea_orm::DatabaseConnection, claims: Claims) -> anyhow::Result<Viewer> {
+pub async fn session(db: &sea_orm::DatabaseConnection, claims: Claims) -> anyhow::Result<Session> {
     let slugs: Vec<String> = claims.grants.iter().filter_map(|g| g.authority.clone()).collect();
     let (auths, partners) = schema::store::grant_targets(db, &slugs)
         .await
@@ -194,9 +195,12 @@ pub async fn viewer(db: &sea_orm::DatabaseConnection, claims: Claims) -> anyhow:
         })
         .filter(Grant::is_well_formed)
         .collect();
-    Ok(Viewer::User {
-        subject: claims.sub,
-        name: claims.name,
-        grants,
+    Ok(Session {
+        viewer: Viewer::User {
+            subject: claims.sub,
+            name: claims.name,
+            grants,
+        },
+        authorities: auths,
     })
 }

@@ -15,6 +15,7 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{BatchRequest, Request, Response, ServerError};
+use schema::Session;
 use schema::error::{ApiError, Code};
 use schema::policy::Viewer;
 
@@ -73,9 +74,9 @@ fn with_codes(mut resp: Response) -> Response {
 
 /// Who the request is made as: anonymous without a token; a token that does
 /// not verify refuses the whole request with 401.
-async fn viewer_of(state: &State, req: &HttpRequest) -> Result<Viewer, HttpResponse> {
+async fn session_of(state: &State, req: &HttpRequest) -> Result<Session, HttpResponse> {
     let Some(h) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Viewer::Anonymous);
+        return Ok(Session::anonymous());
     };
     let unauthenticated = || {
         let mut r = refuse(
@@ -98,7 +99,7 @@ async fn viewer_of(state: &State, req: &HttpRequest) -> Result<Viewer, HttpRespo
         .verifier
         .verify(token.trim())
         .map_err(|_| unauthenticated())?;
-    auth::viewer(&state.db, claims).await.map_err(|e| {
+    auth::session(&state.db, claims).await.map_err(|e| {
         tracing::error!(cause = %e, "resolving a token's grants failed");
         refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -156,10 +157,10 @@ fn check_shape(doc: &ExecutableDocument, limits: &Limits) -> Result<(), String> 
 
 /// Runs one operation: shape limits, time limit, and a panic in a resolver
 /// answered as INTERNAL rather than a dropped connection.
-async fn execute(state: &State, req: &HttpRequest, r: Request, viewer: Viewer) -> Response {
+async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session) -> Response {
     let started = Instant::now();
     let operation = r.operation_name.clone().unwrap_or_default();
-    let subject = match &viewer {
+    let subject = match &session.viewer {
         Viewer::Anonymous => String::new(),
         Viewer::User { subject, .. } => subject.clone(),
     };
@@ -170,7 +171,7 @@ async fn execute(state: &State, req: &HttpRequest, r: Request, viewer: Viewer) -
         }
         // A query that does not parse is reported by execute itself.
         _ => {
-            let run = state.schema.execute(schema::request_data(r, &state.db, viewer));
+            let run = state.schema.execute(schema::request_data(r, &state.db, session));
             match tokio::time::timeout(state.limits.query_timeout, AssertUnwindSafe(run).catch_unwind()).await
             {
                 Ok(Ok(resp)) => resp,
@@ -322,12 +323,12 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
             );
         }
     };
-    let viewer = match viewer_of(&state, &req).await {
+    let session = match session_of(&state, &req).await {
         Ok(v) => v,
         Err(refusal) => return refusal,
     };
     match batch {
-        BatchRequest::Single(r) => respond_one(&req, &execute(&state, &req, r, viewer).await),
+        BatchRequest::Single(r) => respond_one(&req, &execute(&state, &req, r, session).await),
         BatchRequest::Batch(rs) => {
             if rs.is_empty() || rs.len() > state.limits.max_batch {
                 return request_error(
@@ -339,7 +340,7 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
             }
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&state, &req, r, viewer.clone()).await);
+                out.push(execute(&state, &req, r, session.clone()).await);
             }
             let status = out
                 .iter()
@@ -398,9 +399,9 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return resp;
     }
-    let viewer = match viewer_of(&state, &req).await {
+    let session = match session_of(&state, &req).await {
         Ok(v) => v,
         Err(refusal) => return refusal,
     };
-    respond_one(&req, &execute(&state, &req, r, viewer).await)
+    respond_one(&req, &execute(&state, &req, r, session).await)
 }

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
+
+mod baseline;
 
 #[derive(Parser)]
 #[command(about = "councilperf benchmarks")]
@@ -39,6 +42,14 @@ enum Command {
         #[arg(long, default_value = "2023-24 Q4")]
         period: String,
     },
+    /// Serve the hand-written baseline of the dashboard query on
+    /// PostgreSQL (DATABASE_URL): `GET /dashboard/{slug}/{period}`.
+    Baseline {
+        #[arg(long, default_value = "127.0.0.1:18282")]
+        bind: String,
+        #[arg(long, default_value_t = 32)]
+        pool_size: u32,
+    },
     /// Drive a running server and report throughput, latency, statements
     /// per request and the server's peak RSS.
     Load {
@@ -56,6 +67,9 @@ enum Command {
         /// The server's process id, for its peak RSS.
         #[arg(long)]
         pid: Option<u32>,
+        /// Drive the hand-written baseline (`baseline`) instead: dashboard only.
+        #[arg(long)]
+        baseline: bool,
         /// Operations to run: dashboard, breakdown, comparison, trend, submit.
         #[arg(
             long,
@@ -164,6 +178,9 @@ async fn generate(authorities: usize, measures: usize, quarters: usize, start: u
             eprintln!("{} authorities in {:.0?}", i + 1, started.elapsed());
         }
     }
+    // Fresh statistics: without them PostgreSQL plans the rating reads as
+    // sequential scans until autovacuum (which may be off) analyzes.
+    db.execute_unprepared("ANALYZE").await?;
     Ok(())
 }
 
@@ -232,6 +249,79 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// What the harness drives: the GraphQL server, or the hand-written
+/// baseline of the dashboard.
+#[derive(Clone)]
+enum Target {
+    Graphql { token: String, measure_ids: Vec<String> },
+    Baseline,
+}
+
+impl Target {
+    async fn graphql(client: &reqwest::Client, url: &str, slug: &str) -> anyhow::Result<Self> {
+        let secret =
+            std::env::var("JWT_SECRET").context("JWT_SECRET (the server's) to sign an officer's token")?;
+        let jwt = api::config::Jwt::from_env()?;
+        let grant = api::auth::parse_grant(&format!("{slug}:OFFICER"))?;
+        let token = api::auth::mint(
+            &secret,
+            &jwt.issuer,
+            &jwt.audience,
+            "bench",
+            vec![grant],
+            Duration::from_secs(3600),
+        )?;
+        let ids: Value = client
+            .post(format!("{url}/graphql"))
+            .json(&json!({ "query": format!(r#"{{ authority(slug: "{slug}") {{ plans {{ measures {{ id kind }} }} }} }}"#) }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let measure_ids = ids["data"]["authority"]["plans"][0]["measures"]
+            .as_array()
+            .context("no such authority")?
+            .iter()
+            .filter(|m| m["kind"] != "PARTNERSHIP")
+            .filter_map(|m| m["id"].as_str().map(str::to_owned))
+            .collect();
+        Ok(Target::Graphql { token, measure_ids })
+    }
+
+    /// The `n`th request of operation `op`.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        op: &str,
+        slug: &str,
+        period: &str,
+        n: usize,
+    ) -> anyhow::Result<reqwest::RequestBuilder> {
+        Ok(match self {
+            Target::Graphql { token, measure_ids } => {
+                let (query, variables) = operation(op, slug, period, measure_ids, n)?;
+                client
+                    .post(format!("{url}/graphql"))
+                    .bearer_auth(token)
+                    .json(&json!({ "query": query, "variables": variables }))
+            }
+            Target::Baseline if op == "dashboard" => {
+                client.get(format!("{url}/dashboard/{slug}/{}", period.replace(' ', "%20")))
+            }
+            Target::Baseline => bail!("the baseline serves the dashboard only"),
+        })
+    }
+
+    /// The server's count of SQL statements so far; the baseline keeps none.
+    async fn statements(&self, client: &reqwest::Client, url: &str) -> anyhow::Result<Option<u64>> {
+        match self {
+            Target::Graphql { .. } => statements(client, url).await.map(Some),
+            Target::Baseline => Ok(None),
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn load(
     url: &str,
@@ -240,63 +330,37 @@ async fn load(
     connections: &[usize],
     seconds: u64,
     pid: Option<u32>,
+    baseline: bool,
     ops: &[String],
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
-    let secret =
-        std::env::var("JWT_SECRET").context("JWT_SECRET (the server's) to sign an officer's token")?;
-    let jwt = api::config::Jwt::from_env()?;
-    let grant = api::auth::parse_grant(&format!("{slug}:OFFICER"))?;
-    let token = api::auth::mint(
-        &secret,
-        &jwt.issuer,
-        &jwt.audience,
-        "bench",
-        vec![grant],
-        Duration::from_secs(3600),
-    )?;
-    let ids: Value = client
-        .post(format!("{url}/graphql"))
-        .json(&json!({ "query": format!(r#"{{ authority(slug: "{slug}") {{ plans {{ measures {{ id kind }} }} }} }}"#) }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let measure_ids: Vec<String> = ids["data"]["authority"]["plans"][0]["measures"]
-        .as_array()
-        .context("no such authority")?
-        .iter()
-        .filter(|m| m["kind"] != "PARTNERSHIP")
-        .filter_map(|m| m["id"].as_str().map(str::to_owned))
-        .collect();
+    let target = if baseline {
+        Target::Baseline
+    } else {
+        Target::graphql(&client, url, slug).await?
+    };
     println!("| operation | connections | requests/s | p50 ms | p99 ms | statements/request | errors |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for op in ops {
         for &c in connections {
-            let before = statements(&client, url).await?;
+            let before = target.statements(&client, url).await?;
             let deadline = Instant::now() + Duration::from_secs(seconds);
             let tasks: Vec<_> = (0..c)
                 .map(|worker| {
-                    let (client, url, token, op) =
-                        (client.clone(), url.to_owned(), token.clone(), op.clone());
-                    let (slug, period, ids) = (slug.to_owned(), period.to_owned(), measure_ids.clone());
+                    let (client, url, target, op) =
+                        (client.clone(), url.to_owned(), target.clone(), op.clone());
+                    let (slug, period) = (slug.to_owned(), period.to_owned());
                     tokio::spawn(async move {
                         let mut latencies = Vec::new();
                         let mut errors = 0u64;
                         let mut n = worker;
                         while Instant::now() < deadline {
-                            let Ok((query, variables)) = operation(&op, &slug, &period, &ids, n) else {
+                            let Ok(request) = target.request(&client, &url, &op, &slug, &period, n) else {
                                 break;
                             };
                             n += STRIDE;
                             let t = Instant::now();
-                            let resp = client
-                                .post(format!("{url}/graphql"))
-                                .bearer_auth(&token)
-                                .json(&json!({ "query": query, "variables": variables }))
-                                .send()
-                                .await;
-                            let ok = match resp {
+                            let ok = match request.send().await {
                                 Ok(r) => r.json::<Value>().await.is_ok_and(|b| b.get("errors").is_none()),
                                 Err(_) => false,
                             };
@@ -314,19 +378,22 @@ async fn load(
                 all.extend(l);
                 errors += e;
             }
-            let after = statements(&client, url).await?;
+            let after = target.statements(&client, url).await?;
             all.sort();
             let pct = |p: f64| {
                 all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
                     .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
             };
             let n = all.len().max(1) as f64;
+            let per_request = match (before, after) {
+                (Some(b), Some(a)) => format!("{:.1}", (a - b) as f64 / n),
+                _ => "-".to_owned(),
+            };
             println!(
-                "| {op} | {c} | {:.0} | {:.1} | {:.1} | {:.1} | {errors} |",
+                "| {op} | {c} | {:.0} | {:.1} | {:.1} | {per_request} | {errors} |",
                 all.len() as f64 / seconds as f64,
                 pct(0.50),
                 pct(0.99),
-                (after - before) as f64 / n,
             );
         }
     }
@@ -339,9 +406,10 @@ async fn load(
 /// Workers stride through the measures so they rarely write the same row.
 const STRIDE: usize = 7;
 
-/// The dashboard's statements as the server sends them: the authority, its
-/// plans, the plan's nodes and measures, then the rating pass (measures,
-/// plans, publications, results and targets of the periods rating reads).
+/// The dashboard's statements as the server sends them: the token's
+/// authority and its partners (which also answer `authority(slug:)`), the
+/// authority's plans, the plan's nodes, measures and publications, then the
+/// results and targets of the periods rating reads.
 async fn pgbench_script(slug: &str, period: &str) -> anyhow::Result<()> {
     use entity::model::{measure, plan};
     let fail = |e: schema::error::ApiError| anyhow::anyhow!("{e}");
@@ -367,18 +435,19 @@ async fn pgbench_script(slug: &str, period: &str) -> anyhow::Result<()> {
     let mut periods: Vec<entity::Period> = period.window(4);
     periods.push(period.financial_year());
     let period_list = join(periods.iter().map(|p| format!("'{p}'")).collect());
-    println!("SELECT * FROM authorities WHERE slug = '{slug}';");
-    println!(
-        "SELECT * FROM plans WHERE authority_id IN ({}) ORDER BY id;",
-        authority.id
-    );
+    let id = authority.id;
+    println!("SELECT * FROM authorities WHERE slug IN ('{slug}');");
+    println!("SELECT * FROM partners WHERE authority_id IN ({id}) ORDER BY id;");
+    println!("SELECT * FROM plans WHERE authority_id IN ({id}) ORDER BY id;");
     println!("SELECT * FROM plan_nodes WHERE plan_id IN ({plan_list}) ORDER BY position, id;");
     println!("SELECT * FROM measures WHERE plan_id IN ({plan_list}) ORDER BY position, id;");
-    println!("SELECT * FROM measures WHERE id IN ({measure_list}) ORDER BY id;");
-    println!("SELECT * FROM plans WHERE id IN ({plan_list}) ORDER BY id;");
     println!("SELECT * FROM publications WHERE plan_id IN ({plan_list}) ORDER BY id;");
-    println!("SELECT * FROM results WHERE measure_id IN ({measure_list}) AND period IN ({period_list});");
-    println!("SELECT * FROM targets WHERE measure_id IN ({measure_list}) AND period IN ({period_list});");
+    println!(
+        "SELECT id, measure_id, period, value, restated FROM results WHERE measure_id IN ({measure_list}) AND period IN ({period_list});"
+    );
+    println!(
+        "SELECT measure_id, period, target, floor FROM targets WHERE measure_id IN ({measure_list}) AND period IN ({period_list});"
+    );
     Ok(())
 }
 
@@ -399,7 +468,12 @@ async fn main() -> anyhow::Result<()> {
             connections,
             seconds,
             pid,
+            baseline,
             ops,
-        } => load(&url, &slug, &period, &connections, seconds, pid, &ops).await,
+        } => load(&url, &slug, &period, &connections, seconds, pid, baseline, &ops).await,
+        Command::Baseline { bind, pool_size } => {
+            let config = api::Config::from_env()?;
+            baseline::serve(&config.database_url, &bind, pool_size).await
+        }
     }
 }

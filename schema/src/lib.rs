@@ -45,8 +45,8 @@ impl QueryRoot {
     }
 
     async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
-        let db = database(ctx)?;
-        Ok(store::authority_by_slug(db, &slug).await.gql()?.map(Authority))
+        let found = loaders(ctx)?.authority_by_slug(&slug).await.gql()?;
+        Ok(found.map(Authority))
     }
 
     async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
@@ -107,13 +107,30 @@ pub fn build(db: DatabaseConnection, limits: Limits) -> CouncilSchema {
     b.finish()
 }
 
+/// Who a request is made as, and the authorities named by their token, read
+/// while checking it: a query about those need not read them again.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub viewer: Viewer,
+    pub authorities: Vec<entity::model::authority::Model>,
+}
+
+impl Session {
+    pub fn anonymous() -> Self {
+        Session {
+            viewer: Viewer::Anonymous,
+            authorities: Vec::new(),
+        }
+    }
+}
+
 /// Attaches what belongs to one request only: its viewer and fresh loaders.
 pub fn request_data(
     req: async_graphql::Request,
     db: &DatabaseConnection,
-    viewer: Viewer,
+    session: Session,
 ) -> async_graphql::Request {
-    req.data(Loaders::new(db, viewer))
+    req.data(Loaders::new(db, session))
 }
 
 /// The schema's SDL, as committed in `schema/schema.graphql`.

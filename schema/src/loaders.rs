@@ -383,6 +383,8 @@ pub struct Loaders {
     /// window this does not depend on timing, so a request's statements are
     /// the same every time.
     rated: Mutex<HashMap<(i64, Period), RatingCell>>,
+    /// Authorities read already, by slug: those the token names.
+    by_slug: Mutex<HashMap<String, authority::Model>>,
 }
 
 /// A batch is sent as soon as the resolvers polled together have all asked:
@@ -393,8 +395,13 @@ fn cached<L>(loader: L) -> Cached<L> {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, viewer: Viewer) -> Self {
-        let viewer = Arc::new(viewer);
+    pub fn new(db: &DatabaseConnection, session: crate::Session) -> Self {
+        let viewer = Arc::new(session.viewer);
+        let by_slug = session
+            .authorities
+            .into_iter()
+            .map(|a| (a.slug.clone(), a))
+            .collect();
         fn by_id<E: EntityTrait>(db: &DatabaseConnection) -> Cached<ById<E>> {
             cached(ById {
                 db: db.clone(),
@@ -456,6 +463,7 @@ impl Loaders {
             viewer,
             db: db.clone(),
             rated: Mutex::default(),
+            by_slug: Mutex::new(by_slug),
         }
     }
 
@@ -484,6 +492,23 @@ impl Loaders {
         self.history_of_commentary.clear::<i64>();
         self.series.clear::<SeriesKey>();
         self.rated.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.by_slug
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    pub async fn authority_by_slug(&self, slug: &str) -> Shared<Option<authority::Model>> {
+        let known = self
+            .by_slug
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(slug)
+            .cloned();
+        match known {
+            Some(a) => Ok(Some(a)),
+            None => Ok(store::authority_by_slug(&self.db, slug).await?),
+        }
     }
 
     /// Measures rated at periods, read afresh (after a write, say): not
