@@ -614,3 +614,33 @@ async fn an_archived_measure_keeps_its_results_and_leaves_the_counts() {
         assert_eq!(plan["breakdown"], json!({ "total": 37, "green": 15 }));
     }
 }
+
+/// Loaders keep what a request read; a later mutation in the same request
+/// must not be answered from rows read before it.
+#[tokio::test]
+async fn a_mutation_sees_the_writes_before_it_in_the_same_request() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let k = kent(&app).await;
+        let d = run(
+            &app,
+            &k.admin,
+            r#"mutation($m: ID!) {
+                 first: updateMeasure(input: { id: $m, title: "First title" }) { plan { measures { id title } } }
+                 second: updateMeasure(input: { id: $m, title: "Second title" }) { plan { measures { id title } } } }"#,
+            json!({ "m": k.quarterly }),
+        )
+        .await;
+        let title_in = |alias: &str| {
+            d[alias]["plan"]["measures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == k.quarterly)
+                .unwrap()["title"]
+                .clone()
+        };
+        assert_eq!(title_in("first"), "First title", "{engine:?}");
+        assert_eq!(title_in("second"), "Second title", "{engine:?}");
+    }
+}
