@@ -56,6 +56,9 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub query_timeout: Duration,
+    /// Operations executing at once; more wait their turn, so memory stays
+    /// bounded however many clients connect.
+    pub max_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +71,7 @@ impl Default for Limits {
             max_depth: 16,
             max_complexity: 5_000,
             query_timeout: Duration::from_secs(15),
+            max_in_flight: 32,
         }
     }
 }
@@ -107,6 +111,9 @@ impl Config {
                 max_complexity: parsed("COUNCILPERF_MAX_COMPLEXITY")?.unwrap_or(defaults.max_complexity),
                 query_timeout: parsed::<u64>("COUNCILPERF_QUERY_TIMEOUT_SECS")?
                     .map_or(defaults.query_timeout, Duration::from_secs),
+                max_in_flight: parsed::<usize>("COUNCILPERF_MAX_IN_FLIGHT")?
+                    .unwrap_or(defaults.max_in_flight)
+                    .max(1),
             },
             jwt: Jwt::from_env()?,
             cors_origins: var("COUNCILPERF_CORS_ORIGINS")

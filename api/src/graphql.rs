@@ -171,9 +171,13 @@ async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session)
         }
         // A query that does not parse is reported by execute itself.
         _ => {
-            let run = state.schema.execute(schema::request_data(r, &state.db, session));
-            match tokio::time::timeout(state.limits.query_timeout, AssertUnwindSafe(run).catch_unwind()).await
-            {
+            let run = async {
+                // Waiting for a permit counts against the timeout.
+                let _permit = state.in_flight.acquire().await;
+                let run = state.schema.execute(schema::request_data(r, &state.db, session));
+                AssertUnwindSafe(run).catch_unwind().await
+            };
+            match tokio::time::timeout(state.limits.query_timeout, run).await {
                 Ok(Ok(resp)) => resp,
                 Ok(Err(_)) => {
                     tracing::error!(operation, "a resolver panicked");

@@ -25,6 +25,8 @@ pub struct State {
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
     pub verifier: auth::Verifier,
+    /// Permits to execute an operation: `limits.max_in_flight` of them.
+    pub in_flight: tokio::sync::Semaphore,
 }
 
 /// The id of one request: the client's `x-request-id` if it sent a sane one,
@@ -117,6 +119,7 @@ impl Application {
             limits: config.limits.clone(),
             metrics,
             verifier,
+            in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),
         });
         let origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {

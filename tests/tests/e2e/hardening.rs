@@ -91,6 +91,40 @@ async fn a_slow_query_times_out() {
     assert_eq!(codes, ["TIMEOUT"]);
 }
 
+/// Past the in-flight limit, operations wait their turn: none is refused.
+#[tokio::test]
+async fn operations_past_the_in_flight_limit_wait_their_turn() {
+    let app = spawn_with(
+        Engine::Sqlite,
+        true,
+        Limits {
+            max_in_flight: 1,
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    let query = r#"{ authority(slug: "kent") { plans { breakdown(period: "2023-24 Q1") { total } } } }"#;
+    let mut asking = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, url) = (app.client.clone(), format!("{}/graphql", app.address));
+        asking.spawn(async move {
+            let resp = client.post(url).json(&json!({ "query": query })).send().await?;
+            resp.json::<Value>().await
+        });
+    }
+    let mut totals = Vec::new();
+    while let Some(answer) = asking.join_next().await {
+        totals.push(answer.unwrap().unwrap()["data"]["authority"]["plans"][0]["breakdown"]["total"].clone());
+    }
+    assert!(
+        totals
+            .iter()
+            .all(|t| t == &totals[0] && t.as_u64().is_some_and(|n| n > 0)),
+        "{totals:?}"
+    );
+}
+
 #[tokio::test]
 async fn no_suggestions_and_configurable_introspection() {
     let app = spawn(Engine::Sqlite, false).await.unwrap();
