@@ -18,6 +18,7 @@ use async_graphql::{BatchRequest, Request, Response, ServerError};
 use schema::Session;
 use schema::error::{ApiError, Code};
 use schema::policy::Viewer;
+use schema::store::Reader;
 
 use crate::auth;
 use crate::config::Limits;
@@ -155,6 +156,13 @@ fn check_shape(doc: &ExecutableDocument, limits: &Limits) -> Result<(), String> 
     Ok(())
 }
 
+fn internal() -> Response {
+    Response::from_errors(vec![coded(
+        ServerError::new("internal error", None),
+        Code::Internal,
+    )])
+}
+
 /// Runs one operation: shape limits, time limit, and a panic in a resolver
 /// answered as INTERNAL rather than a dropped connection.
 async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session) -> Response {
@@ -164,8 +172,15 @@ async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session)
         Viewer::Anonymous => String::new(),
         Viewer::User { subject, .. } => subject.clone(),
     };
-    let resp = match async_graphql::parser::parse_query(&r.query).map(|doc| check_shape(&doc, &state.limits))
-    {
+    let parsed = async_graphql::parser::parse_query(&r.query);
+    // Only a document of queries reads through a snapshot; a mutation must
+    // see its own writes.
+    let reads_only = parsed.as_ref().is_ok_and(|doc| {
+        doc.operations
+            .iter()
+            .all(|(_, op)| op.node.ty == OperationType::Query)
+    });
+    let resp = match parsed.map(|doc| check_shape(&doc, &state.limits)) {
         Ok(Err(refusal)) => {
             Response::from_errors(vec![coded(ServerError::new(refusal, None), Code::BadUserInput)])
         }
@@ -174,17 +189,31 @@ async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session)
             let run = async {
                 // Waiting for a permit counts against the timeout.
                 let _permit = state.in_flight.acquire().await;
-                let run = state.schema.execute(schema::request_data(r, &state.db, session));
-                AssertUnwindSafe(run).catch_unwind().await
+                let reader = if reads_only {
+                    match Reader::snapshot(&state.db).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            tracing::error!(cause = %e, "opening a read snapshot failed");
+                            return Ok(internal());
+                        }
+                    }
+                } else {
+                    Reader::Pool(state.db.clone())
+                };
+                let run = state
+                    .schema
+                    .execute(schema::request_data(r, reader.clone(), session));
+                let resp = AssertUnwindSafe(run).catch_unwind().await;
+                if let Err(e) = reader.close().await {
+                    tracing::warn!(cause = %e, "closing a read snapshot failed");
+                }
+                resp
             };
             match tokio::time::timeout(state.limits.query_timeout, run).await {
                 Ok(Ok(resp)) => resp,
                 Ok(Err(_)) => {
                     tracing::error!(operation, "a resolver panicked");
-                    Response::from_errors(vec![coded(
-                        ServerError::new("internal error", None),
-                        Code::Internal,
-                    )])
+                    internal()
                 }
                 Err(_) => Response::from_errors(vec![coded(
                     ServerError::new(

@@ -1,8 +1,8 @@
 //! The hand-written baseline for the dashboard (operation a): one actix-web
-//! handler that sends the server's statements for it with sqlx, rates each
-//! measure with the same domain code, and writes the GraphQL answer's JSON
-//! by hand. No GraphQL, no ORM, no loaders: what the server spends beyond
-//! this is what those layers cost.
+//! handler that sends the server's statements for it with sqlx on one pooled
+//! connection, rates each measure with the same domain code, and writes the
+//! GraphQL answer's JSON by hand. No GraphQL, no ORM, no loaders: what the
+//! server spends beyond this is what those layers cost.
 //!
 //! It takes the authority and period from the path and skips token checks
 //! and visibility rules (the harness's officer may read every result), so
@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sea_orm::ActiveEnum;
 use serde_json::{Value, json};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Postgres, Row};
 
 type Rows = anyhow::Result<Vec<PgRow>>;
@@ -34,17 +34,23 @@ fn params(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-async fn fetch_in(pool: &PgPool, sql: &str, ids: &[i64]) -> Rows {
+async fn fetch_in(conn: &mut PgConnection, sql: &str, ids: &[i64]) -> Rows {
     // Only placeholders are formatted in; every value is bound.
     let sql = AssertSqlSafe(sql.replace("{ids}", &params(1, ids.len())));
     let mut q = sqlx::query::<Postgres>(sql);
     for id in ids {
         q = q.bind(*id);
     }
-    Ok(q.fetch_all(pool).await?)
+    Ok(q.fetch_all(&mut *conn).await?)
 }
 
-async fn fetch_values(pool: &PgPool, columns: &str, table: &str, ids: &[i64], periods: &[Period]) -> Rows {
+async fn fetch_values(
+    conn: &mut PgConnection,
+    columns: &str,
+    table: &str,
+    ids: &[i64],
+    periods: &[Period],
+) -> Rows {
     let sql = AssertSqlSafe(format!(
         "SELECT {columns} FROM {table} WHERE measure_id IN ({}) AND period IN ({})",
         params(1, ids.len()),
@@ -57,7 +63,7 @@ async fn fetch_values(pool: &PgPool, columns: &str, table: &str, ids: &[i64], pe
     for p in periods {
         q = q.bind(p.to_string());
     }
-    Ok(q.fetch_all(pool).await?)
+    Ok(q.fetch_all(&mut *conn).await?)
 }
 
 fn vocab<E: ActiveEnum<Value = String>>(row: &PgRow, i: usize) -> anyhow::Result<E> {
@@ -121,24 +127,27 @@ fn float(d: Decimal) -> Value {
 }
 
 async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Value> {
+    // One connection for the whole request, as the server's snapshot holds.
+    let mut held = pool.acquire().await?;
+    let conn: &mut PgConnection = &mut held;
     let authorities = sqlx::query::<Postgres>(
         "SELECT id, slug, name, kind, created_at FROM authorities WHERE slug IN ($1)",
     )
     .bind(slug)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let Some(authority) = authorities.first() else {
         return Ok(json!({ "data": { "authority": null } }));
     };
     let authority_id: i64 = authority.try_get(0)?;
     fetch_in(
-        pool,
+        &mut *conn,
         "SELECT id, authority_id, slug, name FROM partners WHERE authority_id IN ({ids}) ORDER BY id",
         &[authority_id],
     )
     .await?;
     let plans = fetch_in(
-        pool,
+        &mut *conn,
         "SELECT id, authority_id, title, kind, rag_method, amber_tolerance_percent, direction_method, \
          stable_band_percent, trend_periods, from_year, to_year, archived FROM plans \
          WHERE authority_id IN ({ids}) ORDER BY id",
@@ -150,14 +159,14 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
     .collect::<anyhow::Result<Vec<_>>>()?;
     let plan_ids: Vec<i64> = plans.iter().filter(|p| !p.archived).map(|p| p.id).collect();
     let nodes = fetch_in(
-        pool,
+        &mut *conn,
         "SELECT id, parent_id, code, title, plan_id FROM plan_nodes WHERE plan_id IN ({ids}) \
          ORDER BY position, id",
         &plan_ids,
     )
     .await?;
     let measures = fetch_in(
-        pool,
+        &mut *conn,
         "SELECT id, authority_id, plan_id, node_id, code, title, unit, polarity, kind, frequency, \
          partner_id, rag_method, amber_tolerance_percent, position, archived FROM measures \
          WHERE plan_id IN ({ids}) ORDER BY position, id",
@@ -168,7 +177,7 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
     .map(measure_of)
     .collect::<anyhow::Result<Vec<_>>>()?;
     fetch_in(
-        pool,
+        &mut *conn,
         "SELECT id, authority_id, plan_id, period, published_by, published_at FROM publications \
          WHERE plan_id IN ({ids}) ORDER BY id",
         &plan_ids,
@@ -183,22 +192,22 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
     let mut periods: Vec<Period> = rules.values().flat_map(|r| rating::inputs(r, &at)).collect();
     periods.sort();
     periods.dedup();
-    let (results, targets) = tokio::try_join!(
-        fetch_values(
-            pool,
-            "id, measure_id, period, value, restated",
-            "results",
-            &ids,
-            &periods
-        ),
-        fetch_values(
-            pool,
-            "measure_id, period, target, floor",
-            "targets",
-            &ids,
-            &periods
-        ),
-    )?;
+    let results = fetch_values(
+        conn,
+        "id, measure_id, period, value, restated",
+        "results",
+        &ids,
+        &periods,
+    )
+    .await?;
+    let targets = fetch_values(
+        conn,
+        "measure_id, period, target, floor",
+        "targets",
+        &ids,
+        &periods,
+    )
+    .await?;
     let mut values: HashMap<(i64, Period), Decimal> = HashMap::new();
     for r in &results {
         values.insert((r.try_get(1)?, period(r, 2)?), num(r.try_get(3)?)?);

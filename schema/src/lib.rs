@@ -35,8 +35,7 @@ pub(crate) fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> 
 impl QueryRoot {
     /// Every authority, by slug.
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
-        let db = database(ctx)?;
-        Ok(store::authorities(db)
+        Ok(store::authorities(loaders(ctx)?.reader())
             .await
             .gql()?
             .into_iter()
@@ -127,10 +126,10 @@ impl Session {
 /// Attaches what belongs to one request only: its viewer and fresh loaders.
 pub fn request_data(
     req: async_graphql::Request,
-    db: &DatabaseConnection,
+    reader: store::Reader,
     session: Session,
 ) -> async_graphql::Request {
-    req.data(Loaders::new(db, session))
+    req.data(Loaders::new(reader, session))
 }
 
 /// The schema's SDL, as committed in `schema/schema.graphql`.

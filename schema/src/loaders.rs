@@ -19,18 +19,18 @@ use entity::rules::published_at;
 use entity::{Num, Period};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::ValueType;
-use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
+use sea_orm::{EntityTrait, ModelTrait};
 use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
 use crate::policy::{self, Action, Viewer};
-use crate::store;
+use crate::store::{self, Reader};
 
 type Shared<T> = Result<T, Arc<ApiError>>;
 
 /// Rows of `E` by primary key.
 pub struct ById<E> {
-    db: DatabaseConnection,
+    db: Reader,
     entity: PhantomData<E>,
 }
 
@@ -53,7 +53,7 @@ where
 
 /// Rows of `E` grouped by a parent key column, in `order` then id order.
 pub struct ByParent<E: EntityTrait> {
-    db: DatabaseConnection,
+    db: Reader,
     column: E::Column,
     order: Option<E::Column>,
 }
@@ -154,7 +154,7 @@ impl<'v> Facts<'v> {
     }
 
     /// Facts of measures known only by id: three statements.
-    async fn load(db: &DatabaseConnection, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
+    async fn load(db: &Reader, viewer: &'v Viewer, measure_ids: &[i64]) -> Shared<Self> {
         let ctx = store::rating_context(db, measure_ids).await?;
         Ok(Self::new(viewer, &ctx.measures, &ctx.plans, &ctx.publications))
     }
@@ -196,7 +196,7 @@ impl<'v> Facts<'v> {
 
     /// Reads the results and targets rating `keys` needs: two statements,
     /// sent together.
-    async fn read(&mut self, db: &DatabaseConnection, keys: &[(i64, Period)]) -> Shared<()> {
+    async fn read(&mut self, db: &Reader, keys: &[(i64, Period)]) -> Shared<()> {
         let ids = unique_ids(keys.iter().map(|k| k.0));
         let mut periods: Vec<Period> = keys
             .iter()
@@ -248,7 +248,7 @@ fn unique_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
 
 /// Rates measures at periods: five statements, however many keys.
 async fn rate_keys(
-    db: &DatabaseConnection,
+    db: &Reader,
     viewer: &Viewer,
     keys: &[(i64, Period)],
 ) -> Shared<HashMap<(i64, Period), Rating>> {
@@ -274,7 +274,7 @@ pub struct SeriesKey {
 }
 
 pub struct Series {
-    db: DatabaseConnection,
+    db: Reader,
     viewer: Arc<Viewer>,
 }
 
@@ -377,7 +377,7 @@ pub struct Loaders {
     pub history_of_commentary: Cached<ByParent<commentary_history::Entity>>,
     pub series: Cached<Series>,
     pub viewer: Arc<Viewer>,
-    db: DatabaseConnection,
+    db: Reader,
     /// One cell per (plan, period): the first resolver to ask rates the
     /// whole plan, every other one waits for that answer. Unlike a batch
     /// window this does not depend on timing, so a request's statements are
@@ -395,21 +395,22 @@ fn cached<L>(loader: L) -> Cached<L> {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, session: crate::Session) -> Self {
+    pub fn new(db: Reader, session: crate::Session) -> Self {
+        let db = &db;
         let viewer = Arc::new(session.viewer);
         let by_slug = session
             .authorities
             .into_iter()
             .map(|a| (a.slug.clone(), a))
             .collect();
-        fn by_id<E: EntityTrait>(db: &DatabaseConnection) -> Cached<ById<E>> {
+        fn by_id<E: EntityTrait>(db: &Reader) -> Cached<ById<E>> {
             cached(ById {
                 db: db.clone(),
                 entity: PhantomData,
             })
         }
         fn by_parent<E: EntityTrait>(
-            db: &DatabaseConnection,
+            db: &Reader,
             column: E::Column,
             order: Option<E::Column>,
         ) -> Cached<ByParent<E>> {
@@ -509,6 +510,12 @@ impl Loaders {
             Some(a) => Ok(Some(a)),
             None => Ok(store::authority_by_slug(&self.db, slug).await?),
         }
+    }
+
+    /// Where this request reads: reads outside the loaders go here too, so
+    /// that a query holds one connection and sees one snapshot.
+    pub fn reader(&self) -> &Reader {
+        &self.db
     }
 
     /// Measures rated at periods, read afresh (after a write, say): not

@@ -102,14 +102,14 @@ impl Authority {
         #[graphql(default = 50)] first: i32,
         after: Option<String>,
     ) -> Result<AuditConnection> {
-        let db = crate::database(ctx)?;
+        let l = loaders(ctx)?;
         let page = crate::inputs::AuditPage {
             from,
             to,
             first: Some(first),
             after,
         };
-        let (rows, has_next_page) = crate::service::audit_log(db, &loaders(ctx)?.viewer, self.0.id, page)
+        let (rows, has_next_page) = crate::service::audit_log(l.reader(), &l.viewer, self.0.id, page)
             .await
             .gql()?;
         Ok(AuditConnection {

@@ -12,7 +12,7 @@ use entity::rules::{
     DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS, floor_fits,
 };
 use entity::{ActionStatus, DirectionMethod, MeasureKind, Num};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
 
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::*;
@@ -923,7 +923,7 @@ pub async fn create_meeting(
 
 /// An authority's audit log, for its ADMINs.
 pub async fn audit_log(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     viewer: &Viewer,
     authority_id: i64,
     page: AuditPage,

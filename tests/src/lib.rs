@@ -134,6 +134,21 @@ pub async fn spawn_config(
     limits: Limits,
     jwt: api::config::Jwt,
 ) -> anyhow::Result<TestApp> {
+    start(engine, demo, limits, jwt, 4).await
+}
+
+/// A server with `pool_size` database connections.
+pub async fn spawn_with_pool(engine: Engine, demo: bool, pool_size: u32) -> anyhow::Result<TestApp> {
+    start(engine, demo, Limits::default(), test_jwt(), pool_size).await
+}
+
+async fn start(
+    engine: Engine,
+    demo: bool,
+    limits: Limits,
+    jwt: api::config::Jwt,
+    pool_size: u32,
+) -> anyhow::Result<TestApp> {
     let database_url = fresh_database(engine).await?;
     let file = database_url
         .strip_prefix("sqlite://")
@@ -142,7 +157,7 @@ pub async fn spawn_config(
     let config = Config {
         database_url: database_url.clone(),
         bind: "127.0.0.1:0".parse()?,
-        pool_size: Some(4),
+        pool_size: Some(pool_size),
         limits,
         jwt,
         cors_origins: vec!["https://dashboard.example".to_owned()],

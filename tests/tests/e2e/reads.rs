@@ -1,7 +1,7 @@
 //! Every read field of the contract, over the demo councils.
 
 use serde_json::{Value, json};
-use tests::{engines, spawn};
+use tests::{engines, spawn, spawn_with_pool, token};
 
 const PLAN: &str = r#"query($slug: String!) {
   authority(slug: $slug) {
@@ -275,5 +275,35 @@ async fn a_malformed_period_is_bad_user_input() {
             .await
             .unwrap();
         assert_eq!(codes, ["BAD_USER_INPUT"]);
+    }
+}
+
+/// A query reads through one connection, held for the whole request: with a
+/// pool of one, a read that went around it (the authority list, the audit
+/// log) would wait for that connection until the pool gave up.
+#[tokio::test]
+async fn a_query_reads_through_one_connection() {
+    for engine in engines() {
+        let app = spawn_with_pool(engine, true, 1).await.unwrap();
+        let admin = token("admin", &["kent:ADMIN"]);
+        let d = app
+            .data_as(
+                &admin,
+                r#"{ authorities { slug }
+                     authority(slug: "kent") { auditLog { hasNextPage }
+                       plans { breakdown(period: "2023-24 Q1") { total } trend(from: "2023-24 Q1", to: "2023-24 Q4") { period } } } }"#,
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert!(
+            d["authorities"].as_array().is_some_and(|a| a.len() >= 4),
+            "{engine:?}: {d}"
+        );
+        assert_eq!(
+            d["authority"]["plans"][0]["trend"].as_array().map(Vec::len),
+            Some(4),
+            "{engine:?}"
+        );
     }
 }
