@@ -2,6 +2,7 @@
 //! real import path, and a load harness that drives a running server over
 //! HTTP. See BENCHMARKS.md.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -313,6 +314,14 @@ impl Target {
         })
     }
 
+    /// How many measures submissions go to.
+    fn measures(&self) -> usize {
+        match self {
+            Target::Graphql { measure_ids, .. } => measure_ids.len(),
+            Target::Baseline => 0,
+        }
+    }
+
     /// The server's count of SQL statements so far; the baseline keeps none.
     async fn statements(&self, client: &reqwest::Client, url: &str) -> anyhow::Result<Option<u64>> {
         match self {
@@ -352,31 +361,47 @@ async fn load(
                     let (slug, period) = (slug.to_owned(), period.to_owned());
                     tokio::spawn(async move {
                         let mut latencies = Vec::new();
-                        let mut errors = 0u64;
-                        let mut n = worker;
+                        let mut errors: HashMap<String, u64> = HashMap::new();
+                        // Worker w submits to measures w, w + c, w + 2c, … and
+                        // round again: no two workers share a measure (while
+                        // there are at least as many measures as workers), so
+                        // a CONFLICT is a real race, not the harness's.
+                        let rounds = (target.measures() / c).max(1);
+                        let mut k = 0;
                         while Instant::now() < deadline {
+                            let n = worker + c * (k % rounds);
+                            k += 1;
                             let Ok(request) = target.request(&client, &url, &op, &slug, &period, n) else {
                                 break;
                             };
-                            n += STRIDE;
                             let t = Instant::now();
-                            let ok = match request.send().await {
-                                Ok(r) => r.json::<Value>().await.is_ok_and(|b| b.get("errors").is_none()),
-                                Err(_) => false,
+                            let failure = match request.send().await {
+                                Ok(r) => match r.json::<Value>().await {
+                                    Ok(b) => b["errors"][0]["extensions"]["code"]
+                                        .as_str()
+                                        .or_else(|| b.get("errors").map(|_| "uncoded"))
+                                        .map(str::to_owned),
+                                    Err(_) => Some("not JSON".to_owned()),
+                                },
+                                Err(_) => Some("transport".to_owned()),
                             };
                             latencies.push(t.elapsed());
-                            errors += u64::from(!ok);
+                            if let Some(code) = failure {
+                                *errors.entry(code).or_default() += 1;
+                            }
                         }
                         (latencies, errors)
                     })
                 })
                 .collect();
             let mut all = Vec::new();
-            let mut errors = 0;
+            let mut errors: HashMap<String, u64> = HashMap::new();
             for t in tasks {
                 let (l, e) = t.await?;
                 all.extend(l);
-                errors += e;
+                for (code, n) in e {
+                    *errors.entry(code).or_default() += n;
+                }
             }
             let after = target.statements(&client, url).await?;
             all.sort();
@@ -390,10 +415,18 @@ async fn load(
                 _ => "-".to_owned(),
             };
             println!(
-                "| {op} | {c} | {:.0} | {:.1} | {:.1} | {per_request} | {errors} |",
+                "| {op} | {c} | {:.0} | {:.1} | {:.1} | {per_request} | {} |",
                 all.len() as f64 / seconds as f64,
                 pct(0.50),
                 pct(0.99),
+                if errors.is_empty() {
+                    "0".to_owned()
+                } else {
+                    let mut named: Vec<String> =
+                        errors.iter().map(|(code, n)| format!("{n} {code}")).collect();
+                    named.sort();
+                    named.join(", ")
+                },
             );
         }
     }
@@ -402,9 +435,6 @@ async fn load(
     }
     Ok(())
 }
-
-/// Workers stride through the measures so they rarely write the same row.
-const STRIDE: usize = 7;
 
 /// The dashboard's statements as the server sends them: the token's
 /// authority and its partners (which also answer `authority(slug:)`), the
