@@ -12,7 +12,7 @@ use sea_orm::sea_query::{ValueType, ValueTypeErr};
 use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     DerivePartialModel, EntityTrait, ExecResult, IsolationLevel, Iterable, ModelTrait, PrimaryKeyToColumn,
-    QueryFilter, QueryOrder, QueryResult, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QueryResult, Select, Statement, TransactionTrait,
 };
 
 use crate::error::ApiResult;
@@ -212,6 +212,13 @@ pub struct TargetValue {
     pub floor: Option<Num>,
 }
 
+/// The results of some measures in exactly the given periods.
+fn results_of(measure_ids: &[i64], periods: &[Period]) -> Select<result::Entity> {
+    result::Entity::find()
+        .filter(result::Column::MeasureId.is_in(measure_ids.iter().copied()))
+        .filter(result::Column::Period.is_in(periods.iter().copied()))
+}
+
 /// Results of the measures in exactly the given periods.
 pub async fn results_in(
     db: &impl ConnectionTrait,
@@ -220,13 +227,7 @@ pub async fn results_in(
 ) -> ApiResult<Vec<result::Model>> {
     let mut out = Vec::new();
     for chunk in measure_ids.chunks(CHUNK) {
-        out.extend(
-            result::Entity::find()
-                .filter(result::Column::MeasureId.is_in(chunk.iter().copied()))
-                .filter(result::Column::Period.is_in(periods.iter().copied()))
-                .all(db)
-                .await?,
-        );
+        out.extend(results_of(chunk, periods).all(db).await?);
     }
     Ok(out)
 }
@@ -240,9 +241,7 @@ pub async fn result_values_in(
     let mut out = Vec::new();
     for chunk in measure_ids.chunks(CHUNK) {
         out.extend(
-            result::Entity::find()
-                .filter(result::Column::MeasureId.is_in(chunk.iter().copied()))
-                .filter(result::Column::Period.is_in(periods.iter().copied()))
+            results_of(chunk, periods)
                 .into_partial_model::<ResultValue>()
                 .all(db)
                 .await?,
