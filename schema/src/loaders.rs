@@ -195,7 +195,7 @@ impl<'v> Facts<'v> {
     }
 
     /// Reads the results and targets rating `keys` needs: two statements,
-    /// sent together.
+    /// side by side on the pool (a query's snapshot runs them in turn).
     async fn read(&mut self, db: &Reader, keys: &[(i64, Period)]) -> Shared<()> {
         let ids = unique_ids(keys.iter().map(|k| k.0));
         let mut periods: Vec<Period> = keys
