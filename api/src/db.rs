@@ -48,9 +48,9 @@ pub async fn connect(
         return Err(DbSetupError::BadUrl(redacted(url)));
     }
     let mut opts = ConnectOptions::new(url.to_owned());
-    // A rating pass sends its reads side by side, and a released PostgreSQL
-    // connection is pinged before it is free again: 32 keeps 32 dashboards
-    // in flight without queueing for connections (BENCHMARKS.md).
+    // Each query holds one connection for its snapshot, and up to 32 run at
+    // once (COUNCILPERF_MAX_IN_FLIGHT): 32 lets them all start without
+    // queueing; 8 to 64 were measured (BENCHMARKS.md).
     opts.max_connections(pool_size.unwrap_or(if sqlite { 8 } else { 32 }))
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
