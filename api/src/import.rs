@@ -1,5 +1,6 @@
 //! Reading an authority's import files (the format the demo councils use)
-//! into a [`Bundle`] for the store's one import path.
+//! into a [`Bundle`] for the one write path: the use cases the mutations
+//! call, in one transaction (`schema::service::import`).
 //!
 //! A directory holds `authority.json` (structure, partners, plans with their
 //! node trees and published periods, panels with remit and meetings) and
@@ -9,7 +10,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use schema::error::ApiError;
-use schema::store::import::Bundle;
+use schema::service::import::{Bundle, importer};
 use sea_orm::DatabaseConnection;
 use serde::de::DeserializeOwned;
 
@@ -59,8 +60,16 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Bundle> {
     })
 }
 
+/// Who an import is audited as unless the CLI's `--as` says otherwise.
+pub const IMPORTER: &str = "import";
+
 pub async fn import(db: &DatabaseConnection, bundle: &Bundle) -> anyhow::Result<()> {
-    schema::store::import::import(db, bundle)
+    import_as(db, bundle, IMPORTER).await
+}
+
+/// Imports the bundle all or nothing, audited under `actor`.
+pub async fn import_as(db: &DatabaseConnection, bundle: &Bundle, actor: &str) -> anyhow::Result<()> {
+    schema::service::import::import(db, &importer(actor), bundle)
         .await
         .map_err(|e| anyhow::anyhow!("importing {}: {e}", bundle.slug))?;
     Ok(())
@@ -102,7 +111,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
     }
     for files in demo_files() {
         let bundle = parse(&files)?;
-        match schema::store::import::import(db, &bundle).await {
+        match schema::service::import::import(db, &importer(IMPORTER), &bundle).await {
             Ok(_) | Err(ApiError::Conflict(_)) => {}
             Err(e) => anyhow::bail!("importing {}: {e}", bundle.slug),
         }

@@ -42,10 +42,14 @@ enum Command {
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: std::time::Duration,
     },
-    /// Import one authority from a directory of import files.
+    /// Import one authority from a directory of import files, all or
+    /// nothing, through the checks the mutations make.
     Import {
         /// Holds authority.json, measures.csv, targets.csv and results.csv.
         dir: PathBuf,
+        /// Who the audit log records the import as.
+        #[arg(long = "as", default_value = import::IMPORTER)]
+        actor: String,
     },
 }
 
@@ -72,12 +76,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Import { dir } => {
+        Command::Import { dir, actor } => {
             let config = Config::from_env()?;
             let bundle = import::read_dir(&dir)?;
             let conn = db::connect(&config.database_url, config.pool_size, Default::default()).await?;
             db::migrate(&conn).await?;
-            import::import(&conn, &bundle).await
+            import::import_as(&conn, &bundle, &actor).await
         }
         Command::Serve { demo } => {
             let config = Config::from_env()?;

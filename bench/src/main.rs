@@ -104,7 +104,7 @@ fn quarter_name(index_from_2023_q4_back: usize) -> String {
     format!("{fy}-{:02} Q{q}", (fy + 1).rem_euclid(100))
 }
 
-fn authority(i: usize, measures: usize, quarters: usize) -> anyhow::Result<schema::store::import::Bundle> {
+fn authority(i: usize, measures: usize, quarters: usize) -> anyhow::Result<schema::service::import::Bundle> {
     let mut rng = Lcg(i as u64 + 1);
     let slug = format!("a{:04}", i + 1);
     let outcomes: Vec<Value> = (1..=5)

@@ -35,9 +35,10 @@ impl Viewer {
     }
 }
 
-/// What a viewer wants to do.
+/// What a viewer wants to do: a verb of the policy (an action plan's item
+/// is an `ActionItem`, elsewhere).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum Verb {
     /// See results of a period its plan has not published yet.
     ReadUnpublished,
     /// Read an authority's audit log.
@@ -58,19 +59,19 @@ pub enum Action {
     },
 }
 
-impl Action {
+impl Verb {
     fn describe(self) -> &'static str {
         match self {
-            Action::ReadUnpublished => "read unpublished results",
-            Action::ReadAudit => "read the audit log",
-            Action::CreateAuthority => "create authorities",
-            Action::EditStructure => "edit plans, measures, partners and panels",
-            Action::PublishPeriod => "publish a period",
-            Action::SubmitResult => "submit results",
-            Action::SetTarget => "set targets",
-            Action::WriteActionPlan => "write action plans",
-            Action::AddCommentary(_) => "add this kind of commentary",
-            Action::EditCommentary { .. } => "edit this commentary",
+            Verb::ReadUnpublished => "read unpublished results",
+            Verb::ReadAudit => "read the audit log",
+            Verb::CreateAuthority => "create authorities",
+            Verb::EditStructure => "edit plans, measures, partners and panels",
+            Verb::PublishPeriod => "publish a period",
+            Verb::SubmitResult => "submit results",
+            Verb::SetTarget => "set targets",
+            Verb::WriteActionPlan => "write action plans",
+            Verb::AddCommentary(_) => "add this kind of commentary",
+            Verb::EditCommentary { .. } => "edit this commentary",
         }
     }
 }
@@ -85,12 +86,11 @@ pub struct Scope {
 
 /// Whether the viewer may act on data in `scope` (`None`: outside any
 /// authority, as creating one is).
-pub fn allows(viewer: &Viewer, action: Action, scope: Option<Scope>) -> bool {
+pub fn allows(viewer: &Viewer, verb: Verb, scope: Option<Scope>) -> bool {
     viewer.grants().iter().filter(|g| g.is_well_formed()).any(|g| {
         g.is_platform()
-            || scope.is_some_and(|s| {
-                g.authority_id == Some(s.authority_id) && role_allows(g, action, s.partner_id)
-            })
+            || scope
+                .is_some_and(|s| g.authority_id == Some(s.authority_id) && role_allows(g, verb, s.partner_id))
     })
 }
 
@@ -120,62 +120,62 @@ pub fn measure_scope(m: &entity::model::measure::Model) -> Scope {
 }
 
 /// The role table of DESIGN.md, for one grant within its own authority.
-fn role_allows(g: &Grant, action: Action, partner_id: Option<i64>) -> bool {
+fn role_allows(g: &Grant, verb: Verb, partner_id: Option<i64>) -> bool {
     let own_measure = g.partner_id.is_some() && g.partner_id == partner_id;
-    match (action, g.role) {
+    match (verb, g.role) {
         (_, Role::PlatformAdmin) => true,
-        (Action::ReadUnpublished, Role::Partner) => own_measure,
-        (Action::ReadUnpublished, _) => true,
-        (Action::SubmitResult, Role::Partner) => own_measure,
+        (Verb::ReadUnpublished, Role::Partner) => own_measure,
+        (Verb::ReadUnpublished, _) => true,
+        (Verb::SubmitResult, Role::Partner) => own_measure,
         (
-            Action::SubmitResult | Action::SetTarget | Action::WriteActionPlan | Action::AddCommentary(_),
+            Verb::SubmitResult | Verb::SetTarget | Verb::WriteActionPlan | Verb::AddCommentary(_),
             Role::Officer | Role::Admin,
         ) => true,
-        (Action::EditCommentary { .. }, Role::Officer | Role::Admin) => true,
-        (Action::AddCommentary(CommentaryKind::Scrutiny), Role::Member) => true,
+        (Verb::EditCommentary { .. }, Role::Officer | Role::Admin) => true,
+        (Verb::AddCommentary(CommentaryKind::Scrutiny), Role::Member) => true,
         (
-            Action::EditCommentary {
+            Verb::EditCommentary {
                 kind: CommentaryKind::Scrutiny,
                 own: true,
             },
             Role::Member,
         ) => true,
-        (Action::AddCommentary(CommentaryKind::Partner), Role::Partner) => own_measure,
+        (Verb::AddCommentary(CommentaryKind::Partner), Role::Partner) => own_measure,
         (
-            Action::EditCommentary {
+            Verb::EditCommentary {
                 kind: CommentaryKind::Partner,
                 own: true,
             },
             Role::Partner,
         ) => own_measure,
-        (Action::ReadAudit | Action::EditStructure | Action::PublishPeriod, Role::Admin) => true,
+        (Verb::ReadAudit | Verb::EditStructure | Verb::PublishPeriod, Role::Admin) => true,
         _ => false,
     }
 }
 
 /// Refuses a viewer who may not act on `scope`: anonymous viewers are
 /// unauthenticated, everyone else forbidden.
-pub fn authorize(viewer: &Viewer, action: Action, scope: Option<Scope>) -> ApiResult<()> {
+pub fn authorize(viewer: &Viewer, verb: Verb, scope: Option<Scope>) -> ApiResult<()> {
     match viewer {
         Viewer::Anonymous => Err(ApiError::Unauthenticated),
-        _ if allows(viewer, action, scope) => Ok(()),
-        _ => Err(ApiError::Forbidden(format!("you may not {}", action.describe()))),
+        _ if allows(viewer, verb, scope) => Ok(()),
+        _ => Err(ApiError::Forbidden(format!("you may not {}", verb.describe()))),
     }
 }
 
 /// Refuses, before anything is looked up, a viewer no grant of whom could
-/// ever allow `action`: so a caller who may not act learns nothing about
+/// ever allow `verb`: so a caller who may not act learns nothing about
 /// what exists.
-pub fn authorize_somewhere(viewer: &Viewer, action: Action) -> ApiResult<()> {
+pub fn authorize_somewhere(viewer: &Viewer, verb: Verb) -> ApiResult<()> {
     // Editing commentary depends on the row's kind, unknown yet: any kind counts.
-    let candidates: Vec<Action> = match action {
-        Action::EditCommentary { .. } => [
+    let candidates: Vec<Verb> = match verb {
+        Verb::EditCommentary { .. } => [
             CommentaryKind::Service,
             CommentaryKind::Scrutiny,
             CommentaryKind::Partner,
         ]
         .into_iter()
-        .map(|kind| Action::EditCommentary { kind, own: true })
+        .map(|kind| Verb::EditCommentary { kind, own: true })
         .collect(),
         a => vec![a],
     };
@@ -186,6 +186,6 @@ pub fn authorize_somewhere(viewer: &Viewer, action: Action) -> ApiResult<()> {
     match viewer {
         Viewer::Anonymous => Err(ApiError::Unauthenticated),
         _ if could => Ok(()),
-        _ => Err(ApiError::Forbidden(format!("you may not {}", action.describe()))),
+        _ => Err(ApiError::Forbidden(format!("you may not {}", verb.describe()))),
     }
 }

@@ -1,6 +1,6 @@
-//! Every write: each function is one mutation's statements, run inside the
-//! caller's transaction together with its audit record, so a refused or
-//! failed mutation leaves no row behind. Inputs arrive validated.
+//! Every write: each function is one use case's statements, run inside the
+//! caller's transaction together with its audit records, so a refused or
+//! failed mutation (or import) leaves no row behind. Inputs arrive validated.
 
 use std::sync::LazyLock;
 
@@ -10,11 +10,10 @@ use entity::model::{
     panel, panel_remit, partner, plan, plan_node, publication, result, result_history, target,
 };
 use entity::{Num, Period};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, TryInsertResult,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseBackend,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    TryInsertResult,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, MutexGuard};
@@ -25,7 +24,11 @@ use crate::error::{ApiError, ApiResult};
 /// locked"; queueing writers here turns that into waiting.
 static SQLITE_WRITER: LazyLock<Mutex<()>> = LazyLock::new(|| Mutex::new(()));
 
-/// A write transaction.
+/// Rows in one multi-row insert: well below every engine's parameter limit.
+const INSERT_CHUNK: usize = 500;
+
+/// A write transaction: every use case writes through one, with the actor
+/// and the moment its audit records name.
 pub struct Write {
     pub txn: DatabaseTransaction,
     pub actor: String,
@@ -46,9 +49,45 @@ pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
     })
 }
 
+/// A model's active model, the shape every generic write below takes.
+pub trait Row<A: ActiveModelTrait>: IntoActiveModel<A> + Serialize + Audited + Clone + Send + Sync {}
+impl<A: ActiveModelTrait, M> Row<A> for M where
+    M: IntoActiveModel<A> + Serialize + Audited + Clone + Send + Sync
+{
+}
+
+type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
+
 impl Write {
     pub async fn commit(self) -> ApiResult<()> {
         Ok(self.txn.commit().await?)
+    }
+
+    fn record<T: Serialize>(
+        &self,
+        authority_id: Option<i64>,
+        operation: &str,
+        entity: &str,
+        entity_id: Option<i64>,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> ApiResult<audit_log::ActiveModel> {
+        let json = |v: Option<&T>| {
+            v.map(serde_json::to_string)
+                .transpose()
+                .map_err(ApiError::internal)
+        };
+        Ok(audit_log::ActiveModel {
+            authority_id: Set(authority_id),
+            actor: Set(self.actor.clone()),
+            operation: Set(operation.to_owned()),
+            entity: Set(entity.to_owned()),
+            entity_id: Set(entity_id),
+            before: Set(json(before)?),
+            after: Set(json(after)?),
+            at: Set(self.now),
+            ..Default::default()
+        })
     }
 
     /// Records who did what to which entity, with its values before and after.
@@ -61,42 +100,50 @@ impl Write {
         before: Option<&T>,
         after: Option<&T>,
     ) -> ApiResult<()> {
-        let json = |v: Option<&T>| {
-            v.map(serde_json::to_string)
-                .transpose()
-                .map_err(ApiError::internal)
-        };
-        audit_log::ActiveModel {
-            authority_id: Set(authority_id),
-            actor: Set(self.actor.clone()),
-            operation: Set(operation.to_owned()),
-            entity: Set(entity.to_owned()),
-            entity_id: Set(entity_id),
-            before: Set(json(before)?),
-            after: Set(json(after)?),
-            at: Set(self.now),
-            ..Default::default()
-        }
-        .insert(&self.txn)
-        .await?;
+        self.record(authority_id, operation, entity, entity_id, before, after)?
+            .insert(&self.txn)
+            .await?;
         Ok(())
     }
 
     /// Inserts a row and audits its creation.
-    pub async fn create<A>(
+    pub async fn create<A>(&self, operation: &str, entity: &str, row: A) -> ApiResult<ModelOf<A>>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        ModelOf<A>: Row<A>,
+    {
+        let mut one = self.create_many(operation, entity, vec![row]).await?;
+        one.pop()
+            .ok_or_else(|| ApiError::internal("an insert returned no row"))
+    }
+
+    /// Inserts rows and audits their creation, a few statements for many
+    /// rows (an import's results, say).
+    pub async fn create_many<A>(
         &self,
         operation: &str,
         entity: &str,
-        row: A,
-    ) -> ApiResult<<A::Entity as EntityTrait>::Model>
+        rows: Vec<A>,
+    ) -> ApiResult<Vec<ModelOf<A>>>
     where
-        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
-        <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A> + Serialize + Audited,
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        ModelOf<A>: Row<A>,
     {
-        let m = row.insert(&self.txn).await?;
-        self.audit(m.authority(), operation, entity, Some(m.row_id()), None, Some(&m))
-            .await?;
-        Ok(m)
+        let mut out = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let models = A::Entity::insert_many(chunk.to_vec())
+                .exec_with_returning(&self.txn)
+                .await?;
+            let records = models
+                .iter()
+                .map(|m| self.record(m.authority(), operation, entity, Some(m.row_id()), None, Some(m)))
+                .collect::<ApiResult<Vec<_>>>()?;
+            audit_log::Entity::insert_many(records)
+                .exec_without_returning(&self.txn)
+                .await?;
+            out.extend(models);
+        }
+        Ok(out)
     }
 
     /// Saves a changed row and audits both versions.
@@ -104,12 +151,12 @@ impl Write {
         &self,
         operation: &str,
         entity: &str,
-        before: &<A::Entity as EntityTrait>::Model,
+        before: &ModelOf<A>,
         row: A,
-    ) -> ApiResult<<A::Entity as EntityTrait>::Model>
+    ) -> ApiResult<ModelOf<A>>
     where
-        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
-        <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A> + Serialize + Audited,
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        ModelOf<A>: Row<A>,
     {
         let m = row.update(&self.txn).await?;
         self.audit(
@@ -122,6 +169,49 @@ impl Write {
         )
         .await?;
         Ok(m)
+    }
+
+    /// Saves `changes` to `old`'s row only if its `version` column still
+    /// holds `version`, and audits both versions. The check and the update
+    /// are one statement, so of two writers holding the same version exactly
+    /// one succeeds; the other gets `stale` and the transaction writes nothing.
+    pub async fn change_versioned<A>(
+        &self,
+        operation: &str,
+        entity: &str,
+        old: &ModelOf<A>,
+        version: (<A::Entity as EntityTrait>::Column, i32),
+        changes: A,
+        stale: impl FnOnce() -> ApiError,
+    ) -> ApiResult<ModelOf<A>>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        ModelOf<A>: Row<A>,
+    {
+        let id = super::id_column::<A::Entity>().ok_or_else(|| ApiError::internal("no id column"))?;
+        let updated = A::Entity::update_many()
+            .set(changes)
+            .filter(id.eq(old.row_id()))
+            .filter(version.0.eq(version.1))
+            .exec(&self.txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(stale());
+        }
+        let new = super::by_ids::<A::Entity>(&self.txn, &[old.row_id()])
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::internal("a row vanished inside its transaction"))?;
+        self.audit(
+            new.authority(),
+            operation,
+            entity,
+            Some(old.row_id()),
+            Some(old),
+            Some(&new),
+        )
+        .await?;
+        Ok(new)
     }
 }
 
@@ -172,42 +262,47 @@ audited!(
     publication
 );
 
-/// Sets the target (and floor) of a measure for a period, replacing any.
-pub async fn set_target(
-    w: &Write,
-    m: &measure::Model,
-    period: Period,
-    value: Num,
-    floor: Option<Num>,
-) -> ApiResult<target::Model> {
-    let existing = target::Entity::find()
-        .filter(target::Column::MeasureId.eq(m.id))
-        .filter(target::Column::Period.eq(period))
-        .one(&w.txn)
-        .await?;
-    match existing {
-        Some(old) => {
-            let mut row: target::ActiveModel = old.clone().into();
-            row.target = Set(value);
-            row.floor = Set(floor);
-            row.set_by = Set(w.actor.clone());
-            row.set_at = Set(w.now);
-            w.change("setTarget", "target", &old, row).await
-        }
-        None => {
-            let row = target::ActiveModel {
-                authority_id: Set(m.authority_id),
-                measure_id: Set(m.id),
-                period: Set(period),
-                target: Set(value),
-                floor: Set(floor),
+/// One target to set.
+pub struct NewTarget<'a> {
+    pub measure: &'a measure::Model,
+    pub period: Period,
+    pub target: Num,
+    pub floor: Option<Num>,
+}
+
+/// Sets the targets (and floors) of measures for periods, replacing any.
+pub async fn set_targets(w: &Write, items: &[NewTarget<'_>]) -> ApiResult<()> {
+    let measure_ids: Vec<i64> = items.iter().map(|i| i.measure.id).collect();
+    let existing =
+        super::rows_where_in::<target::Entity>(&w.txn, target::Column::MeasureId, &measure_ids, None).await?;
+    let mut fresh = Vec::new();
+    for item in items {
+        match existing
+            .iter()
+            .find(|t| t.measure_id == item.measure.id && t.period == item.period)
+        {
+            Some(old) => {
+                let mut row = old.clone().into_active_model();
+                row.target = Set(item.target);
+                row.floor = Set(item.floor);
+                row.set_by = Set(w.actor.clone());
+                row.set_at = Set(w.now);
+                w.change("setTarget", "target", old, row).await?;
+            }
+            None => fresh.push(target::ActiveModel {
+                authority_id: Set(item.measure.authority_id),
+                measure_id: Set(item.measure.id),
+                period: Set(item.period),
+                target: Set(item.target),
+                floor: Set(item.floor),
                 set_by: Set(w.actor.clone()),
                 set_at: Set(w.now),
                 ..Default::default()
-            };
-            w.create("setTarget", "target", row).await
+            }),
         }
     }
+    w.create_many("setTarget", "target", fresh).await?;
+    Ok(())
 }
 
 /// One result to store.
@@ -220,7 +315,7 @@ pub struct NewResult<'a> {
 
 /// Stores results, replacing earlier values of the same measure and period:
 /// the replaced value goes to the history, and a value changed after its
-/// period was published is marked restated.
+/// period was published is marked restated. Answers in the order given.
 pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec<result::Model>> {
     let measure_ids: Vec<i64> = items.iter().map(|i| i.measure.id).collect();
     let periods: Vec<Period> = items.iter().map(|i| i.period).collect();
@@ -231,77 +326,16 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
     let published =
         super::rows_where_in::<publication::Entity>(&w.txn, publication::Column::PlanId, &plan_ids, None)
             .await?;
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let of_plan: Vec<(Period, DateTime<Utc>)> = published
-            .iter()
-            .filter(|p| p.plan_id == item.measure.plan_id)
-            .map(|p| (p.period, p.published_at))
-            .collect();
-        let was_published = entity::rules::published_at(&of_plan, &item.period).is_some();
+    let mut replaced = Vec::new();
+    let mut fresh = Vec::new();
+    for (i, item) in items.iter().enumerate() {
         let old = existing
             .iter()
             .find(|r| r.measure_id == item.measure.id && r.period == item.period);
-        let saved = match old {
-            Some(old) => {
-                result_history::ActiveModel {
-                    authority_id: Set(old.authority_id),
-                    result_id: Set(old.id),
-                    measure_id: Set(old.measure_id),
-                    period: Set(old.period),
-                    value: Set(old.value),
-                    note: Set(old.note.clone()),
-                    submitted_by: Set(old.submitted_by.clone()),
-                    submitted_at: Set(old.submitted_at),
-                    version: Set(old.version),
-                    replaced_at: Set(w.now),
-                    ..Default::default()
-                }
-                .insert(&w.txn)
-                .await?;
-                let new = result::Model {
-                    value: item.value,
-                    note: item.note.clone(),
-                    submitted_by: w.actor.clone(),
-                    submitted_at: w.now,
-                    version: old.version + 1,
-                    restated: old.restated || was_published,
-                    ..old.clone()
-                };
-                // Guarded by the version read above: of two writers replacing
-                // the same value at once, the second is told, not lost.
-                let mut changes = old.clone().into_active_model();
-                changes.value = Set(new.value);
-                changes.note = Set(new.note.clone());
-                changes.submitted_by = Set(new.submitted_by.clone());
-                changes.submitted_at = Set(new.submitted_at);
-                changes.version = Set(new.version);
-                changes.restated = Set(new.restated);
-                let updated = result::Entity::update_many()
-                    .set(changes)
-                    .filter(result::Column::Id.eq(old.id))
-                    .filter(result::Column::Version.eq(old.version))
-                    .exec(&w.txn)
-                    .await?;
-                if updated.rows_affected != 1 {
-                    return Err(ApiError::Conflict(format!(
-                        "the result for {} changed while this was submitted: submit again",
-                        item.period
-                    )));
-                }
-                w.audit(
-                    Some(old.authority_id),
-                    "submitResult",
-                    "result",
-                    Some(old.id),
-                    Some(old),
-                    Some(&new),
-                )
-                .await?;
-                new
-            }
-            None => {
-                let row = result::ActiveModel {
+        let Some(old) = old else {
+            fresh.push((
+                i,
+                result::ActiveModel {
                     authority_id: Set(item.measure.authority_id),
                     measure_id: Set(item.measure.id),
                     period: Set(item.period),
@@ -313,13 +347,65 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
                     restated: Set(false),
                     version: Set(1),
                     ..Default::default()
-                };
-                w.create("submitResult", "result", row).await?
-            }
+                },
+            ));
+            continue;
         };
-        out.push(saved);
+        let of_plan: Vec<(Period, DateTime<Utc>)> = published
+            .iter()
+            .filter(|p| p.plan_id == item.measure.plan_id)
+            .map(|p| (p.period, p.published_at))
+            .collect();
+        let was_published = entity::rules::published_at(&of_plan, &item.period).is_some();
+        result_history::ActiveModel {
+            authority_id: Set(old.authority_id),
+            result_id: Set(old.id),
+            measure_id: Set(old.measure_id),
+            period: Set(old.period),
+            value: Set(old.value),
+            note: Set(old.note.clone()),
+            submitted_by: Set(old.submitted_by.clone()),
+            submitted_at: Set(old.submitted_at),
+            version: Set(old.version),
+            replaced_at: Set(w.now),
+            ..Default::default()
+        }
+        .insert(&w.txn)
+        .await?;
+        let mut changes = old.clone().into_active_model();
+        changes.value = Set(item.value);
+        changes.note = Set(item.note.clone());
+        changes.submitted_by = Set(w.actor.clone());
+        changes.submitted_at = Set(w.now);
+        changes.version = Set(old.version + 1);
+        changes.restated = Set(old.restated || was_published);
+        // Guarded by the version read above: of two writers replacing the
+        // same value at once, the second is told, not lost.
+        let new = w
+            .change_versioned(
+                "submitResult",
+                "result",
+                old,
+                (result::Column::Version, old.version),
+                changes,
+                || {
+                    ApiError::Conflict(format!(
+                        "the result for {} changed while this was submitted: submit again",
+                        item.period
+                    ))
+                },
+            )
+            .await?;
+        replaced.push((i, new));
     }
-    Ok(out)
+    let (positions, rows): (Vec<usize>, Vec<result::ActiveModel>) = fresh.into_iter().unzip();
+    let created = w.create_many("submitResult", "result", rows).await?;
+    let mut all: Vec<(usize, result::Model)> = replaced
+        .into_iter()
+        .chain(positions.into_iter().zip(created))
+        .collect();
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
 /// Publishes a plan's period; publishing it again, even at the same moment
@@ -369,20 +455,21 @@ pub async fn edit_commentary(
     if old.version != expected_version {
         return Err(stale());
     }
-    // The version check and the update are one statement, so of two editors
-    // holding the same version exactly one succeeds.
-    let updated = commentary::Entity::update_many()
-        .col_expr(commentary::Column::Body, Expr::value(body.to_owned()))
-        .col_expr(commentary::Column::Version, Expr::value(expected_version + 1))
-        .col_expr(commentary::Column::Author, Expr::value(w.actor.clone()))
-        .col_expr(commentary::Column::UpdatedAt, Expr::value(w.now))
-        .filter(commentary::Column::Id.eq(old.id))
-        .filter(commentary::Column::Version.eq(expected_version))
-        .exec(&w.txn)
+    let mut changes = old.clone().into_active_model();
+    changes.body = Set(body.to_owned());
+    changes.version = Set(expected_version + 1);
+    changes.author = Set(w.actor.clone());
+    changes.updated_at = Set(w.now);
+    let new = w
+        .change_versioned(
+            "editCommentary",
+            "commentary",
+            old,
+            (commentary::Column::Version, expected_version),
+            changes,
+            stale,
+        )
         .await?;
-    if updated.rows_affected != 1 {
-        return Err(stale());
-    }
     commentary_history::ActiveModel {
         authority_id: Set(old.authority_id),
         commentary_id: Set(old.id),
@@ -393,19 +480,6 @@ pub async fn edit_commentary(
         ..Default::default()
     }
     .insert(&w.txn)
-    .await?;
-    let new = commentary::Entity::find_by_id(old.id)
-        .one(&w.txn)
-        .await?
-        .ok_or_else(|| ApiError::internal("commentary vanished inside its transaction"))?;
-    w.audit(
-        Some(old.authority_id),
-        "editCommentary",
-        "commentary",
-        Some(old.id),
-        Some(old),
-        Some(&new),
-    )
     .await?;
     Ok(new)
 }
@@ -422,35 +496,20 @@ pub async fn update_action(
     if old.version != expected_version {
         return Err(stale());
     }
-    let updated = action::Entity::update_many()
-        .col_expr(action::Column::Status, Expr::value(status.unwrap_or(old.status)))
-        .col_expr(
-            action::Column::Note,
-            Expr::value(note.or_else(|| old.note.clone())),
-        )
-        .col_expr(action::Column::Version, Expr::value(expected_version + 1))
-        .col_expr(action::Column::UpdatedAt, Expr::value(w.now))
-        .filter(action::Column::Id.eq(old.id))
-        .filter(action::Column::Version.eq(expected_version))
-        .exec(&w.txn)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(stale());
-    }
-    let new = action::Entity::find_by_id(old.id)
-        .one(&w.txn)
-        .await?
-        .ok_or_else(|| ApiError::internal("action vanished inside its transaction"))?;
-    w.audit(
-        Some(old.authority_id),
+    let mut changes = old.clone().into_active_model();
+    changes.status = Set(status.unwrap_or(old.status));
+    changes.note = Set(note.or_else(|| old.note.clone()));
+    changes.version = Set(expected_version + 1);
+    changes.updated_at = Set(w.now);
+    w.change_versioned(
         "updateAction",
         "action",
-        Some(old.id),
-        Some(old),
-        Some(&new),
+        old,
+        (action::Column::Version, expected_version),
+        changes,
+        stale,
     )
-    .await?;
-    Ok(new)
+    .await
 }
 
 /// Replaces a panel's remit, auditing the old and new lists.
@@ -497,26 +556,4 @@ pub async fn set_remit(w: &Write, p: &panel::Model, node_ids: &[i64], measure_id
         Some(&after),
     )
     .await
-}
-
-/// A page of an authority's audit log, oldest first, after the `after` id.
-pub async fn audit_page(
-    db: &impl ConnectionTrait,
-    authority_id: i64,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    after: Option<i64>,
-    limit: u64,
-) -> ApiResult<Vec<audit_log::Model>> {
-    let mut q = audit_log::Entity::find().filter(audit_log::Column::AuthorityId.eq(authority_id));
-    if let Some(from) = from {
-        q = q.filter(audit_log::Column::At.gte(from));
-    }
-    if let Some(to) = to {
-        q = q.filter(audit_log::Column::At.lte(to));
-    }
-    if let Some(after) = after {
-        q = q.filter(audit_log::Column::Id.gt(after));
-    }
-    Ok(q.order_by_asc(audit_log::Column::Id).limit(limit).all(db).await?)
 }

@@ -4,60 +4,50 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::futures_util::future::join_all;
-use async_graphql::{Context, Result};
 use entity::model::{measure, plan_node};
 use entity::rules::{escalated, status_rank};
 use entity::{Frequency, Period, RagStatus};
 
-use crate::error::{ApiError, ApiResult, Gql};
-use crate::loaders::{Rating, Rows};
-use crate::objects::loaders;
+use super::{MAX_PERIODS, Rating, Ratings, Shared};
+use crate::archive::is_live;
+use crate::error::{ApiError, ApiResult};
+use crate::loaders::{Loaders, Rows};
 
-/// Longest run of periods one series, trend or escalation looks at: ten
-/// years of months.
-pub const MAX_PERIODS: u32 = 120;
-
-pub async fn plan_nodes(ctx: &Context<'_>, plan_id: i64) -> Result<Rows<plan_node::Model>> {
-    Ok(loaders(ctx)?
-        .nodes_of_plan
-        .load_one(plan_id)
-        .await
-        .gql()?
-        .unwrap_or_default())
+pub async fn plan_nodes(rows: &Loaders, plan_id: i64) -> Shared<Rows<plan_node::Model>> {
+    Ok(rows.nodes_of_plan.load_one(plan_id).await?.unwrap_or_default())
 }
 
 /// The plan's measures, archived ones left out, that pass `keep`.
 pub async fn plan_measures_where(
-    ctx: &Context<'_>,
+    rows: &Loaders,
     plan_id: i64,
     keep: impl Fn(&measure::Model) -> bool,
-) -> Result<Vec<measure::Model>> {
-    let rows = loaders(ctx)?.measures_of_plan.load_one(plan_id).await.gql()?;
-    Ok(rows
+) -> Shared<Vec<measure::Model>> {
+    let measures = rows.measures_of_plan.load_one(plan_id).await?;
+    Ok(measures
         .unwrap_or_default()
         .iter()
-        .filter(|m| !m.archived && keep(m))
+        .filter(|m| is_live(*m) && keep(m))
         .cloned()
         .collect())
 }
 
-pub async fn plan_measures(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<measure::Model>> {
-    plan_measures_where(ctx, plan_id, |_| true).await
+pub async fn plan_measures(rows: &Loaders, plan_id: i64) -> Shared<Vec<measure::Model>> {
+    plan_measures_where(rows, plan_id, |_| true).await
 }
 
 /// The measures of a plan under any of `node_ids` (at any depth) or named in
 /// `measure_ids`, in the plan's order.
 pub async fn measures_under(
-    ctx: &Context<'_>,
+    rows: &Loaders,
     plan_id: i64,
     node_ids: &[i64],
     measure_ids: &[i64],
-) -> Result<Vec<measure::Model>> {
-    let nodes = plan_nodes(ctx, plan_id).await?;
+) -> Shared<Vec<measure::Model>> {
+    let nodes = plan_nodes(rows, plan_id).await?;
     let inside = subtree(&nodes, node_ids);
     let named: HashSet<i64> = measure_ids.iter().copied().collect();
-    plan_measures_where(ctx, plan_id, |m| {
+    plan_measures_where(rows, plan_id, |m| {
         named.contains(&m.id) || m.node_id.is_some_and(|n| inside.contains(&n))
     })
     .await
@@ -82,18 +72,12 @@ fn subtree(nodes: &[plan_node::Model], roots: &[i64]) -> HashSet<i64> {
 }
 
 /// The measures in a panel's remit, across whichever plans it reaches.
-pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<measure::Model>> {
-    let l = loaders(ctx)?;
-    let remit = l
-        .remit_of_panel
-        .load_one(panel_id)
-        .await
-        .gql()?
-        .unwrap_or_default();
+pub async fn panel_measures(l: &Loaders, panel_id: i64) -> Shared<Vec<measure::Model>> {
+    let remit = l.remit_of_panel.load_one(panel_id).await?.unwrap_or_default();
     let node_ids: Vec<i64> = remit.iter().filter_map(|r| r.node_id).collect();
     let measure_ids: Vec<i64> = remit.iter().filter_map(|r| r.measure_id).collect();
-    let nodes = l.node.load_many(node_ids.iter().copied()).await.gql()?;
-    let named = l.measure.load_many(measure_ids.iter().copied()).await.gql()?;
+    let nodes = l.node.load_many(node_ids.iter().copied()).await?;
+    let named = l.measure.load_many(measure_ids.iter().copied()).await?;
     let mut plan_ids: Vec<i64> = nodes
         .values()
         .map(|n| n.plan_id)
@@ -101,12 +85,8 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
         .collect();
     plan_ids.sort_unstable();
     plan_ids.dedup();
-    let all_nodes = l.nodes_of_plan.load_many(plan_ids.iter().copied()).await.gql()?;
-    let all_measures = l
-        .measures_of_plan
-        .load_many(plan_ids.iter().copied())
-        .await
-        .gql()?;
+    let all_nodes = l.nodes_of_plan.load_many(plan_ids.iter().copied()).await?;
+    let all_measures = l.measures_of_plan.load_many(plan_ids.iter().copied()).await?;
     let named: HashSet<i64> = measure_ids.into_iter().collect();
     let mut out = Vec::new();
     for pid in plan_ids {
@@ -116,7 +96,7 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
                 .get(&pid)
                 .into_iter()
                 .flat_map(|v| v.iter())
-                .filter(|m| !m.archived)
+                .filter(|m| is_live(*m))
                 .filter(|m| named.contains(&m.id) || m.node_id.is_some_and(|n| inside.contains(&n)))
                 .cloned(),
         );
@@ -124,45 +104,13 @@ pub async fn panel_measures(ctx: &Context<'_>, panel_id: i64) -> Result<Vec<meas
     Ok(out)
 }
 
-/// Every measure rated at `period`, in the order given: one rating pass
-/// per plan the measures belong to.
-pub async fn rate(ctx: &Context<'_>, measures: &[measure::Model], period: Period) -> Result<Vec<Rating>> {
-    Ok(rate_each(ctx, measures, &[period])
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or_default())
-}
-
-/// Every measure rated at every period: one rating pass per plan the
-/// measures belong to, for all the periods at once.
-pub async fn rate_each(
-    ctx: &Context<'_>,
-    measures: &[measure::Model],
-    periods: &[Period],
-) -> Result<Vec<Vec<Rating>>> {
-    let l = loaders(ctx)?;
-    let mut plan_ids: Vec<i64> = measures.iter().map(|m| m.plan_id).collect();
-    plan_ids.sort_unstable();
-    plan_ids.dedup();
-    let rated = join_all(plan_ids.iter().map(|p| l.plan_ratings(*p, periods))).await;
-    let mut by_plan = HashMap::new();
-    for (p, r) in plan_ids.iter().zip(rated) {
-        by_plan.insert(*p, r.gql()?);
-    }
-    Ok((0..periods.len())
-        .map(|i| {
-            measures
-                .iter()
-                .filter_map(|m| by_plan.get(&m.plan_id)?.get(i)?.get(&m.id).cloned())
-                .collect()
-        })
-        .collect())
-}
-
-pub async fn published_periods(ctx: &Context<'_>, plan_id: i64) -> Result<Vec<Period>> {
-    let rows = loaders(ctx)?.publications_of_plan.load_one(plan_id).await.gql()?;
-    let mut periods: Vec<Period> = rows.unwrap_or_default().iter().map(|p| p.period).collect();
+pub async fn published_periods(rows: &Loaders, plan_id: i64) -> Shared<Vec<Period>> {
+    let publications = rows.publications_of_plan.load_one(plan_id).await?;
+    let mut periods: Vec<Period> = publications
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.period)
+        .collect();
     periods.sort();
     periods.dedup();
     Ok(periods)
@@ -234,18 +182,18 @@ pub fn moves(before: &[Rating], after: &[Rating]) -> Moves {
 /// The measures RED at `period` and in each of the `consecutive − 1`
 /// periods before it: one loader batch for the whole window.
 pub async fn escalations(
-    ctx: &Context<'_>,
+    rows: &Loaders,
+    ratings: &Ratings,
     measures: Vec<measure::Model>,
     period: Period,
     consecutive: i32,
-) -> Result<Vec<measure::Model>> {
+) -> Shared<Vec<measure::Model>> {
     let n = u32::try_from(consecutive)
         .ok()
         .filter(|n| (1..=MAX_PERIODS).contains(n))
-        .ok_or_else(|| ApiError::BadUserInput(format!("consecutive must be 1 to {MAX_PERIODS}")))
-        .gql()?;
+        .ok_or_else(|| ApiError::BadUserInput(format!("consecutive must be 1 to {MAX_PERIODS}")))?;
     let window = period.window(n);
-    let rated = rate_each(ctx, &measures, &window).await?;
+    let rated = ratings.rate(rows, &measures, &window).await?;
     // rated[i][j]: the j-th measure at the i-th period of the window.
     Ok(measures
         .into_iter()

@@ -110,7 +110,7 @@ pub fn in_span(period: Period, from: Option<Period>, to: Option<Period>) -> ApiR
     if from.is_some_and(|f| fy < f) || to.is_some_and(|t| fy > t) {
         let span = |p: Option<Period>| p.map_or_else(|| "…".to_owned(), |p| p.to_string());
         return Err(bad(format!(
-            "{period} is outside the plan's years ({} to {})",
+            "period {period} is outside the plan's years ({} to {})",
             span(from),
             span(to)
         )));
@@ -122,7 +122,7 @@ pub fn in_span(period: Period, from: Option<Period>, to: Option<Period>) -> ApiR
 pub fn reporting_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
     if period.kind() != kind {
         return Err(bad(format!(
-            "{period} is not a {kind:?} period, which this measure reports in"
+            "period {period} is not a {kind:?} period, which this measure reports in"
         )));
     }
     Ok(())
@@ -133,7 +133,7 @@ pub fn reporting_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
 pub fn target_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
     if period.kind() > kind {
         return Err(bad(format!(
-            "{period} is finer than the {kind:?} periods this measure reports in"
+            "period {period} is finer than the {kind:?} periods this measure reports in"
         )));
     }
     Ok(())

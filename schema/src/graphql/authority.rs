@@ -1,0 +1,181 @@
+//! Authorities and their partners, and the audit log.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::AuthorityKind;
+use entity::model::{audit_log, authority, partner};
+
+use super::{Panel, Plan, gid, transact};
+use crate::archive::live;
+use crate::context::{request, rows};
+use crate::error::Gql;
+use crate::inputs::{
+    AuditPage, CreateAuthorityInput, CreatePartnerInput, UpdateAuthorityInput, UpdatePartnerInput,
+};
+use crate::service;
+
+#[derive(Default)]
+pub struct AuthorityQuery;
+
+#[Object]
+impl AuthorityQuery {
+    /// Every authority, by slug.
+    async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+        Ok(crate::store::authorities(request(ctx)?.reader())
+            .await
+            .gql()?
+            .into_iter()
+            .map(Authority)
+            .collect())
+    }
+
+    async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
+        let found = request(ctx)?.authority_by_slug(&slug).await.gql()?;
+        Ok(found.map(Authority))
+    }
+}
+
+#[derive(Default)]
+pub struct AuthorityMutation;
+
+#[Object]
+impl AuthorityMutation {
+    /// PLATFORM_ADMIN.
+    async fn create_authority(&self, ctx: &Context<'_>, input: CreateAuthorityInput) -> Result<Authority> {
+        Ok(Authority(transact!(ctx, service::create_authority, input)))
+    }
+    async fn update_authority(&self, ctx: &Context<'_>, input: UpdateAuthorityInput) -> Result<Authority> {
+        Ok(Authority(transact!(ctx, service::update_authority, input)))
+    }
+    async fn create_partner(&self, ctx: &Context<'_>, input: CreatePartnerInput) -> Result<Partner> {
+        Ok(Partner(transact!(ctx, service::create_partner, input)))
+    }
+    async fn update_partner(&self, ctx: &Context<'_>, input: UpdatePartnerInput) -> Result<Partner> {
+        Ok(Partner(transact!(ctx, service::update_partner, input)))
+    }
+}
+
+pub struct Authority(pub authority::Model);
+
+#[Object]
+impl Authority {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> AuthorityKind {
+        self.0.kind
+    }
+    async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
+        let l = rows(ctx)?;
+        let plans = l
+            .plans_of_authority
+            .load_one(self.0.id)
+            .await
+            .gql()?
+            .unwrap_or_default();
+        // Rating a plan reads its row by id: it is here already.
+        l.plan.feed_many(plans.iter().map(|p| (p.id, p.clone()))).await;
+        Ok(live(&plans).into_iter().map(Plan).collect())
+    }
+    async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Partner>> {
+        let partners = rows(ctx)?.partners_of_authority.load_one(self.0.id).await.gql()?;
+        Ok(partners
+            .unwrap_or_default()
+            .iter()
+            .cloned()
+            .map(Partner)
+            .collect())
+    }
+    async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Panel>> {
+        let panels = rows(ctx)?.panels_of_authority.load_one(self.0.id).await.gql()?;
+        Ok(panels.unwrap_or_default().iter().cloned().map(Panel).collect())
+    }
+    /// Every change to this authority's data, oldest first (ADMIN). Pass a
+    /// page's `endCursor` as `after` for the next page.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> Result<AuditConnection> {
+        let r = request(ctx)?;
+        let page = AuditPage {
+            from,
+            to,
+            first: Some(first),
+            after,
+        };
+        let (rows, has_next_page) = service::audit_log(r.reader(), &r.viewer, self.0.id, page)
+            .await
+            .gql()?;
+        Ok(AuditConnection {
+            end_cursor: rows.last().map(|r| r.id.to_string()),
+            has_next_page,
+            entries: rows.into_iter().map(AuditEntry).collect(),
+        })
+    }
+}
+
+/// A page of the audit log.
+#[derive(SimpleObject)]
+pub struct AuditConnection {
+    entries: Vec<AuditEntry>,
+    has_next_page: bool,
+    /// Pass as `after` for the next page.
+    end_cursor: Option<String>,
+}
+
+/// One change: who, when, which operation on which entity, and its values
+/// before and after (JSON).
+pub struct AuditEntry(pub audit_log::Model);
+
+#[Object]
+impl AuditEntry {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+    async fn entity(&self) -> &str {
+        &self.0.entity
+    }
+    async fn entity_id(&self) -> Option<ID> {
+        self.0.entity_id.map(gid)
+    }
+    async fn before(&self) -> Option<&str> {
+        self.0.before.as_deref()
+    }
+    async fn after(&self) -> Option<&str> {
+        self.0.after.as_deref()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+pub struct Partner(pub partner::Model);
+
+#[Object]
+impl Partner {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}

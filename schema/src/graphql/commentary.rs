@@ -1,0 +1,150 @@
+//! Commentary on results, and action plans for the exceptions.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::model::{action, action_plan, commentary, commentary_history};
+use entity::{ActionStatus, CommentaryKind};
+
+use super::{gid, transact};
+use crate::context::rows;
+use crate::error::Gql;
+use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};
+use crate::scalars::Date;
+use crate::service;
+
+#[derive(Default)]
+pub struct CommentaryMutation;
+
+#[Object]
+impl CommentaryMutation {
+    async fn add_commentary(&self, ctx: &Context<'_>, input: AddCommentaryInput) -> Result<Commentary> {
+        Ok(Commentary(transact!(ctx, service::add_commentary, input)))
+    }
+    async fn edit_commentary(&self, ctx: &Context<'_>, input: EditCommentaryInput) -> Result<Commentary> {
+        Ok(Commentary(transact!(ctx, service::edit_commentary, input)))
+    }
+    async fn create_action_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateActionPlanInput,
+    ) -> Result<ActionPlan> {
+        Ok(ActionPlan(transact!(ctx, service::create_action_plan, input)))
+    }
+    async fn update_action(&self, ctx: &Context<'_>, input: UpdateActionInput) -> Result<ActionItem> {
+        Ok(ActionItem(transact!(ctx, service::update_action, input)))
+    }
+}
+
+pub struct Commentary(pub commentary::Model);
+
+#[Object]
+impl Commentary {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn kind(&self) -> CommentaryKind {
+        self.0.kind
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn author(&self) -> &str {
+        &self.0.author
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Earlier versions, newest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<CommentaryVersion>> {
+        let history = rows(ctx)?.history_of_commentary.load_one(self.0.id).await.gql()?;
+        Ok(history
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .cloned()
+            .map(CommentaryVersion)
+            .collect())
+    }
+}
+
+/// An earlier version of a commentary.
+pub struct CommentaryVersion(pub commentary_history::Model);
+
+#[Object]
+impl CommentaryVersion {
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn author(&self) -> &str {
+        &self.0.author
+    }
+    /// When a newer version replaced it.
+    async fn edited_at(&self) -> DateTime<Utc> {
+        self.0.edited_at
+    }
+}
+
+pub struct ActionPlan(pub action_plan::Model);
+
+#[Object]
+impl ActionPlan {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<ActionItem>> {
+        Ok(self.rows(ctx).await?.into_iter().map(ActionItem).collect())
+    }
+    /// Some action is neither done nor dropped.
+    async fn open(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.rows(ctx).await?.iter().any(|a| is_open(a.status)))
+    }
+}
+
+fn is_open(s: ActionStatus) -> bool {
+    !matches!(s, ActionStatus::Done | ActionStatus::Dropped)
+}
+
+impl ActionPlan {
+    async fn rows(&self, ctx: &Context<'_>) -> Result<Vec<action::Model>> {
+        let actions = rows(ctx)?.actions_of_plan.load_one(self.0.id).await.gql()?;
+        Ok(actions.unwrap_or_default().to_vec())
+    }
+}
+
+/// One item of an action plan (a policy verb is a `Verb`).
+pub struct ActionItem(pub action::Model);
+
+#[Object(name = "Action")]
+impl ActionItem {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn owner(&self) -> &str {
+        &self.0.owner
+    }
+    async fn due_on(&self) -> Option<Date> {
+        self.0.due_on.map(Date)
+    }
+    async fn status(&self) -> ActionStatus {
+        self.0.status
+    }
+    /// Past its due date and neither done nor dropped.
+    async fn overdue(&self) -> bool {
+        is_open(self.0.status) && self.0.due_on.is_some_and(|d| d < Utc::now().date_naive())
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}

@@ -1,0 +1,311 @@
+//! Measures and their results: the rated figures, series and the writes
+//! of a reporting cycle.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::model::{commentary, measure, result_history};
+use entity::{Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit};
+
+use super::plan::RagRule;
+use super::{
+    ActionPlan, Commentary, Partner, Plan, PlanNode, float, gid, parse_id, rate, rate_one, required, transact,
+};
+use crate::archive::is_live;
+use crate::context::{request, rows};
+use crate::error::{ApiError, Gql};
+use crate::inputs::{CreateMeasureInput, SetTargetInput, SubmitResultInput, UpdateMeasureInput};
+use crate::rating::{Rating, SeriesKey, sets, visible};
+use crate::service;
+
+#[derive(Default)]
+pub struct MeasureQuery;
+
+#[Object]
+impl MeasureQuery {
+    async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        let m = rows(ctx)?.measure.load_one(id).await.gql()?;
+        Ok(m.filter(is_live).map(Measure))
+    }
+}
+
+/// Measures rated after a write, read afresh: the write made the request
+/// forget what it had read before.
+async fn rated(ctx: &Context<'_>, keys: &[(i64, Period)]) -> Result<Vec<MeasureResult>> {
+    let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+    let measures: Vec<measure::Model> = rows(ctx)?
+        .measure
+        .load_many(ids)
+        .await
+        .gql()?
+        .into_values()
+        .collect();
+    let mut periods: Vec<Period> = keys.iter().map(|k| k.1).collect();
+    periods.sort();
+    periods.dedup();
+    let mut all: HashMap<(i64, Period), Rating> = HashMap::new();
+    for (period, ratings) in periods.iter().zip(rate(ctx, &measures, &periods).await?) {
+        all.extend(ratings.into_iter().map(|r| ((r.measure_id, *period), r)));
+    }
+    keys.iter()
+        .map(|k| {
+            all.remove(k)
+                .map(MeasureResult)
+                .ok_or_else(|| ApiError::internal("a measure just written has no rating"))
+                .gql()
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct MeasureMutation;
+
+#[Object]
+impl MeasureMutation {
+    async fn create_measure(&self, ctx: &Context<'_>, input: CreateMeasureInput) -> Result<Measure> {
+        Ok(Measure(transact!(ctx, service::create_measure, input)))
+    }
+    async fn update_measure(&self, ctx: &Context<'_>, input: UpdateMeasureInput) -> Result<Measure> {
+        Ok(Measure(transact!(ctx, service::update_measure, input)))
+    }
+    /// Hides a measure and keeps its results.
+    async fn archive_measure(&self, ctx: &Context<'_>, id: ID) -> Result<Measure> {
+        Ok(Measure(transact!(ctx, service::archive_measure, &id)))
+    }
+    async fn set_target(&self, ctx: &Context<'_>, input: SetTargetInput) -> Result<MeasureResult> {
+        let period = input.period;
+        let measures = transact!(ctx, service::set_targets, &[input], |_, e| e);
+        let keys: Vec<(i64, Period)> = measures.iter().map(|m| (m.id, period)).collect();
+        let mut one = rated(ctx, &keys).await?;
+        required(one.pop(), "measure")
+    }
+    async fn submit_result(&self, ctx: &Context<'_>, input: SubmitResultInput) -> Result<MeasureResult> {
+        let mut one = self.submit_results(ctx, vec![input]).await?;
+        required(one.pop(), "result")
+    }
+    /// All or nothing: a refusal names the failing row by its index.
+    async fn submit_results(
+        &self,
+        ctx: &Context<'_>,
+        input: Vec<SubmitResultInput>,
+    ) -> Result<Vec<MeasureResult>> {
+        let saved = transact!(ctx, service::submit_results, &input, service::at_row);
+        let keys: Vec<(i64, Period)> = saved.iter().map(|r| (r.measure_id, r.period)).collect();
+        rated(ctx, &keys).await
+    }
+}
+
+pub struct Measure(pub measure::Model);
+
+#[Object]
+impl Measure {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn unit(&self) -> Unit {
+        self.0.unit
+    }
+    async fn polarity(&self) -> Polarity {
+        self.0.polarity
+    }
+    async fn kind(&self) -> MeasureKind {
+        self.0.kind
+    }
+    async fn frequency(&self) -> Frequency {
+        self.0.frequency
+    }
+    /// The partner that leads a partnership measure.
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        let Some(pid) = self.0.partner_id else {
+            return Ok(None);
+        };
+        Ok(rows(ctx)?.partner.load_one(pid).await.gql()?.map(Partner))
+    }
+    async fn node(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
+        let Some(nid) = self.0.node_id else {
+            return Ok(None);
+        };
+        Ok(rows(ctx)?.node.load_one(nid).await.gql()?.map(PlanNode))
+    }
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
+        let p = rows(ctx)?.plan.load_one(self.0.plan_id).await.gql()?;
+        required(p, "plan").map(Plan)
+    }
+    /// The measure's own RAG rule, when it overrides its plan's.
+    async fn rag_rule(&self) -> Option<RagRule> {
+        self.0.rag_method.map(|method| {
+            let rule = entity::rules::RagRule::new(method, self.0.amber_tolerance_percent.map(|n| n.0));
+            RagRule {
+                method,
+                amber_tolerance_percent: float(rule.amber_tolerance_percent),
+            }
+        })
+    }
+    /// The measure rated in a period. For a period longer than the measure's
+    /// frequency (a quarter of a monthly measure) the latest result inside it
+    /// answers; for a shorter one, the measure's period containing it.
+    async fn result(&self, ctx: &Context<'_>, period: Period) -> Result<MeasureResult> {
+        let mut rated = rate_one(ctx, std::slice::from_ref(&self.0), period).await?;
+        required(rated.pop(), "measure").map(MeasureResult)
+    }
+    /// One result per period of the measure's frequency from `from` to `to`
+    /// (periods without data included as NO_DATA). Open ends stop at the
+    /// first and last results there are.
+    async fn results(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<Period>,
+        to: Option<Period>,
+    ) -> Result<Vec<MeasureResult>> {
+        sets::check_span(self.0.frequency, from, to).gql()?;
+        let key = SeriesKey {
+            measure_id: self.0.id,
+            from,
+            to,
+        };
+        let series = request(ctx)?.ratings.series(key).await.gql()?;
+        Ok(series.into_iter().map(MeasureResult).collect())
+    }
+    async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
+        action_plans(ctx, self.0.id).await
+    }
+}
+
+async fn action_plans(ctx: &Context<'_>, measure_id: i64) -> Result<Vec<ActionPlan>> {
+    let plans = rows(ctx)?
+        .action_plans_of_measure
+        .load_one(measure_id)
+        .await
+        .gql()?;
+    Ok(plans
+        .unwrap_or_default()
+        .iter()
+        .cloned()
+        .map(ActionPlan)
+        .collect())
+}
+
+pub struct MeasureResult(pub Rating);
+
+#[Object]
+impl MeasureResult {
+    async fn measure(&self, ctx: &Context<'_>) -> Result<Measure> {
+        let m = rows(ctx)?.measure.load_one(self.0.measure_id).await.gql()?;
+        required(m, "measure").map(Measure)
+    }
+    /// The period asked for.
+    async fn period(&self) -> Period {
+        self.0.rated.period
+    }
+    /// The measure's own period whose result answers for `period`.
+    async fn reported_period(&self) -> Period {
+        self.0.rated.reported
+    }
+    async fn value(&self) -> Option<f64> {
+        self.0.rated.value.map(float)
+    }
+    /// The value exactly as stored, for clients that must not round.
+    async fn value_text(&self) -> Option<String> {
+        self.0.rated.value.map(|v| v.normalize().to_string())
+    }
+    async fn target(&self) -> Option<f64> {
+        self.0.rated.target.map(float)
+    }
+    async fn floor(&self) -> Option<f64> {
+        self.0.rated.floor.map(float)
+    }
+    async fn status(&self) -> RagStatus {
+        self.0.rated.status
+    }
+    async fn direction(&self) -> Direction {
+        self.0.rated.direction
+    }
+    /// The value direction of travel compares with: the previous period's,
+    /// or the same period last year's under SAME_PERIOD_LAST_YEAR.
+    async fn previous_value(&self) -> Option<f64> {
+        self.0.rated.previous_value.map(float)
+    }
+    async fn published(&self) -> bool {
+        self.0.published
+    }
+    async fn restated(&self) -> bool {
+        self.0.restated
+    }
+    /// Commentary on the reported period, oldest first.
+    async fn commentary(&self, ctx: &Context<'_>) -> Result<Vec<Commentary>> {
+        Ok(self
+            .commentary_rows(ctx)
+            .await?
+            .into_iter()
+            .map(Commentary)
+            .collect())
+    }
+    /// RED or AMBER with no commentary: Croydon requires commentary for both.
+    async fn missing_commentary(&self, ctx: &Context<'_>) -> Result<bool> {
+        let exception = matches!(self.0.rated.status, RagStatus::Red | RagStatus::Amber);
+        Ok(exception && self.commentary_rows(ctx).await?.is_empty())
+    }
+    /// The measure's action plans, for exceptions that need one.
+    async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
+        action_plans(ctx, self.0.measure_id).await
+    }
+    /// The values this result replaced, newest first. Viewers who may not
+    /// read unpublished results see only values that were once public.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ResultVersion>> {
+        let Some(id) = self.0.result_id else {
+            return Ok(Vec::new());
+        };
+        let history = rows(ctx)?.history_of_result.load_one(id).await.gql()?;
+        Ok(visible::history(&self.0, &history.unwrap_or_default())
+            .into_iter()
+            .map(ResultVersion)
+            .collect())
+    }
+}
+
+/// An earlier value of a result.
+pub struct ResultVersion(pub result_history::Model);
+
+#[Object]
+impl ResultVersion {
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn value(&self) -> f64 {
+        float(self.0.value.0)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn submitted_by(&self) -> &str {
+        &self.0.submitted_by
+    }
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.submitted_at
+    }
+    /// When a newer value replaced it.
+    async fn replaced_at(&self) -> DateTime<Utc> {
+        self.0.replaced_at
+    }
+}
+
+impl MeasureResult {
+    async fn commentary_rows(&self, ctx: &Context<'_>) -> Result<Vec<commentary::Model>> {
+        let all = rows(ctx)?
+            .commentary_of_measure
+            .load_one(self.0.measure_id)
+            .await
+            .gql()?;
+        Ok(visible::commentary(&self.0, &all.unwrap_or_default()))
+    }
+}

@@ -1,0 +1,158 @@
+//! Scrutiny panels, their remit and meetings.
+
+use async_graphql::{Context, ID, Object, Result};
+use entity::PanelKind;
+use entity::Period;
+use entity::model::{agenda_item, meeting, panel};
+
+use super::plan::{self, Breakdown};
+use super::{Measure, MeasureResult, Plan, PlanNode, gid, parse_id, transact};
+use crate::context::rows;
+use crate::error::Gql;
+use crate::inputs::{CreateMeetingInput, CreatePanelInput, UpdatePanelInput};
+use crate::rating::sets;
+use crate::scalars::Date;
+use crate::service;
+
+#[derive(Default)]
+pub struct PanelQuery;
+
+#[Object]
+impl PanelQuery {
+    async fn panel(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Panel>> {
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        let p = rows(ctx)?.panel.load_one(id).await.gql()?;
+        Ok(p.map(Panel))
+    }
+}
+
+#[derive(Default)]
+pub struct PanelMutation;
+
+#[Object]
+impl PanelMutation {
+    async fn create_panel(&self, ctx: &Context<'_>, input: CreatePanelInput) -> Result<Panel> {
+        Ok(Panel(transact!(ctx, service::create_panel, input)))
+    }
+    async fn update_panel(&self, ctx: &Context<'_>, input: UpdatePanelInput) -> Result<Panel> {
+        Ok(Panel(transact!(ctx, service::update_panel, input)))
+    }
+    async fn create_meeting(&self, ctx: &Context<'_>, input: CreateMeetingInput) -> Result<Meeting> {
+        Ok(Meeting(transact!(ctx, service::create_meeting, input)))
+    }
+}
+
+pub struct Panel(pub panel::Model);
+
+#[Object]
+impl Panel {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> PanelKind {
+        self.0.kind
+    }
+    /// The measures in the panel's remit: those under its plan nodes and
+    /// those named singly.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        Ok(sets::panel_measures(rows(ctx)?, self.0.id)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Measure)
+            .collect())
+    }
+    /// The plan nodes in the panel's remit.
+    async fn remit_nodes(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
+        let l = rows(ctx)?;
+        let remit = l
+            .remit_of_panel
+            .load_one(self.0.id)
+            .await
+            .gql()?
+            .unwrap_or_default();
+        let ids: Vec<i64> = remit.iter().filter_map(|r| r.node_id).collect();
+        let nodes = l.node.load_many(ids.iter().copied()).await.gql()?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| nodes.get(id).cloned())
+            .map(PlanNode)
+            .collect())
+    }
+    async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
+        let meetings = rows(ctx)?.meetings_of_panel.load_one(self.0.id).await.gql()?;
+        Ok(meetings
+            .unwrap_or_default()
+            .iter()
+            .cloned()
+            .map(Meeting)
+            .collect())
+    }
+    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+        let measures = sets::panel_measures(rows(ctx)?, self.0.id).await.gql()?;
+        plan::breakdown(ctx, &measures, period).await
+    }
+    /// RED and AMBER results in the panel's remit.
+    async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
+        let measures = sets::panel_measures(rows(ctx)?, self.0.id).await.gql()?;
+        plan::exceptions(ctx, &measures, period).await
+    }
+}
+
+pub struct Meeting(pub meeting::Model);
+
+#[Object]
+impl Meeting {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn held_on(&self) -> Date {
+        Date(self.0.held_on)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItem>> {
+        let agenda = rows(ctx)?.agenda_of_meeting.load_one(self.0.id).await.gql()?;
+        Ok(agenda
+            .unwrap_or_default()
+            .iter()
+            .cloned()
+            .map(AgendaItem)
+            .collect())
+    }
+}
+
+pub struct AgendaItem(pub agenda_item::Model);
+
+#[Object]
+impl AgendaItem {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// The plan whose report the item considered.
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<Plan>> {
+        let Some(pid) = self.0.plan_id else {
+            return Ok(None);
+        };
+        Ok(rows(ctx)?.plan.load_one(pid).await.gql()?.map(Plan))
+    }
+    /// The reporting period the item considered.
+    async fn period(&self) -> Option<Period> {
+        self.0.period
+    }
+    async fn minutes(&self) -> Option<&str> {
+        self.0.minutes.as_deref()
+    }
+    async fn resolutions(&self) -> Option<&str> {
+        self.0.resolutions.as_deref()
+    }
+}

@@ -1,0 +1,334 @@
+//! Plans and their nodes: the tree, and what each counts.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use entity::model::{measure, plan, plan_node};
+use entity::{DirectionMethod, Period, PlanKind, RagMethod};
+
+use super::{Authority, Measure, MeasureResult, float, gid, parse_id, rate, rate_one, required, transact};
+use crate::archive::is_live;
+use crate::context::{request, rows};
+use crate::error::Gql;
+use crate::inputs::{CreatePlanInput, CreatePlanNodeInput, UpdatePlanInput, UpdatePlanNodeInput};
+use crate::rating::{Rating, sets};
+use crate::service;
+
+#[derive(Default)]
+pub struct PlanQuery;
+
+#[Object]
+impl PlanQuery {
+    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        let p = rows(ctx)?.plan.load_one(id).await.gql()?;
+        Ok(p.filter(is_live).map(Plan))
+    }
+}
+
+#[derive(Default)]
+pub struct PlanMutation;
+
+#[Object]
+impl PlanMutation {
+    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
+        Ok(Plan(transact!(ctx, service::create_plan, input)))
+    }
+    async fn update_plan(&self, ctx: &Context<'_>, input: UpdatePlanInput) -> Result<Plan> {
+        Ok(Plan(transact!(ctx, service::update_plan, input)))
+    }
+    /// Hides a plan and keeps its results.
+    async fn archive_plan(&self, ctx: &Context<'_>, id: ID) -> Result<Plan> {
+        Ok(Plan(transact!(ctx, service::archive_plan, &id)))
+    }
+    async fn create_plan_node(&self, ctx: &Context<'_>, input: CreatePlanNodeInput) -> Result<PlanNode> {
+        Ok(PlanNode(transact!(ctx, service::create_plan_node, input)))
+    }
+    async fn update_plan_node(&self, ctx: &Context<'_>, input: UpdatePlanNodeInput) -> Result<PlanNode> {
+        Ok(PlanNode(transact!(ctx, service::update_plan_node, input)))
+    }
+    /// ADMIN. Publishing a period again changes nothing.
+    async fn publish_period(&self, ctx: &Context<'_>, plan_id: ID, period: Period) -> Result<Plan> {
+        Ok(Plan(transact!(ctx, service::publish_period, &plan_id, period)))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RagRule {
+    pub(super) method: RagMethod,
+    pub(super) amber_tolerance_percent: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct DirectionRule {
+    method: DirectionMethod,
+    stable_band_percent: f64,
+    trend_periods: i32,
+}
+
+/// Counts of each RAG status and each direction of travel over a set of
+/// measures in one period.
+#[derive(SimpleObject, Clone)]
+pub struct Breakdown {
+    period: Period,
+    total: i32,
+    green: i32,
+    amber: i32,
+    red: i32,
+    no_target: i32,
+    no_data: i32,
+    /// green ÷ (green + amber + red) × 100; null when nothing is rated.
+    percent_green: Option<f64>,
+    improving: i32,
+    stable: i32,
+    declining: i32,
+    not_comparable: i32,
+    /// improving ÷ (improving + stable + declining) × 100; null when no
+    /// direction could be judged.
+    percent_improving: Option<f64>,
+}
+
+impl Breakdown {
+    pub fn of(period: Period, ratings: &[Rating]) -> Self {
+        let b: entity::rules::Breakdown = ratings
+            .iter()
+            .map(|r| (r.rated.status, r.rated.direction))
+            .collect();
+        let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        Breakdown {
+            period,
+            total: n(b.total),
+            green: n(b.green),
+            amber: n(b.amber),
+            red: n(b.red),
+            no_target: n(b.no_target),
+            no_data: n(b.no_data),
+            percent_green: b.percent_green().map(float),
+            improving: n(b.improving),
+            stable: n(b.stable),
+            declining: n(b.declining),
+            not_comparable: n(b.not_comparable),
+            percent_improving: b.percent_improving().map(float),
+        }
+    }
+}
+
+/// Two breakdowns side by side and the measures whose status moved.
+#[derive(SimpleObject)]
+pub struct Comparison {
+    from: Breakdown,
+    to: Breakdown,
+    /// Results in `to` whose status moved up (GREEN > AMBER > RED).
+    improved: Vec<MeasureResult>,
+    /// Results in `to` whose status moved down.
+    worsened: Vec<MeasureResult>,
+    /// The improvements with both ends.
+    improved_moves: Vec<StatusMove>,
+    /// The deteriorations with both ends.
+    worsened_moves: Vec<StatusMove>,
+    /// Moves to or from NO_TARGET or NO_DATA, which have no rank.
+    unrated_moves: Vec<StatusMove>,
+}
+
+/// One measure's result at both ends of a comparison.
+#[derive(SimpleObject)]
+pub struct StatusMove {
+    from: MeasureResult,
+    to: MeasureResult,
+}
+
+/// The breakdown of a set of measures: what plans, nodes and panels count.
+pub(super) async fn breakdown(
+    ctx: &Context<'_>,
+    measures: &[measure::Model],
+    period: Period,
+) -> Result<Breakdown> {
+    Ok(Breakdown::of(period, &rate_one(ctx, measures, period).await?))
+}
+
+/// The RED and AMBER results of a set of measures, in their order.
+pub(super) async fn exceptions(
+    ctx: &Context<'_>,
+    measures: &[measure::Model],
+    period: Period,
+) -> Result<Vec<MeasureResult>> {
+    let ratings = rate_one(ctx, measures, period).await?;
+    Ok(sets::exceptions(ratings).into_iter().map(MeasureResult).collect())
+}
+
+pub struct Plan(pub plan::Model);
+
+#[Object]
+impl Plan {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn authority(&self, ctx: &Context<'_>) -> Result<Authority> {
+        let a = rows(ctx)?.authority.load_one(self.0.authority_id).await.gql()?;
+        required(a, "authority").map(Authority)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn kind(&self) -> PlanKind {
+        self.0.kind
+    }
+    async fn rag_rule(&self) -> RagRule {
+        RagRule {
+            method: self.0.rag_method,
+            amber_tolerance_percent: float(self.0.amber_tolerance_percent.0),
+        }
+    }
+    async fn direction_rule(&self) -> DirectionRule {
+        DirectionRule {
+            method: self.0.direction_method,
+            stable_band_percent: float(self.0.stable_band_percent.0),
+            trend_periods: self.0.trend_periods,
+        }
+    }
+    /// First financial year the plan covers, if bounded.
+    async fn from(&self) -> Option<Period> {
+        self.0.from_year
+    }
+    /// Last financial year the plan covers, if bounded.
+    async fn to(&self) -> Option<Period> {
+        self.0.to_year
+    }
+    /// The top level of the plan's tree (outcomes, priorities); each node
+    /// holds its children.
+    async fn nodes(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
+        let all = sets::plan_nodes(rows(ctx)?, self.0.id).await.gql()?;
+        Ok(all
+            .iter()
+            .filter(|n| n.parent_id.is_none())
+            .cloned()
+            .map(PlanNode)
+            .collect())
+    }
+    /// Every measure of the plan, in reporting order.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        Ok(sets::plan_measures(rows(ctx)?, self.0.id)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Measure)
+            .collect())
+    }
+    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+        let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
+        breakdown(ctx, &measures, period).await
+    }
+    /// Both breakdowns and the measures whose status moved between two
+    /// periods (`from` may be any earlier period).
+    async fn comparison(&self, ctx: &Context<'_>, from: Period, to: Period) -> Result<Comparison> {
+        let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
+        let mut both = rate(ctx, &measures, &[from, to]).await?.into_iter();
+        let (before, after) = (both.next().unwrap_or_default(), both.next().unwrap_or_default());
+        let moves = sets::moves(&before, &after);
+        let pairs = |v: Vec<(Rating, Rating)>| {
+            v.into_iter()
+                .map(|(a, b)| StatusMove {
+                    from: MeasureResult(a),
+                    to: MeasureResult(b),
+                })
+                .collect()
+        };
+        Ok(Comparison {
+            from: Breakdown::of(from, &before),
+            to: Breakdown::of(to, &after),
+            improved: moves
+                .improved
+                .iter()
+                .map(|(_, b)| MeasureResult(b.clone()))
+                .collect(),
+            worsened: moves
+                .worsened
+                .iter()
+                .map(|(_, b)| MeasureResult(b.clone()))
+                .collect(),
+            improved_moves: pairs(moves.improved),
+            worsened_moves: pairs(moves.worsened),
+            unrated_moves: pairs(moves.unrated),
+        })
+    }
+    /// RED and AMBER results in a period, in reporting order.
+    pub(super) async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
+        let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
+        exceptions(ctx, &measures, period).await
+    }
+    /// Measures RED in `period` and in each of the `consecutive − 1` periods before it.
+    async fn escalations(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default = 2)] consecutive: Option<i32>,
+    ) -> Result<Vec<Measure>> {
+        let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
+        let consecutive = consecutive.unwrap_or(entity::rules::DEFAULT_ESCALATION_CONSECUTIVE as i32);
+        let r = request(ctx)?;
+        let hit = sets::escalations(&r.rows, &r.ratings, measures, period, consecutive)
+            .await
+            .gql()?;
+        Ok(hit.into_iter().map(Measure).collect())
+    }
+    /// One breakdown per period from `from` to `to` (of the same kind), for a chart.
+    async fn trend(&self, ctx: &Context<'_>, from: Period, to: Period) -> Result<Vec<Breakdown>> {
+        let periods = sets::span(from, to).gql()?;
+        let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
+        let rated = rate(ctx, &measures, &periods).await?;
+        Ok(periods
+            .iter()
+            .zip(rated)
+            .map(|(p, r)| Breakdown::of(*p, &r))
+            .collect())
+    }
+    /// The periods of this plan whose results are published.
+    async fn published_periods(&self, ctx: &Context<'_>) -> Result<Vec<Period>> {
+        sets::published_periods(rows(ctx)?, self.0.id).await.gql()
+    }
+}
+
+pub struct PlanNode(pub plan_node::Model);
+
+#[Object]
+impl PlanNode {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
+        let Some(pid) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(rows(ctx)?.node.load_one(pid).await.gql()?.map(PlanNode))
+    }
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
+        let all = sets::plan_nodes(rows(ctx)?, self.0.plan_id).await.gql()?;
+        Ok(all
+            .iter()
+            .filter(|n| n.parent_id == Some(self.0.id))
+            .cloned()
+            .map(PlanNode)
+            .collect())
+    }
+    /// Measures sitting directly under this node.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        let id = self.0.id;
+        let mine = sets::plan_measures_where(rows(ctx)?, self.0.plan_id, |m| m.node_id == Some(id))
+            .await
+            .gql()?;
+        Ok(mine.into_iter().map(Measure).collect())
+    }
+    /// Breakdown over every measure beneath this node, at any depth.
+    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+        let measures = sets::measures_under(rows(ctx)?, self.0.plan_id, &[self.0.id], &[])
+            .await
+            .gql()?;
+        breakdown(ctx, &measures, period).await
+    }
+}

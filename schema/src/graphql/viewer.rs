@@ -1,0 +1,78 @@
+//! Who the request is made as.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use entity::Role;
+use entity::model::{authority, partner};
+
+use super::{Authority, Partner};
+use crate::context::{request, rows};
+use crate::error::Gql;
+use crate::policy::{Grant, Viewer};
+
+#[derive(Default)]
+pub struct ViewerQuery;
+
+#[Object]
+impl ViewerQuery {
+    /// The viewer the request is made as; null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<ViewerObject>> {
+        Ok(ViewerObject::of(&request(ctx)?.viewer))
+    }
+}
+
+/// Who the request is made as.
+#[derive(SimpleObject)]
+#[graphql(name = "Viewer", complex)]
+pub struct ViewerObject {
+    subject: String,
+    name: Option<String>,
+    #[graphql(skip)]
+    grants: Vec<Grant>,
+}
+
+#[ComplexObject]
+impl ViewerObject {
+    async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<GrantObject>> {
+        let l = rows(ctx)?;
+        let auth_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.authority_id).collect();
+        let partner_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.partner_id).collect();
+        let auths: HashMap<i64, authority::Model> = l.authority.load_many(auth_ids).await.gql()?;
+        let partners: HashMap<i64, partner::Model> = l.partner.load_many(partner_ids).await.gql()?;
+        Ok(self
+            .grants
+            .iter()
+            .map(|g| GrantObject {
+                role: g.role,
+                authority: g.authority_id.and_then(|a| auths.get(&a).cloned()).map(Authority),
+                partner: g.partner_id.and_then(|p| partners.get(&p).cloned()).map(Partner),
+            })
+            .collect())
+    }
+}
+
+impl ViewerObject {
+    pub fn of(v: &Viewer) -> Option<Self> {
+        match v {
+            Viewer::Anonymous => None,
+            Viewer::User {
+                subject,
+                name,
+                grants,
+            } => Some(ViewerObject {
+                subject: subject.clone(),
+                name: name.clone(),
+                grants: grants.clone(),
+            }),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Grant")]
+pub struct GrantObject {
+    role: Role,
+    authority: Option<Authority>,
+    partner: Option<Partner>,
+}

@@ -1,0 +1,35 @@
+//! Unpublished results, hidden in one place: a viewer the policy does not
+//! let read drafts sees a period's results only once it is published, and
+//! nothing that hangs on an unpublished value (its history, its commentary).
+
+use entity::model::{commentary, result_history};
+
+use super::Rating;
+use crate::policy::{self, Scope, Verb, Viewer};
+
+/// Whether the viewer sees results of unpublished periods in `scope`.
+pub fn sees_drafts(viewer: &Viewer, scope: Scope) -> bool {
+    policy::allows(viewer, Verb::ReadUnpublished, Some(scope))
+}
+
+/// The values a result replaced that the viewer may see, newest first:
+/// a viewer who may not read drafts sees only values that were once public.
+pub fn history(rating: &Rating, rows: &[result_history::Model]) -> Vec<result_history::Model> {
+    rows.iter()
+        .rev()
+        .filter(|h| rating.history_since.is_none_or(|t| h.replaced_at > t))
+        .cloned()
+        .collect()
+}
+
+/// Commentary on a rating's reported period, shown only beside a value the
+/// viewer can see.
+pub fn commentary(rating: &Rating, rows: &[commentary::Model]) -> Vec<commentary::Model> {
+    if rating.rated.value.is_none() && !rating.published {
+        return Vec::new();
+    }
+    rows.iter()
+        .filter(|c| c.period == rating.rated.reported)
+        .cloned()
+        .collect()
+}

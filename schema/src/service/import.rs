@@ -1,0 +1,588 @@
+//! Importing a whole authority (structure, targets, results, panels) from
+//! its files, all or nothing. The files become the inputs a client would
+//! send, and go through the same use cases as the mutations, in one
+//! transaction: whatever a mutation refuses, an import refuses, naming the
+//! file, the row and the column. The demo councils come in through here.
+
+use std::collections::HashMap;
+
+use async_graphql::ID;
+use chrono::NaiveDate;
+use entity::model::authority;
+use entity::{
+    AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity,
+    RagMethod, Role, Unit,
+};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+
+use super::validate::MAX_ITEMS;
+use crate::error::{ApiError, ApiResult};
+use crate::inputs::*;
+use crate::policy::{Grant, Viewer};
+use crate::scalars::Date;
+use crate::store::write::Write;
+
+/// One authority as an import file set describes it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bundle {
+    pub slug: String,
+    pub name: String,
+    pub kind: AuthorityKind,
+    /// Provenance of the data, for people reading the files.
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub partners: Vec<PartnerIn>,
+    #[serde(default)]
+    pub plans: Vec<PlanIn>,
+    #[serde(default)]
+    pub panels: Vec<PanelIn>,
+    #[serde(default)]
+    pub measures: Vec<MeasureRow>,
+    #[serde(default)]
+    pub targets: Vec<TargetRow>,
+    #[serde(default)]
+    pub results: Vec<ResultRow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerIn {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanIn {
+    /// How the other files refer to this plan.
+    pub key: String,
+    pub title: String,
+    pub kind: PlanKind,
+    pub rag_rule: RagRuleIn,
+    #[serde(default)]
+    pub direction_rule: Option<DirectionRuleIn>,
+    #[serde(default)]
+    pub from: Option<Period>,
+    #[serde(default)]
+    pub to: Option<Period>,
+    #[serde(default)]
+    pub published: Vec<Period>,
+    #[serde(default)]
+    pub nodes: Vec<NodeIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RagRuleIn {
+    pub method: RagMethod,
+    #[serde(default)]
+    pub amber_tolerance_percent: Option<Num>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DirectionRuleIn {
+    pub method: DirectionMethod,
+    #[serde(default)]
+    pub stable_band_percent: Option<Num>,
+    #[serde(default)]
+    pub trend_periods: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeIn {
+    pub code: String,
+    pub title: String,
+    #[serde(default)]
+    pub children: Vec<NodeIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelIn {
+    pub name: String,
+    pub kind: PanelKind,
+    #[serde(default)]
+    pub remit: RemitIn,
+    #[serde(default)]
+    pub meetings: Vec<MeetingIn>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemitIn {
+    #[serde(default)]
+    pub nodes: Vec<NodeRef>,
+    #[serde(default)]
+    pub measures: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRef {
+    pub plan: String,
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingIn {
+    pub date: NaiveDate,
+    pub title: String,
+    #[serde(default)]
+    pub agenda: Vec<AgendaIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaIn {
+    pub title: String,
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub period: Option<Period>,
+    #[serde(default)]
+    pub minutes: Option<String>,
+    #[serde(default)]
+    pub resolutions: Option<String>,
+}
+
+/// A row of `measures.csv`.
+#[derive(Debug, Deserialize)]
+pub struct MeasureRow {
+    pub plan: String,
+    pub node: String,
+    pub code: String,
+    pub title: String,
+    pub unit: Unit,
+    pub polarity: Polarity,
+    pub kind: MeasureKind,
+    pub frequency: Frequency,
+    pub partner: Option<String>,
+    pub rag_method: Option<RagMethod>,
+    pub amber_tolerance_percent: Option<Num>,
+}
+
+/// A row of `targets.csv`.
+#[derive(Debug, Deserialize)]
+pub struct TargetRow {
+    pub measure: String,
+    pub period: Period,
+    pub target: Num,
+    pub floor: Option<Num>,
+}
+
+/// A row of `results.csv`.
+#[derive(Debug, Deserialize)]
+pub struct ResultRow {
+    pub measure: String,
+    pub period: Period,
+    pub value: Num,
+    pub note: Option<String>,
+}
+
+/// The viewer an import runs as: `subject` (the CLI's `--as`) holding the
+/// platform role, since whoever runs the CLI holds the database already.
+pub fn importer(subject: &str) -> Viewer {
+    Viewer::User {
+        subject: subject.to_owned(),
+        name: None,
+        grants: vec![Grant {
+            role: Role::PlatformAdmin,
+            authority_id: None,
+            partner_id: None,
+        }],
+    }
+}
+
+/// Writes the bundle as a new authority, all or nothing, through the use
+/// cases the mutations call, audited under `viewer`.
+pub async fn import(db: &DatabaseConnection, viewer: &Viewer, b: &Bundle) -> ApiResult<authority::Model> {
+    let w = super::begin(db, viewer).await?;
+    let a = Import::new(&w, viewer).run(b).await?;
+    w.commit().await?;
+    Ok(a)
+}
+
+/// Where in the files a row came from, and which of its columns the
+/// use cases' input fields are: a refusal names the file, the row and the
+/// first column its message speaks of.
+struct Place {
+    at: String,
+    /// "column" of a CSV file, "field" of the JSON one.
+    part: &'static str,
+    columns: &'static [(&'static str, &'static str)],
+}
+
+/// The fields of `authority.json` a refusal may be about.
+const JSON_FIELDS: &[(&str, &str)] = &[
+    ("slug", "slug"),
+    ("name", "name"),
+    ("title", "title"),
+    ("code", "code"),
+    ("amberTolerancePercent", "amberTolerancePercent"),
+    ("stableBandPercent", "stableBandPercent"),
+    ("trendPeriods", "trendPeriods"),
+    ("minutes", "minutes"),
+    ("resolutions", "resolutions"),
+    ("period", "period"),
+];
+
+impl Place {
+    /// Somewhere in `authority.json`: `path` says where, as `plans[0]`.
+    fn json(path: impl Into<String>) -> Self {
+        let path = path.into();
+        Place {
+            at: if path.is_empty() {
+                "authority.json".to_owned()
+            } else {
+                format!("authority.json {path}")
+            },
+            part: "field",
+            columns: JSON_FIELDS,
+        }
+    }
+
+    /// A data row of a CSV file, counted as a spreadsheet does (the header
+    /// is row 1).
+    fn csv(file: &str, i: usize, columns: &'static [(&'static str, &'static str)]) -> Self {
+        Place {
+            at: format!("{file} row {}", i + 2),
+            part: "column",
+            columns,
+        }
+    }
+
+    fn locate(&self, e: ApiError) -> ApiError {
+        let named = |m: &str| {
+            self.columns
+                .iter()
+                .find(|(field, _)| m.contains(field))
+                .map_or_else(String::new, |(_, column)| format!(", {} {column}", self.part))
+        };
+        match e {
+            ApiError::BadUserInput(m) => ApiError::BadUserInput(format!("{}{}: {m}", self.at, named(&m))),
+            ApiError::Conflict(m) => ApiError::Conflict(format!("{}{}: {m}", self.at, named(&m))),
+            ApiError::Forbidden(m) => ApiError::Forbidden(format!("{}: {m}", self.at)),
+            other => other,
+        }
+    }
+
+    fn unknown(&self, column: &str, what: &str, key: &str) -> ApiError {
+        ApiError::BadUserInput(format!(
+            "{}, {} {column}: unknown {what} `{key}`",
+            self.at, self.part
+        ))
+    }
+}
+
+const MEASURE_COLUMNS: &[(&str, &str)] = &[
+    ("code", "code"),
+    ("title", "title"),
+    ("partner", "partner"),
+    ("amberTolerancePercent", "amber_tolerance_percent"),
+];
+const TARGET_COLUMNS: &[(&str, &str)] = &[
+    ("floor", "floor"),
+    ("target", "target"),
+    ("period", "period"),
+    ("measure", "measure"),
+];
+const RESULT_COLUMNS: &[(&str, &str)] = &[
+    ("value", "value"),
+    ("note", "note"),
+    ("period", "period"),
+    ("measure", "measure"),
+];
+
+fn gid(n: i64) -> ID {
+    ID(n.to_string())
+}
+
+/// The nearest float to a decimal of the files: the inputs carry numbers as
+/// GraphQL sends them, and validation turns them back into the decimal.
+fn float(n: Num) -> f64 {
+    n.0.to_string().parse().unwrap_or(f64::NAN)
+}
+
+/// An import under way: the ids given so far, by the keys the files use.
+struct Import<'w> {
+    w: &'w Write,
+    viewer: &'w Viewer,
+    partners: HashMap<String, ID>,
+    plans: HashMap<String, ID>,
+    /// By "plan key/node code".
+    nodes: HashMap<String, ID>,
+    measures: HashMap<String, ID>,
+}
+
+impl<'w> Import<'w> {
+    fn new(w: &'w Write, viewer: &'w Viewer) -> Self {
+        Import {
+            w,
+            viewer,
+            partners: HashMap::new(),
+            plans: HashMap::new(),
+            nodes: HashMap::new(),
+            measures: HashMap::new(),
+        }
+    }
+
+    async fn run(mut self, b: &Bundle) -> ApiResult<authority::Model> {
+        let (w, v) = (self.w, self.viewer);
+        let input = CreateAuthorityInput {
+            slug: b.slug.clone(),
+            name: b.name.clone(),
+            kind: b.kind,
+        };
+        let a = super::create_authority(w, v, input)
+            .await
+            .map_err(|e| Place::json("").locate(e))?;
+        let authority_id = gid(a.id);
+        for (i, p) in b.partners.iter().enumerate() {
+            let input = CreatePartnerInput {
+                authority_id: authority_id.clone(),
+                slug: p.slug.clone(),
+                name: p.name.clone(),
+            };
+            let m = super::create_partner(w, v, input)
+                .await
+                .map_err(|e| Place::json(format!("partners[{i}]")).locate(e))?;
+            self.partners.insert(p.slug.clone(), gid(m.id));
+        }
+        for (i, p) in b.plans.iter().enumerate() {
+            self.plan(&authority_id, i, p).await?;
+        }
+        self.measures(&b.measures).await?;
+        self.targets(&b.targets).await?;
+        self.results(&b.results).await?;
+        for (i, p) in b.panels.iter().enumerate() {
+            self.panel(&authority_id, i, p).await?;
+        }
+        for (i, p) in b.plans.iter().enumerate() {
+            for period in &p.published {
+                super::publish_period(w, v, &self.plans[&p.key], *period)
+                    .await
+                    .map_err(|e| Place::json(format!("plans[{i}].published")).locate(e))?;
+            }
+        }
+        Ok(a)
+    }
+
+    async fn plan(&mut self, authority_id: &ID, i: usize, p: &PlanIn) -> ApiResult<()> {
+        let place = Place::json(format!("plans[{i}] ({})", p.key));
+        let input = CreatePlanInput {
+            authority_id: authority_id.clone(),
+            title: p.title.clone(),
+            kind: p.kind,
+            rag_rule: RagRuleInput {
+                method: p.rag_rule.method,
+                amber_tolerance_percent: p.rag_rule.amber_tolerance_percent.map(float),
+            },
+            direction_rule: p.direction_rule.as_ref().map(|d| DirectionRuleInput {
+                method: d.method,
+                stable_band_percent: d.stable_band_percent.map(float),
+                trend_periods: d.trend_periods.map(|t| i32::try_from(t).unwrap_or(i32::MAX)),
+            }),
+            from: p.from,
+            to: p.to,
+        };
+        let plan = super::create_plan(self.w, self.viewer, input)
+            .await
+            .map_err(|e| place.locate(e))?;
+        let plan_id = gid(plan.id);
+        if self.plans.insert(p.key.clone(), plan_id.clone()).is_some() {
+            return Err(place.locate(ApiError::Conflict(format!("plan key `{}` appears twice", p.key))));
+        }
+        // Depth first, each node before its children, siblings in order.
+        let mut stack: Vec<(Option<ID>, &NodeIn)> = p.nodes.iter().rev().map(|n| (None, n)).collect();
+        while let Some((parent_id, n)) = stack.pop() {
+            let input = CreatePlanNodeInput {
+                plan_id: plan_id.clone(),
+                parent_id,
+                code: n.code.clone(),
+                title: n.title.clone(),
+            };
+            let node = super::create_plan_node(self.w, self.viewer, input)
+                .await
+                .map_err(|e| Place::json(format!("plans[{i}] node {}", n.code)).locate(e))?;
+            self.nodes.insert(format!("{}/{}", p.key, n.code), gid(node.id));
+            stack.extend(n.children.iter().rev().map(|c| (Some(gid(node.id)), c)));
+        }
+        Ok(())
+    }
+
+    async fn measures(&mut self, rows: &[MeasureRow]) -> ApiResult<()> {
+        for (i, r) in rows.iter().enumerate() {
+            let place = Place::csv("measures.csv", i, MEASURE_COLUMNS);
+            let node_id = self
+                .nodes
+                .get(&format!("{}/{}", r.plan, r.node))
+                .ok_or_else(|| place.unknown("node", "node", &format!("{}/{}", r.plan, r.node)))?
+                .clone();
+            let partner_id = match r.partner.as_deref() {
+                Some(slug) => Some(
+                    self.partners
+                        .get(slug)
+                        .ok_or_else(|| place.unknown("partner", "partner", slug))?
+                        .clone(),
+                ),
+                None => None,
+            };
+            let rag_rule = match (r.rag_method, r.amber_tolerance_percent) {
+                (Some(method), tolerance) => Some(RagRuleInput {
+                    method,
+                    amber_tolerance_percent: tolerance.map(float),
+                }),
+                (None, Some(_)) => {
+                    return Err(place.locate(ApiError::BadUserInput(
+                        "an amberTolerancePercent needs a rag_method".to_owned(),
+                    )));
+                }
+                (None, None) => None,
+            };
+            let input = CreateMeasureInput {
+                node_id,
+                code: r.code.clone(),
+                title: r.title.clone(),
+                unit: r.unit,
+                polarity: r.polarity,
+                kind: r.kind,
+                frequency: r.frequency,
+                partner_id,
+                rag_rule,
+            };
+            let m = super::create_measure(self.w, self.viewer, input)
+                .await
+                .map_err(|e| place.locate(e))?;
+            // Targets and results name measures by code, across plans.
+            if self.measures.insert(r.code.clone(), gid(m.id)).is_some() {
+                return Err(place.locate(ApiError::Conflict(format!(
+                    "measure code `{}` appears twice",
+                    r.code
+                ))));
+            }
+        }
+        Ok(())
+    }
+
+    fn measure_id(&self, place: &Place, code: &str) -> ApiResult<ID> {
+        self.measures
+            .get(code)
+            .cloned()
+            .ok_or_else(|| place.unknown("measure", "measure", code))
+    }
+
+    async fn targets(&self, rows: &[TargetRow]) -> ApiResult<()> {
+        let place = |i| Place::csv("targets.csv", i, TARGET_COLUMNS);
+        let inputs = rows
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Ok(SetTargetInput {
+                    measure_id: self.measure_id(&place(i), &t.measure)?,
+                    period: t.period,
+                    target: float(t.target),
+                    floor: t.floor.map(float),
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        super::reporting::set_targets(self.w, self.viewer, &inputs, |i, e| place(i).locate(e)).await?;
+        Ok(())
+    }
+
+    async fn results(&self, rows: &[ResultRow]) -> ApiResult<()> {
+        let place = |i| Place::csv("results.csv", i, RESULT_COLUMNS);
+        let inputs = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(SubmitResultInput {
+                    measure_id: self.measure_id(&place(i), &r.measure)?,
+                    period: r.period,
+                    value: float(r.value),
+                    note: r.note.clone(),
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        // As many submissions as the use case takes at once.
+        for (n, chunk) in inputs.chunks(MAX_ITEMS).enumerate() {
+            super::reporting::submit_results(self.w, self.viewer, chunk, |i, e| {
+                place(n * MAX_ITEMS + i).locate(e)
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn panel(&self, authority_id: &ID, i: usize, p: &PanelIn) -> ApiResult<()> {
+        let place = Place::json(format!("panels[{i}] ({})", p.name));
+        let nodes = p
+            .remit
+            .nodes
+            .iter()
+            .map(|n| {
+                let key = format!("{}/{}", n.plan, n.code);
+                self.nodes
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(|| place.unknown("remit", "node", &key))
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let measures = p
+            .remit
+            .measures
+            .iter()
+            .map(|code| self.measure_id(&place, code))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let input = CreatePanelInput {
+            authority_id: authority_id.clone(),
+            name: p.name.clone(),
+            kind: p.kind,
+            remit_node_ids: nodes,
+            remit_measure_ids: measures,
+        };
+        let panel = super::create_panel(self.w, self.viewer, input)
+            .await
+            .map_err(|e| place.locate(e))?;
+        for (j, mt) in p.meetings.iter().enumerate() {
+            let place = Place::json(format!("panels[{i}].meetings[{j}]"));
+            let agenda = mt
+                .agenda
+                .iter()
+                .map(|a| {
+                    let plan_id = match a.plan.as_deref() {
+                        Some(k) => Some(
+                            self.plans
+                                .get(k)
+                                .cloned()
+                                .ok_or_else(|| place.unknown("plan", "plan", k))?,
+                        ),
+                        None => None,
+                    };
+                    Ok(AgendaItemInput {
+                        title: a.title.clone(),
+                        plan_id,
+                        period: a.period,
+                        minutes: a.minutes.clone(),
+                        resolutions: a.resolutions.clone(),
+                    })
+                })
+                .collect::<ApiResult<Vec<_>>>()?;
+            let input = CreateMeetingInput {
+                panel_id: gid(panel.id),
+                held_on: Date(mt.date),
+                title: mt.title.clone(),
+                agenda,
+            };
+            super::create_meeting(self.w, self.viewer, input)
+                .await
+                .map_err(|e| place.locate(e))?;
+        }
+        Ok(())
+    }
+}

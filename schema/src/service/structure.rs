@@ -1,0 +1,434 @@
+//! An authority's structure, which ADMINs edit: the authority, partners,
+//! plans and their nodes, measures, panels and meetings.
+
+use async_graphql::ID;
+use entity::model::{agenda_item, authority, measure, meeting, panel, partner, plan, plan_node};
+use entity::rules::{DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS};
+use entity::{DirectionMethod, MeasureKind, Num, Period, RagMethod};
+use sea_orm::{ActiveValue::Set, IntoActiveModel};
+
+use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
+use super::{at_row, reference, references, structure};
+use crate::error::{ApiError, ApiResult};
+use crate::inputs::*;
+use crate::policy::{Verb, Viewer, authorize};
+use crate::store::{self, write::Audited, write::Write};
+
+fn rag_rule(r: &RagRuleInput) -> ApiResult<(RagMethod, Num)> {
+    let tol = match r.amber_tolerance_percent {
+        Some(t) => validate::percent("amberTolerancePercent", t)?,
+        None => Num(DEFAULT_AMBER_TOLERANCE_PERCENT),
+    };
+    Ok((r.method, tol))
+}
+
+fn direction_rule(r: Option<&DirectionRuleInput>) -> ApiResult<(DirectionMethod, Num, i32)> {
+    let Some(r) = r else {
+        return Ok((
+            DirectionMethod::PreviousPeriod,
+            Num(DEFAULT_STABLE_BAND_PERCENT),
+            DEFAULT_TREND_PERIODS as i32,
+        ));
+    };
+    let band = match r.stable_band_percent {
+        Some(b) => validate::percent("stableBandPercent", b)?,
+        None => Num(DEFAULT_STABLE_BAND_PERCENT),
+    };
+    let periods = r.trend_periods.unwrap_or(DEFAULT_TREND_PERIODS as i32);
+    if !(entity::rules::MIN_TREND_POINTS as i32..=40).contains(&periods) {
+        return Err(ApiError::BadUserInput("trendPeriods must be 3 to 40".to_owned()));
+    }
+    Ok((r.method, band, periods))
+}
+
+fn check_years(from: Option<Period>, to: Option<Period>) -> ApiResult<()> {
+    match (from, to) {
+        (Some(f), Some(t)) if t < f => Err(ApiError::BadUserInput(
+            "the plan's `to` is before its `from`".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub async fn create_authority(
+    w: &Write,
+    viewer: &Viewer,
+    input: CreateAuthorityInput,
+) -> ApiResult<authority::Model> {
+    authorize(viewer, Verb::CreateAuthority, None)?;
+    let row = authority::ActiveModel {
+        slug: Set(validate::slug(&input.slug)?),
+        name: Set(validate::text("name", &input.name, MAX_NAME)?),
+        kind: Set(input.kind),
+        created_at: Set(w.now),
+        ..Default::default()
+    };
+    w.create("createAuthority", "authority", row).await
+}
+
+pub async fn update_authority(
+    w: &Write,
+    viewer: &Viewer,
+    input: UpdateAuthorityInput,
+) -> ApiResult<authority::Model> {
+    let old = structure::<authority::Entity>(w, viewer, &input.id, "authority").await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(name) = &input.name {
+        row.name = Set(validate::text("name", name, MAX_NAME)?);
+    }
+    if let Some(kind) = input.kind {
+        row.kind = Set(kind);
+    }
+    w.change("updateAuthority", "authority", &old, row).await
+}
+
+pub async fn create_partner(
+    w: &Write,
+    viewer: &Viewer,
+    input: CreatePartnerInput,
+) -> ApiResult<partner::Model> {
+    let a = structure::<authority::Entity>(w, viewer, &input.authority_id, "authority").await?;
+    let row = partner::ActiveModel {
+        authority_id: Set(a.id),
+        slug: Set(validate::slug(&input.slug)?),
+        name: Set(validate::text("name", &input.name, MAX_NAME)?),
+        ..Default::default()
+    };
+    w.create("createPartner", "partner", row).await
+}
+
+pub async fn update_partner(
+    w: &Write,
+    viewer: &Viewer,
+    input: UpdatePartnerInput,
+) -> ApiResult<partner::Model> {
+    let old = structure::<partner::Entity>(w, viewer, &input.id, "partner").await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(slug) = &input.slug {
+        row.slug = Set(validate::slug(slug)?);
+    }
+    if let Some(name) = &input.name {
+        row.name = Set(validate::text("name", name, MAX_NAME)?);
+    }
+    w.change("updatePartner", "partner", &old, row).await
+}
+
+pub async fn create_plan(w: &Write, viewer: &Viewer, input: CreatePlanInput) -> ApiResult<plan::Model> {
+    let a = structure::<authority::Entity>(w, viewer, &input.authority_id, "authority").await?;
+    let (rag_method, tolerance) = rag_rule(&input.rag_rule)?;
+    let (direction_method, band, trend) = direction_rule(input.direction_rule.as_ref())?;
+    let (from, to) = (
+        input.from.map(|p| p.financial_year()),
+        input.to.map(|p| p.financial_year()),
+    );
+    check_years(from, to)?;
+    let row = plan::ActiveModel {
+        authority_id: Set(a.id),
+        title: Set(validate::text("title", &input.title, MAX_TITLE)?),
+        kind: Set(input.kind),
+        rag_method: Set(rag_method),
+        amber_tolerance_percent: Set(tolerance),
+        direction_method: Set(direction_method),
+        stable_band_percent: Set(band),
+        trend_periods: Set(trend),
+        from_year: Set(from),
+        to_year: Set(to),
+        archived: Set(false),
+        ..Default::default()
+    };
+    w.create("createPlan", "plan", row).await
+}
+
+pub async fn update_plan(w: &Write, viewer: &Viewer, input: UpdatePlanInput) -> ApiResult<plan::Model> {
+    let old = structure::<plan::Entity>(w, viewer, &input.id, "plan").await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(title) = &input.title {
+        row.title = Set(validate::text("title", title, MAX_TITLE)?);
+    }
+    if let Some(kind) = input.kind {
+        row.kind = Set(kind);
+    }
+    if let Some(r) = &input.rag_rule {
+        let (method, tolerance) = rag_rule(r)?;
+        row.rag_method = Set(method);
+        row.amber_tolerance_percent = Set(tolerance);
+    }
+    if let Some(r) = &input.direction_rule {
+        let (method, band, trend) = direction_rule(Some(r))?;
+        row.direction_method = Set(method);
+        row.stable_band_percent = Set(band);
+        row.trend_periods = Set(trend);
+    }
+    let from = input.from.map(|p| p.financial_year()).or(old.from_year);
+    let to = input.to.map(|p| p.financial_year()).or(old.to_year);
+    check_years(from, to)?;
+    row.from_year = Set(from);
+    row.to_year = Set(to);
+    w.change("updatePlan", "plan", &old, row).await
+}
+
+pub async fn archive_plan(w: &Write, viewer: &Viewer, id: &ID) -> ApiResult<plan::Model> {
+    let old = structure::<plan::Entity>(w, viewer, id, "plan").await?;
+    let mut row = old.clone().into_active_model();
+    row.archived = Set(true);
+    w.change("archivePlan", "plan", &old, row).await
+}
+
+pub async fn create_plan_node(
+    w: &Write,
+    viewer: &Viewer,
+    input: CreatePlanNodeInput,
+) -> ApiResult<plan_node::Model> {
+    let p = structure::<plan::Entity>(w, viewer, &input.plan_id, "plan").await?;
+    let parent_id = match &input.parent_id {
+        Some(pid) => {
+            let parent = reference::<plan_node::Entity>(w, pid, "parent node", p.authority_id).await?;
+            if parent.plan_id != p.id {
+                return Err(ApiError::BadUserInput(
+                    "the parent node belongs to another plan".to_owned(),
+                ));
+            }
+            Some(parent.id)
+        }
+        None => None,
+    };
+    let row = plan_node::ActiveModel {
+        authority_id: Set(p.authority_id),
+        plan_id: Set(p.id),
+        parent_id: Set(parent_id),
+        code: Set(validate::code(&input.code)?),
+        title: Set(validate::text("title", &input.title, MAX_TITLE)?),
+        position: Set(store::next_node_position(&w.txn, p.id, parent_id).await?),
+        ..Default::default()
+    };
+    w.create("createPlanNode", "planNode", row).await
+}
+
+pub async fn update_plan_node(
+    w: &Write,
+    viewer: &Viewer,
+    input: UpdatePlanNodeInput,
+) -> ApiResult<plan_node::Model> {
+    let old = structure::<plan_node::Entity>(w, viewer, &input.id, "plan node").await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(code) = &input.code {
+        row.code = Set(validate::code(code)?);
+    }
+    if let Some(title) = &input.title {
+        row.title = Set(validate::text("title", title, MAX_TITLE)?);
+    }
+    w.change("updatePlanNode", "planNode", &old, row).await
+}
+
+pub async fn create_measure(
+    w: &Write,
+    viewer: &Viewer,
+    input: CreateMeasureInput,
+) -> ApiResult<measure::Model> {
+    let node = structure::<plan_node::Entity>(w, viewer, &input.node_id, "plan node").await?;
+    let partner_id = match (&input.partner_id, input.kind) {
+        (Some(pid), MeasureKind::Partnership) => Some(
+            reference::<partner::Entity>(w, pid, "partner", node.authority_id)
+                .await?
+                .id,
+        ),
+        (None, MeasureKind::Partnership) => {
+            return Err(ApiError::BadUserInput(
+                "a partnership measure names the partner that leads it".to_owned(),
+            ));
+        }
+        (Some(_), _) => {
+            return Err(ApiError::BadUserInput(
+                "only a partnership measure has a lead partner".to_owned(),
+            ));
+        }
+        (None, _) => None,
+    };
+    let (rag_method, tolerance) = match &input.rag_rule {
+        Some(r) => rag_rule(r).map(|(m, t)| (Some(m), Some(t)))?,
+        None => (None, None),
+    };
+    let row = measure::ActiveModel {
+        authority_id: Set(node.authority_id),
+        plan_id: Set(node.plan_id),
+        node_id: Set(Some(node.id)),
+        code: Set(validate::code(&input.code)?),
+        title: Set(validate::text("title", &input.title, MAX_TITLE)?),
+        unit: Set(input.unit),
+        polarity: Set(input.polarity),
+        kind: Set(input.kind),
+        frequency: Set(input.frequency),
+        partner_id: Set(partner_id),
+        rag_method: Set(rag_method),
+        amber_tolerance_percent: Set(tolerance),
+        position: Set(store::next_measure_position(&w.txn, node.plan_id).await?),
+        archived: Set(false),
+        ..Default::default()
+    };
+    w.create("createMeasure", "measure", row).await
+}
+
+pub async fn update_measure(
+    w: &Write,
+    viewer: &Viewer,
+    input: UpdateMeasureInput,
+) -> ApiResult<measure::Model> {
+    let old = structure::<measure::Entity>(w, viewer, &input.id, "measure").await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(code) = &input.code {
+        row.code = Set(validate::code(code)?);
+    }
+    if let Some(title) = &input.title {
+        row.title = Set(validate::text("title", title, MAX_TITLE)?);
+    }
+    if let Some(unit) = input.unit {
+        row.unit = Set(unit);
+    }
+    if let Some(polarity) = input.polarity {
+        row.polarity = Set(polarity);
+    }
+    if let Some(node_id) = &input.node_id {
+        let node = reference::<plan_node::Entity>(w, node_id, "plan node", old.authority_id).await?;
+        if node.plan_id != old.plan_id {
+            return Err(ApiError::BadUserInput(
+                "a measure moves only within its plan".to_owned(),
+            ));
+        }
+        row.node_id = Set(Some(node.id));
+    }
+    match (&input.rag_rule, input.clear_rag_rule) {
+        (Some(_), true) => {
+            return Err(ApiError::BadUserInput(
+                "give ragRule or clearRagRule, not both".to_owned(),
+            ));
+        }
+        (Some(r), false) => {
+            let (method, tolerance) = rag_rule(r)?;
+            row.rag_method = Set(Some(method));
+            row.amber_tolerance_percent = Set(Some(tolerance));
+        }
+        (None, true) => {
+            row.rag_method = Set(None);
+            row.amber_tolerance_percent = Set(None);
+        }
+        (None, false) => {}
+    }
+    w.change("updateMeasure", "measure", &old, row).await
+}
+
+pub async fn archive_measure(w: &Write, viewer: &Viewer, id: &ID) -> ApiResult<measure::Model> {
+    let old = structure::<measure::Entity>(w, viewer, id, "measure").await?;
+    let mut row = old.clone().into_active_model();
+    row.archived = Set(true);
+    w.change("archiveMeasure", "measure", &old, row).await
+}
+
+/// Checks a remit's ids belong to the panel's authority.
+async fn remit(
+    w: &Write,
+    authority_id: i64,
+    nodes: &[ID],
+    measures: &[ID],
+) -> ApiResult<(Vec<i64>, Vec<i64>)> {
+    if nodes.len() + measures.len() > MAX_ITEMS {
+        return Err(ApiError::BadUserInput(format!(
+            "a remit holds at most {MAX_ITEMS} entries"
+        )));
+    }
+    let nodes = references::<plan_node::Entity>(w, nodes, "plan node", authority_id).await?;
+    let measures = references::<measure::Entity>(w, measures, "measure", authority_id).await?;
+    Ok((
+        nodes.iter().map(Audited::row_id).collect(),
+        measures.iter().map(Audited::row_id).collect(),
+    ))
+}
+
+pub async fn create_panel(w: &Write, viewer: &Viewer, input: CreatePanelInput) -> ApiResult<panel::Model> {
+    let a = structure::<authority::Entity>(w, viewer, &input.authority_id, "authority").await?;
+    let name = validate::text("name", &input.name, MAX_NAME)?;
+    let (nodes, measures) = remit(w, a.id, &input.remit_node_ids, &input.remit_measure_ids).await?;
+    let row = panel::ActiveModel {
+        authority_id: Set(a.id),
+        name: Set(name),
+        kind: Set(input.kind),
+        ..Default::default()
+    };
+    let p = w.create("createPanel", "panel", row).await?;
+    store::write::set_remit(w, &p, &nodes, &measures).await?;
+    Ok(p)
+}
+
+pub async fn update_panel(w: &Write, viewer: &Viewer, input: UpdatePanelInput) -> ApiResult<panel::Model> {
+    let old = structure::<panel::Entity>(w, viewer, &input.id, "panel").await?;
+    let mut row = old.clone().into_active_model();
+    if let Some(name) = &input.name {
+        row.name = Set(validate::text("name", name, MAX_NAME)?);
+    }
+    if let Some(kind) = input.kind {
+        row.kind = Set(kind);
+    }
+    let new_remit = match (&input.remit_node_ids, &input.remit_measure_ids) {
+        (None, None) => None,
+        (nodes, measures) => Some(
+            remit(
+                w,
+                old.authority_id,
+                nodes.as_deref().unwrap_or_default(),
+                measures.as_deref().unwrap_or_default(),
+            )
+            .await?,
+        ),
+    };
+    let p = w.change("updatePanel", "panel", &old, row).await?;
+    if let Some((nodes, measures)) = new_remit {
+        store::write::set_remit(w, &p, &nodes, &measures).await?;
+    }
+    Ok(p)
+}
+
+pub async fn create_meeting(
+    w: &Write,
+    viewer: &Viewer,
+    input: CreateMeetingInput,
+) -> ApiResult<meeting::Model> {
+    let p = structure::<panel::Entity>(w, viewer, &input.panel_id, "panel").await?;
+    let title = validate::text("title", &input.title, MAX_TITLE)?;
+    let mut items = Vec::with_capacity(input.agenda.len());
+    for (i, a) in input.agenda.iter().enumerate() {
+        let plan_id = match &a.plan_id {
+            Some(id) => Some(
+                reference::<plan::Entity>(w, id, "plan", p.authority_id)
+                    .await
+                    .map_err(|e| at_row(i, e))?
+                    .id,
+            ),
+            None => None,
+        };
+        let text = |field, value: Option<&str>| {
+            validate::optional_text(field, value, MAX_TEXT).map_err(|e| at_row(i, e))
+        };
+        items.push(agenda_item::ActiveModel {
+            authority_id: Set(p.authority_id),
+            position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+            title: Set(validate::text("title", &a.title, MAX_TITLE).map_err(|e| at_row(i, e))?),
+            plan_id: Set(plan_id),
+            period: Set(a.period),
+            minutes: Set(text("minutes", a.minutes.as_deref())?),
+            resolutions: Set(text("resolutions", a.resolutions.as_deref())?),
+            ..Default::default()
+        });
+    }
+    let row = meeting::ActiveModel {
+        authority_id: Set(p.authority_id),
+        panel_id: Set(p.id),
+        held_on: Set(input.held_on.0),
+        title: Set(title),
+        ..Default::default()
+    };
+    let mt = w.create("createMeeting", "meeting", row).await?;
+    for item in &mut items {
+        item.meeting_id = Set(mt.id);
+    }
+    w.create_many("createMeeting", "agendaItem", items).await?;
+    Ok(mt)
+}
