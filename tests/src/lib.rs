@@ -29,6 +29,16 @@ pub fn engines() -> Vec<Engine> {
     }
 }
 
+/// For a PostgreSQL-only test, which is `#[ignore]`d so that a bare
+/// `cargo test` lists it as skipped: run on purpose (`--include-ignored`,
+/// as `.ci/run` does) without a database, it fails instead of passing.
+pub fn require_postgres() {
+    assert!(
+        engines().contains(&Engine::Postgres),
+        "this PostgreSQL-only test was run on purpose but TEST_DATABASE_URL is not set"
+    );
+}
+
 /// The HS256 secret test servers trust.
 pub const SECRET: &str = "test-secret-of-at-least-32-bytes!";
 

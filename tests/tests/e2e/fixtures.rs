@@ -1,7 +1,7 @@
 //! Purpose-built authorities, written through the same import path as the
 //! demo councils.
 
-use schema::store::import::Bundle;
+use schema::service::import::Bundle;
 use serde_json::{Value, json};
 
 /// A measure of the fixture plan: code, node, polarity, kind.

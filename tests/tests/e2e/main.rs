@@ -7,6 +7,7 @@ mod demo;
 mod fixtures;
 mod hardening;
 mod http;
+mod import;
 mod matrix;
 mod operations;
 mod reads;

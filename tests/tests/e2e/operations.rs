@@ -1,18 +1,27 @@
 //! The example operations in `schema/operations/` run against the demo
-//! councils without error, so the documentation cannot rot.
+//! councils and answer the figures next to them (`NAME.json` beside
+//! `NAME.graphql`: Kent's 16 green, 11 amber, 11 red and the like), so the
+//! documentation cannot rot.
 //!
 //! Each file may start with a line `# variables: {…}` giving its variables.
+//! After a deliberate change of figures, `BLESS=1 cargo test -p tests --test
+//! e2e operations` rewrites the expected files; review their diff.
+
+use std::path::PathBuf;
 
 use serde_json::Value;
 use tests::{engines, spawn};
 
-fn operations() -> Vec<(String, String)> {
+fn operations() -> Vec<(PathBuf, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/operations");
-    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "graphql"))
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
         .collect();
     files.sort();
     files
@@ -25,21 +34,62 @@ fn variables(text: &str) -> Value {
 }
 
 #[tokio::test]
-async fn every_example_operation_runs() {
+async fn every_example_operation_answers_its_figures() {
     let ops = operations();
     assert!(
         ops.len() >= 8,
         "expected the example operations, found {}",
         ops.len()
     );
+    let bless = std::env::var("BLESS").is_ok_and(|v| v == "1");
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
         for (path, text) in &ops {
             let data = app
                 .data(text, variables(text))
                 .await
-                .unwrap_or_else(|e| panic!("{path}: {e}"));
-            assert!(data.is_object(), "{path}: no data");
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let expected_file = path.with_extension("json");
+            if bless && engine == tests::Engine::Sqlite {
+                std::fs::write(
+                    &expected_file,
+                    serde_json::to_string_pretty(&data).unwrap() + "\n",
+                )
+                .unwrap();
+                continue;
+            }
+            let expected: Value = serde_json::from_str(
+                &std::fs::read_to_string(&expected_file)
+                    .unwrap_or_else(|e| panic!("{}: {e} (BLESS=1 writes it)", expected_file.display())),
+            )
+            .unwrap();
+            assert_eq!(
+                data,
+                expected,
+                "{engine:?}: {} answered other figures than {}",
+                path.display(),
+                expected_file.display()
+            );
         }
+    }
+}
+
+/// The README's example, checked figure by figure.
+#[tokio::test]
+async fn kent_reports_16_green_11_amber_11_red() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let data = app
+            .data(
+                r#"{ authority(slug: "kent") { plans { breakdown(period: "2023-24 Q1") { total green amber red improving stable declining } } } }"#,
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            data["authority"]["plans"][0]["breakdown"],
+            serde_json::json!({ "total": 38, "green": 16, "amber": 11, "red": 11, "improving": 4, "stable": 24, "declining": 10 }),
+            "{engine:?}"
+        );
     }
 }

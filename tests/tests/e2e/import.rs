@@ -1,0 +1,120 @@
+//! `councilperf import` goes through the mutations' use cases in one
+//! transaction: what a mutation refuses an import refuses, naming the file,
+//! row and column, and writes nothing; a valid import is audited.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use tests::{TestApp, engines, spawn, token};
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/demo/windsor-maidenhead");
+
+/// A copy of a demo council's files with `edit` applied to one of them.
+fn files(name: &str, edit: impl Fn(&str, String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cp_import_{}_{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["authority.json", "measures.csv", "targets.csv", "results.csv"] {
+        let text = std::fs::read_to_string(Path::new(DEMO).join(f)).unwrap();
+        std::fs::write(dir.join(f), edit(f, text)).unwrap();
+    }
+    dir
+}
+
+async fn import(app: &TestApp, dir: &Path) -> anyhow::Result<()> {
+    let bundle = api::import::read_dir(dir)?;
+    api::import::import_as(&app.db, &bundle, "jane.importer").await
+}
+
+async fn refused_without_a_trace(app: &TestApp, dir: &Path, says: &[&str]) {
+    let before = app.row_counts().await.unwrap();
+    let err = import(app, dir).await.expect_err("the import should be refused");
+    let message = format!("{err:#}");
+    for s in says {
+        assert!(
+            message.contains(s),
+            "{:?}: `{message}` should say `{s}`",
+            app.engine
+        );
+    }
+    assert_eq!(
+        app.row_counts().await.unwrap(),
+        before,
+        "a refused import wrote rows"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_slug_is_refused_and_nothing_is_written() {
+    let dir = files("slug", |f, text| match f {
+        "authority.json" => text.replace("\"slug\": \"windsor-maidenhead\"", "\"slug\": \"Kent Copy\""),
+        _ => text,
+    });
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        refused_without_a_trace(&app, &dir, &["authority.json, field slug", "Kent Copy"]).await;
+    }
+}
+
+#[tokio::test]
+async fn a_floor_on_the_wrong_side_of_its_target_is_refused() {
+    // ASC1 is higher-is-better: a floor above its target of 90 is wrong.
+    let dir = files("floor", |f, text| match f {
+        "targets.csv" => text.replacen("ASC1,2020-21,90,", "ASC1,2020-21,90,95", 1),
+        _ => text,
+    });
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        refused_without_a_trace(&app, &dir, &["targets.csv row 2", "column floor", "wrong side"]).await;
+    }
+}
+
+#[tokio::test]
+async fn a_result_in_the_wrong_frequency_is_refused_at_its_row() {
+    let dir = files("period", |f, text| match f {
+        "results.csv" => text.replacen("ASC1,2020-21 Q1,83.0,", "ASC1,2020-05,83.0,", 1),
+        _ => text,
+    });
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        refused_without_a_trace(&app, &dir, &["results.csv row 2", "column period"]).await;
+    }
+}
+
+#[tokio::test]
+async fn a_valid_import_is_in_the_audit_log_under_its_actor() {
+    let dir = files("valid", |_, text| text);
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        import(&app, &dir).await.unwrap();
+        let admin = token("a", &["windsor-maidenhead:ADMIN"]);
+        let d = app
+            .data_as(
+                &admin,
+                r#"{ authority(slug: "windsor-maidenhead") { auditLog(first: 500) { entries { actor operation entity } } } }"#,
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        let entries = d["authority"]["auditLog"]["entries"].as_array().unwrap();
+        assert!(
+            entries.iter().all(|e| e["actor"] == "jane.importer"),
+            "{engine:?}: {entries:?}"
+        );
+        for (operation, entity) in [
+            ("createAuthority", "authority"),
+            ("createPlan", "plan"),
+            ("createMeasure", "measure"),
+            ("setTarget", "target"),
+            ("submitResult", "result"),
+            ("publishPeriod", "publication"),
+        ] {
+            assert!(
+                entries
+                    .contains(&json!({ "actor": "jane.importer", "operation": operation, "entity": entity })),
+                "{engine:?}: no {operation} of a {entity} in the audit log"
+            );
+        }
+        // The same authority again is a conflict, and changes nothing.
+        refused_without_a_trace(&app, &dir, &["authority.json", "already exists"]).await;
+    }
+}
