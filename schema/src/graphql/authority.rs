@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::AuthorityKind;
 use entity::model::{audit_log, authority, partner};
 
-use super::{Panel, Plan, gid, transact};
+use super::common::{gid, transact};
+use super::panel::Panel;
+use super::plan::Plan;
 use crate::archive::live;
 use crate::context::{request, rows};
 use crate::error::Gql;

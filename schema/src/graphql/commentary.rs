@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::model::{action, action_plan, commentary, commentary_history};
 use entity::{ActionStatus, CommentaryKind};
 
-use super::{gid, transact};
+use super::common::{gid, transact};
 use crate::context::rows;
 use crate::error::Gql;
 use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};

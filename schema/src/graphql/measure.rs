@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 use entity::model::{commentary, measure, result_history};
 use entity::{Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit};
 
+use super::authority::Partner;
+use super::commentary::{ActionPlan, Commentary};
+use super::common::{float, gid, parse_id, rate, rate_one, required, transact};
 use super::plan::RagRule;
-use super::{
-    ActionPlan, Commentary, Partner, Plan, PlanNode, float, gid, parse_id, rate, rate_one, required, transact,
-};
+use super::plan::{Plan, PlanNode};
 use crate::archive::is_live;
 use crate::context::{request, rows};
 use crate::error::{ApiError, Gql};

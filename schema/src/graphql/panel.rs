@@ -5,8 +5,10 @@ use entity::PanelKind;
 use entity::Period;
 use entity::model::{agenda_item, meeting, panel};
 
+use super::common::{gid, parse_id, transact};
+use super::measure::{Measure, MeasureResult};
 use super::plan::{self, Breakdown};
-use super::{Measure, MeasureResult, Plan, PlanNode, gid, parse_id, transact};
+use super::plan::{Plan, PlanNode};
 use crate::context::rows;
 use crate::error::Gql;
 use crate::inputs::{CreateMeetingInput, CreatePanelInput, UpdatePanelInput};

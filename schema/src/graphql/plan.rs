@@ -4,7 +4,9 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use entity::model::{measure, plan, plan_node};
 use entity::{DirectionMethod, Period, PlanKind, RagMethod};
 
-use super::{Authority, Measure, MeasureResult, float, gid, parse_id, rate, rate_one, required, transact};
+use super::authority::Authority;
+use super::common::{float, gid, parse_id, rate, rate_one, required, transact};
+use super::measure::{Measure, MeasureResult};
 use crate::archive::is_live;
 use crate::context::{request, rows};
 use crate::error::Gql;

@@ -6,7 +6,7 @@ use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
 use entity::Role;
 use entity::model::{authority, partner};
 
-use super::{Authority, Partner};
+use super::authority::{Authority, Partner};
 use crate::context::{request, rows};
 use crate::error::Gql;
 use crate::policy::{Grant, Viewer};

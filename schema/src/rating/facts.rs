@@ -9,12 +9,14 @@ use entity::rules::published_at;
 use entity::{Num, Period};
 use rust_decimal::Decimal;
 
-use super::{Rating, Shared, unique_ids, visible};
+use super::rated::{Rating, unique_ids};
+use super::visible;
+use crate::loaders::Shared;
 use crate::policy::{self, Viewer};
 use crate::store::{self, Reader};
 
 /// What rating needs of one measure.
-pub(super) struct Rated {
+pub(super) struct MeasureFacts {
     pub plan_id: i64,
     pub scope: policy::Scope,
     pub rules: MeasureRules,
@@ -23,7 +25,7 @@ pub(super) struct Rated {
 /// Everything loaded for one batch of ratings.
 pub(super) struct Facts<'v> {
     viewer: &'v Viewer,
-    pub measures: HashMap<i64, Rated>,
+    pub measures: HashMap<i64, MeasureFacts>,
     /// Per plan: each published period and when it was published.
     published: HashMap<i64, Vec<(Period, DateTime<Utc>)>>,
     pub values: HashMap<(i64, Period), store::ResultValue>,
@@ -48,7 +50,7 @@ impl<'v> Facts<'v> {
         let measures = measures
             .iter()
             .filter_map(|m| {
-                let rated = Rated {
+                let rated = MeasureFacts {
                     plan_id: m.plan_id,
                     scope: policy::measure_scope(m),
                     rules: MeasureRules::of(m, plans.get(&m.plan_id)?),
@@ -77,7 +79,7 @@ impl<'v> Facts<'v> {
             .and_then(|ps| published_at(ps, period))
     }
 
-    fn sees_drafts(&self, m: &Rated) -> bool {
+    fn sees_drafts(&self, m: &MeasureFacts) -> bool {
         visible::sees_drafts(self.viewer, m.scope)
     }
 

@@ -9,8 +9,9 @@ use entity::Period;
 use entity::rating;
 
 use super::facts::Facts;
-use super::{MAX_PERIODS, Rating, Shared, unique_ids};
+use super::rated::{MAX_PERIODS, Rating, unique_ids};
 use crate::error::ApiError;
+use crate::loaders::Shared;
 use crate::policy::Viewer;
 use crate::store::{self, Reader};
 

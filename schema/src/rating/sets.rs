@@ -8,9 +8,11 @@ use entity::model::{measure, plan_node};
 use entity::rules::{escalated, status_rank};
 use entity::{Frequency, Period, RagStatus};
 
-use super::{MAX_PERIODS, Rating, Ratings, Shared};
+use super::rated::{MAX_PERIODS, Rating};
+use super::ratings::Ratings;
 use crate::archive::is_live;
 use crate::error::{ApiError, ApiResult};
+use crate::loaders::Shared;
 use crate::loaders::{Loaders, Rows};
 
 pub async fn plan_nodes(rows: &Loaders, plan_id: i64) -> Shared<Rows<plan_node::Model>> {

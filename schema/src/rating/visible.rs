@@ -4,7 +4,7 @@
 
 use entity::model::{commentary, result_history};
 
-use super::Rating;
+use super::rated::Rating;
 use crate::policy::{self, Scope, Verb, Viewer};
 
 /// Whether the viewer sees results of unpublished periods in `scope`.

@@ -3,7 +3,7 @@
 use entity::model::audit_log;
 use sea_orm::ConnectionTrait;
 
-use super::scope;
+use super::guard::scope;
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::AuditPage;
 use crate::policy::{Verb, Viewer, authorize};

@@ -4,9 +4,9 @@ use entity::model::{action, action_plan, commentary, measure};
 use entity::{ActionStatus, CommentaryKind};
 use sea_orm::ActiveValue::Set;
 
+use super::guard::{at_row, find, guarded, scope};
 use super::reporting::measure_in_period;
 use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
-use super::{at_row, find, guarded, scope};
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};

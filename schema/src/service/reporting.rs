@@ -5,8 +5,8 @@ use entity::Period;
 use entity::model::{measure, plan, result};
 use entity::rules::floor_fits;
 
+use super::guard::{guarded, scope};
 use super::validate::{self, MAX_ITEMS, MAX_TEXT};
-use super::{guarded, scope};
 use crate::archive::is_live;
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::{SetTargetInput, SubmitResultInput};

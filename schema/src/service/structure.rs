@@ -7,8 +7,8 @@ use entity::rules::{DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT
 use entity::{DirectionMethod, MeasureKind, Num, Period, RagMethod};
 use sea_orm::{ActiveValue::Set, IntoActiveModel};
 
+use super::guard::{at_row, reference, references, structure};
 use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
-use super::{at_row, reference, references, structure};
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::*;
 use crate::policy::{Verb, Viewer, authorize};

@@ -159,16 +159,27 @@ impl Write {
         ModelOf<A>: Row<A>,
     {
         let m = row.update(&self.txn).await?;
+        self.audit_change(operation, entity, before, &m).await?;
+        Ok(m)
+    }
+
+    /// Audits a row's change, with both versions.
+    async fn audit_change<M: Serialize + Audited>(
+        &self,
+        operation: &str,
+        entity: &str,
+        before: &M,
+        after: &M,
+    ) -> ApiResult<()> {
         self.audit(
-            m.authority(),
+            after.authority(),
             operation,
             entity,
-            Some(m.row_id()),
+            Some(after.row_id()),
             Some(before),
-            Some(&m),
+            Some(after),
         )
-        .await?;
-        Ok(m)
+        .await
     }
 
     /// Saves `changes` to `old`'s row only if its `version` column still
@@ -202,15 +213,7 @@ impl Write {
             .await?
             .pop()
             .ok_or_else(|| ApiError::internal("a row vanished inside its transaction"))?;
-        self.audit(
-            new.authority(),
-            operation,
-            entity,
-            Some(old.row_id()),
-            Some(old),
-            Some(&new),
-        )
-        .await?;
+        self.audit_change(operation, entity, old, &new).await?;
         Ok(new)
     }
 }

@@ -6,15 +6,14 @@
 
 use std::collections::HashMap;
 
+mod bundle;
+
+pub use bundle::*;
+
 use async_graphql::ID;
-use chrono::NaiveDate;
 use entity::model::authority;
-use entity::{
-    AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity,
-    RagMethod, Role, Unit,
-};
+use entity::{Num, Role};
 use sea_orm::DatabaseConnection;
-use serde::Deserialize;
 
 use super::validate::MAX_ITEMS;
 use crate::error::{ApiError, ApiResult};
@@ -22,168 +21,6 @@ use crate::inputs::*;
 use crate::policy::{Grant, Viewer};
 use crate::scalars::Date;
 use crate::store::write::Write;
-
-/// One authority as an import file set describes it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Bundle {
-    pub slug: String,
-    pub name: String,
-    pub kind: AuthorityKind,
-    /// Provenance of the data, for people reading the files.
-    #[serde(default)]
-    pub note: Option<String>,
-    #[serde(default)]
-    pub partners: Vec<PartnerIn>,
-    #[serde(default)]
-    pub plans: Vec<PlanIn>,
-    #[serde(default)]
-    pub panels: Vec<PanelIn>,
-    #[serde(default)]
-    pub measures: Vec<MeasureRow>,
-    #[serde(default)]
-    pub targets: Vec<TargetRow>,
-    #[serde(default)]
-    pub results: Vec<ResultRow>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PartnerIn {
-    pub slug: String,
-    pub name: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PlanIn {
-    /// How the other files refer to this plan.
-    pub key: String,
-    pub title: String,
-    pub kind: PlanKind,
-    pub rag_rule: RagRuleIn,
-    #[serde(default)]
-    pub direction_rule: Option<DirectionRuleIn>,
-    #[serde(default)]
-    pub from: Option<Period>,
-    #[serde(default)]
-    pub to: Option<Period>,
-    #[serde(default)]
-    pub published: Vec<Period>,
-    #[serde(default)]
-    pub nodes: Vec<NodeIn>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RagRuleIn {
-    pub method: RagMethod,
-    #[serde(default)]
-    pub amber_tolerance_percent: Option<Num>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DirectionRuleIn {
-    pub method: DirectionMethod,
-    #[serde(default)]
-    pub stable_band_percent: Option<Num>,
-    #[serde(default)]
-    pub trend_periods: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeIn {
-    pub code: String,
-    pub title: String,
-    #[serde(default)]
-    pub children: Vec<NodeIn>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PanelIn {
-    pub name: String,
-    pub kind: PanelKind,
-    #[serde(default)]
-    pub remit: RemitIn,
-    #[serde(default)]
-    pub meetings: Vec<MeetingIn>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RemitIn {
-    #[serde(default)]
-    pub nodes: Vec<NodeRef>,
-    #[serde(default)]
-    pub measures: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeRef {
-    pub plan: String,
-    pub code: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MeetingIn {
-    pub date: NaiveDate,
-    pub title: String,
-    #[serde(default)]
-    pub agenda: Vec<AgendaIn>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgendaIn {
-    pub title: String,
-    #[serde(default)]
-    pub plan: Option<String>,
-    #[serde(default)]
-    pub period: Option<Period>,
-    #[serde(default)]
-    pub minutes: Option<String>,
-    #[serde(default)]
-    pub resolutions: Option<String>,
-}
-
-/// A row of `measures.csv`.
-#[derive(Debug, Deserialize)]
-pub struct MeasureRow {
-    pub plan: String,
-    pub node: String,
-    pub code: String,
-    pub title: String,
-    pub unit: Unit,
-    pub polarity: Polarity,
-    pub kind: MeasureKind,
-    pub frequency: Frequency,
-    pub partner: Option<String>,
-    pub rag_method: Option<RagMethod>,
-    pub amber_tolerance_percent: Option<Num>,
-}
-
-/// A row of `targets.csv`.
-#[derive(Debug, Deserialize)]
-pub struct TargetRow {
-    pub measure: String,
-    pub period: Period,
-    pub target: Num,
-    pub floor: Option<Num>,
-}
-
-/// A row of `results.csv`.
-#[derive(Debug, Deserialize)]
-pub struct ResultRow {
-    pub measure: String,
-    pub period: Period,
-    pub value: Num,
-    pub note: Option<String>,
-}
 
 /// The viewer an import runs as: `subject` (the CLI's `--as`) holding the
 /// platform role, since whoever runs the CLI holds the database already.
@@ -202,7 +39,7 @@ pub fn importer(subject: &str) -> Viewer {
 /// Writes the bundle as a new authority, all or nothing, through the use
 /// cases the mutations call, audited under `viewer`.
 pub async fn import(db: &DatabaseConnection, viewer: &Viewer, b: &Bundle) -> ApiResult<authority::Model> {
-    let w = super::begin(db, viewer).await?;
+    let w = super::guard::begin(db, viewer).await?;
     let a = Import::new(&w, viewer).run(b).await?;
     w.commit().await?;
     Ok(a)

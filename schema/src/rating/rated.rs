@@ -1,0 +1,32 @@
+//! One measure rated in one period, as a viewer may see it.
+
+use chrono::{DateTime, Utc};
+use entity::rating::Rated;
+
+/// Longest run of periods one series, trend or escalation looks at: ten
+/// years of months.
+pub const MAX_PERIODS: u32 = 120;
+
+/// One measure rated in one period, as a viewer may see it.
+#[derive(Clone, Debug)]
+pub struct Rating {
+    pub measure_id: i64,
+    /// The stored result shown, if any.
+    pub result_id: Option<i64>,
+    pub rated: Rated,
+    /// Whether the reported period is published.
+    pub published: bool,
+    /// Earlier values are shown only if they were themselves public: for a
+    /// viewer who may not read unpublished results, those replaced after
+    /// this moment (the period's publication). `None`: every earlier value.
+    pub history_since: Option<DateTime<Utc>>,
+    /// Whether the shown value was changed after publication.
+    pub restated: bool,
+}
+
+pub(super) fn unique_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
