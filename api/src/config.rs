@@ -60,6 +60,9 @@ pub struct Limits {
     pub max_fields: usize,
     /// Fragment spreads written in one document.
     pub max_spreads: usize,
+    /// Bytes of one document's text: parsing costs time and memory in
+    /// proportion to it before any other limit can be measured.
+    pub max_query_bytes: usize,
     pub query_timeout: Duration,
     /// How long a client may take to send a request's body; a connection
     /// that stalls past it is answered 408 and closed.
@@ -80,6 +83,7 @@ impl Default for Limits {
             max_complexity: 5_000,
             max_fields: 1_000,
             max_spreads: 200,
+            max_query_bytes: 100_000,
             query_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(10),
             max_in_flight: 32,
@@ -122,6 +126,7 @@ impl Config {
                 max_complexity: parsed("COUNCILPERF_MAX_COMPLEXITY")?.unwrap_or(defaults.max_complexity),
                 max_fields: parsed("COUNCILPERF_MAX_FIELDS")?.unwrap_or(defaults.max_fields),
                 max_spreads: parsed("COUNCILPERF_MAX_SPREADS")?.unwrap_or(defaults.max_spreads),
+                max_query_bytes: parsed("COUNCILPERF_MAX_QUERY_BYTES")?.unwrap_or(defaults.max_query_bytes),
                 query_timeout: parsed::<u64>("COUNCILPERF_QUERY_TIMEOUT_SECS")?
                     .map_or(defaults.query_timeout, Duration::from_secs),
                 body_timeout: parsed::<u64>("COUNCILPERF_BODY_TIMEOUT_SECS")?

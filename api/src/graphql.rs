@@ -140,6 +140,13 @@ async fn run(state: &State, mut r: Request, session: Session) -> Response {
         depth: limits.max_depth,
         spreads: limits.max_spreads,
     };
+    if r.query.len() > limits.max_query_bytes {
+        return error_response(&ApiError::BadUserInput(format!(
+            "the query is {} bytes long; at most {} are allowed",
+            r.query.len(),
+            limits.max_query_bytes
+        )));
+    }
     // A query that does not parse is reported by execute itself.
     let reads_only = match r.parsed_query() {
         Ok(doc) => {

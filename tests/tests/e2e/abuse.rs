@@ -142,6 +142,9 @@ async fn duplicated_fields_count_towards_the_limits() {
         "...B ".repeat(190)
     );
     assert_eq!(codes_within(&app, &spread, PROMPT).await, ["BAD_USER_INPUT"]);
+    // A body-sized document is refused by its length, before it is parsed.
+    let long = format!("{{ authorities {{ {} }} }}", "slug ".repeat(200_000));
+    assert_eq!(codes_within(&app, &long, PROMPT).await, ["BAD_USER_INPUT"]);
     still_serving(&app).await;
 }
 
