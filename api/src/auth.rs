@@ -10,6 +10,7 @@ use anyhow::Context;
 use entity::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use schema::Session;
+use schema::error::ApiResult;
 use schema::policy::{Grant, Viewer};
 use serde::{Deserialize, Serialize};
 
@@ -165,11 +166,9 @@ pub fn mint(
 /// The viewer a verified token speaks for. Grants naming an authority or
 /// partner that does not exist, or of a shape DESIGN.md does not give
 /// (PLATFORM_ADMIN of one authority, say), grant nothing.
-pub async fn session(db: &sea_orm::DatabaseConnection, claims: Claims) -> anyhow::Result<Session> {
+pub async fn session(db: &sea_orm::DatabaseConnection, claims: Claims) -> ApiResult<Session> {
     let slugs: Vec<String> = claims.grants.iter().filter_map(|g| g.authority.clone()).collect();
-    let (auths, partners) = schema::store::grant_targets(db, &slugs)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (auths, partners) = schema::store::grant_targets(db, &slugs).await?;
     let grants = claims
         .grants
         .iter()

@@ -12,7 +12,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
-    /// Connections in the pool (default: 16 on PostgreSQL, 8 on SQLite).
+    /// Connections in the pool (default: 32 on PostgreSQL, 8 on SQLite).
     pub pool_size: Option<u32>,
     pub limits: Limits,
     pub jwt: Jwt,
@@ -55,7 +55,18 @@ pub struct Limits {
     pub max_root_fields: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Fields an operation expands to, every fragment spread and duplicate
+    /// counted: what bounds the work and memory of one operation.
+    pub max_fields: usize,
+    /// Fragment spreads written in one document.
+    pub max_spreads: usize,
+    /// Bytes of one document's text: parsing costs time and memory in
+    /// proportion to it before any other limit can be measured.
+    pub max_query_bytes: usize,
     pub query_timeout: Duration,
+    /// How long a client may take to send a request's body; a connection
+    /// that stalls past it is answered 408 and closed.
+    pub body_timeout: Duration,
     /// Operations executing at once; more wait their turn, so memory stays
     /// bounded however many clients connect.
     pub max_in_flight: usize,
@@ -70,7 +81,11 @@ impl Default for Limits {
             max_root_fields: 20,
             max_depth: 16,
             max_complexity: 5_000,
+            max_fields: 1_000,
+            max_spreads: 200,
+            max_query_bytes: 100_000,
             query_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(10),
             max_in_flight: 32,
         }
     }
@@ -109,8 +124,14 @@ impl Config {
                 max_root_fields: parsed("COUNCILPERF_MAX_ROOT_FIELDS")?.unwrap_or(defaults.max_root_fields),
                 max_depth: parsed("COUNCILPERF_MAX_DEPTH")?.unwrap_or(defaults.max_depth),
                 max_complexity: parsed("COUNCILPERF_MAX_COMPLEXITY")?.unwrap_or(defaults.max_complexity),
+                max_fields: parsed("COUNCILPERF_MAX_FIELDS")?.unwrap_or(defaults.max_fields),
+                max_spreads: parsed("COUNCILPERF_MAX_SPREADS")?.unwrap_or(defaults.max_spreads),
+                max_query_bytes: parsed("COUNCILPERF_MAX_QUERY_BYTES")?.unwrap_or(defaults.max_query_bytes),
                 query_timeout: parsed::<u64>("COUNCILPERF_QUERY_TIMEOUT_SECS")?
                     .map_or(defaults.query_timeout, Duration::from_secs),
+                body_timeout: parsed::<u64>("COUNCILPERF_BODY_TIMEOUT_SECS")?
+                    .map_or(defaults.body_timeout, Duration::from_secs)
+                    .max(Duration::from_secs(1)),
                 max_in_flight: parsed::<usize>("COUNCILPERF_MAX_IN_FLIGHT")?
                     .unwrap_or(defaults.max_in_flight)
                     .max(1),

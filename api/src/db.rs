@@ -2,7 +2,7 @@
 //! PostgreSQL.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -59,6 +59,21 @@ pub async fn connect(
         // connection in steady use is known to be alive.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
+    // A connection that sat idle while the database went away may be dead
+    // without knowing it: once this process has seen the database fail,
+    // connections idle since before then are pinged (and replaced if dead)
+    // before use, so requests after it returns do not draw them.
+    opts.map_sqlx_postgres_before_acquire(|conn, meta| {
+        Box::pin(async move {
+            let idle_since = SystemTime::now()
+                .checked_sub(meta.idle_for)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            if schema::error::unavailable_since(idle_since) {
+                return Ok(sqlx::Connection::ping(conn).await.is_ok());
+            }
+            Ok(true)
+        })
+    });
     // Every pooled SQLite connection gets these, not only the first.
     opts.map_sqlx_sqlite_opts(|o| {
         o.journal_mode(SqliteJournalMode::Wal)

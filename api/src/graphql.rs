@@ -1,41 +1,60 @@
 //! GraphQL over HTTP: our own handler around `Schema::execute`, rather than
 //! async-graphql-actix-web's stock one, which runs mutations sent by GET,
 //! reads bodies without a size limit, accepts batches of any length and
-//! always answers 200 with one content type.
+//! always answers 200 with one content type. Every refusal comes from the
+//! error catalogue (`schema::error`).
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header::{self, ContentType, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::futures_util::{FutureExt, StreamExt};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
-use async_graphql::{BatchRequest, Request, Response, ServerError};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, Request, Response, ServerError, Variables};
 use schema::Session;
-use schema::error::{ApiError, Code};
+use schema::error::{ApiError, Code, RETRY_AFTER_SECS};
 use schema::policy::Viewer;
 use schema::store::Reader;
+use serde::Deserialize;
 
 use crate::auth;
-use crate::config::Limits;
-use crate::server::{RequestId, State};
+use crate::document::{self, Bounds};
+use crate::state::{RequestId, State};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
-/// A request-level refusal, shaped like a GraphQL response.
-pub fn refuse(status: StatusCode, code: Code, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(ContentType::json())
-        .body(
-            serde_json::json!({
-                "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
-            })
-            .to_string(),
-        )
+/// A whole request refused: the catalogue's status, code and message,
+/// shaped like a GraphQL response.
+pub fn refuse(e: &ApiError) -> HttpResponse {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = HttpResponse::build(status);
+    r.content_type(ContentType::json());
+    match e {
+        ApiError::Unauthenticated => {
+            r.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        ApiError::Unavailable => {
+            r.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+        }
+        ApiError::MutationByGet => {
+            r.insert_header((header::ALLOW, "POST"));
+        }
+        // The rest of a stalled body may never come: the connection is not
+        // worth keeping.
+        ApiError::BodyTimeout(_) => {
+            r.force_close();
+        }
+        _ => {}
+    }
+    r.body(
+        serde_json::json!({
+            "errors": [{ "message": e.to_string(), "extensions": { "code": e.code().as_str() } }]
+        })
+        .to_string(),
+    )
 }
 
 /// Whether the client asked for `application/graphql-response+json`, which
@@ -47,18 +66,19 @@ fn wants_graphql_response(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.contains(GRAPHQL_RESPONSE))
 }
 
-/// A request error in the media type the client asked for: 4xx for
-/// `application/graphql-response+json`, 200 for `application/json`.
-fn request_error(req: &HttpRequest, status: StatusCode, code: Code, message: &str) -> HttpResponse {
-    let resp = Response::from_errors(vec![coded(ServerError::new(message, None), code)]);
-    respond(req, serde_json::to_vec(&resp), Some(status))
+fn error_response(e: &ApiError) -> Response {
+    let mut err = ServerError::new(e.to_string(), None);
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", e.code().as_str());
+    Response::from_errors(vec![err])
 }
 
-fn coded(mut e: ServerError, code: Code) -> ServerError {
-    e.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code.as_str());
-    e
+/// A request error in the media type the client asked for: 4xx for
+/// `application/graphql-response+json`, 200 for `application/json`.
+fn request_error(req: &HttpRequest, e: &ApiError) -> HttpResponse {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    respond(req, serde_json::to_vec(&error_response(e)), Some(status), false)
 }
 
 /// Every error carries a code. Those async-graphql makes itself (parse,
@@ -73,98 +93,120 @@ fn with_codes(mut resp: Response) -> Response {
     resp
 }
 
+fn has_code(resp: &Response, code: Code) -> bool {
+    let code = async_graphql::Value::from(code.as_str());
+    resp.errors
+        .iter()
+        .any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&code))
+}
+
+/// A subject is an identity we record in the audit log: one with control
+/// characters is no identity, however it was signed.
+fn sane_subject(sub: &str) -> bool {
+    !sub.trim().is_empty() && sub.len() <= 256 && !sub.chars().any(char::is_control)
+}
+
 /// Who the request is made as: anonymous without a token; a token that does
 /// not verify refuses the whole request with 401.
-async fn session_of(state: &State, req: &HttpRequest) -> Result<Session, HttpResponse> {
+async fn session_of(state: &State, req: &HttpRequest) -> Result<Session, ApiError> {
     let Some(h) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Session::anonymous());
-    };
-    let unauthenticated = || {
-        let mut r = refuse(
-            StatusCode::UNAUTHORIZED,
-            Code::Unauthenticated,
-            &ApiError::Unauthenticated.to_string(),
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-        r
     };
     let token = h
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(unauthenticated)?;
+        .ok_or(ApiError::Unauthenticated)?;
     let claims = state
         .verifier
         .verify(token.trim())
-        .map_err(|_| unauthenticated())?;
-    auth::session(&state.db, claims).await.map_err(|e| {
-        tracing::error!(cause = %e, "resolving a token's grants failed");
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Internal,
-            "internal error",
-        )
+        .map_err(|_| ApiError::Unauthenticated)?;
+    if !sane_subject(&claims.sub) {
+        return Err(ApiError::Unauthenticated);
+    }
+    auth::session(&state.db, claims).await
+}
+
+/// Parses, measures and runs one operation while holding an in-flight
+/// permit: the caller bounds all of it by the query timeout.
+async fn run(state: &State, mut r: Request, session: Session) -> Response {
+    // Waiting for a permit counts against the timeout.
+    let _permit = state.in_flight.acquire().await;
+    let limits = &state.limits;
+    let bounds = Bounds {
+        fields: limits.max_fields,
+        aliases: limits.max_aliases,
+        root_fields: limits.max_root_fields,
+        depth: limits.max_depth,
+        spreads: limits.max_spreads,
+    };
+    if r.query.len() > limits.max_query_bytes {
+        return error_response(&ApiError::BadUserInput(format!(
+            "the query is {} bytes long; at most {} are allowed",
+            r.query.len(),
+            limits.max_query_bytes
+        )));
+    }
+    // A query that does not parse is reported by execute itself.
+    let reads_only = match r.parsed_query() {
+        Ok(doc) => {
+            if let Err(refusal) = document::check(doc, &bounds) {
+                return error_response(&ApiError::BadUserInput(refusal.to_string()));
+            }
+            doc.operations
+                .iter()
+                .all(|(_, op)| op.node.ty == OperationType::Query)
+        }
+        Err(_) => false,
+    };
+    if !reads_only {
+        return run_on(state, r, Reader::Pool(state.db.clone()), session).await;
+    }
+    // A read met a connection that died with the database: once more, on a
+    // connection the pool has checked.
+    let again = retry_copy(&mut r);
+    let first = read(state, r, session.clone()).await;
+    match again {
+        Some(r) if has_code(&first, Code::Unavailable) => read(state, r, session).await,
+        _ => first,
+    }
+}
+
+/// The request as it came, to run again.
+fn retry_copy(r: &mut Request) -> Option<Request> {
+    let doc = r.parsed_query().ok()?.clone();
+    let mut again = Request::new(r.query.clone()).variables(r.variables.clone());
+    again.operation_name = r.operation_name.clone();
+    again.extensions = r.extensions.clone();
+    again.set_parsed_query(doc);
+    Some(again)
+}
+
+/// A query reads through one snapshot, so every resolver sees one moment.
+async fn read(state: &State, r: Request, session: Session) -> Response {
+    match Reader::snapshot(&state.db).await {
+        Ok(reader) => run_on(state, r, reader, session).await,
+        Err(e) => error_response(&e),
+    }
+}
+
+/// Executes on `reader`; a panic in a resolver is answered as INTERNAL
+/// rather than a dropped connection.
+async fn run_on(state: &State, r: Request, reader: Reader, session: Session) -> Response {
+    let run = state
+        .schema
+        .execute(schema::request_data(r, reader.clone(), session));
+    let resp = AssertUnwindSafe(run).catch_unwind().await;
+    if let Err(e) = reader.close().await {
+        tracing::warn!(cause = %e, "closing a read snapshot failed");
+    }
+    resp.unwrap_or_else(|_| {
+        tracing::error!("a resolver panicked");
+        error_response(&ApiError::Internal)
     })
 }
 
-/// Counts what async-graphql's depth and complexity limits do not see:
-/// aliases anywhere in the document and fields at the root of each operation.
-fn check_shape(doc: &ExecutableDocument, limits: &Limits) -> Result<(), String> {
-    fn aliases(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|s| match &s.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + aliases(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(i) => aliases(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let ops: Vec<&SelectionSet> = doc
-        .operations
-        .iter()
-        .map(|(_, op)| &op.node.selection_set.node)
-        .collect();
-    let total = ops.iter().map(|s| aliases(s)).sum::<usize>()
-        + doc
-            .fragments
-            .values()
-            .map(|f| aliases(&f.node.selection_set.node))
-            .sum::<usize>();
-    if total > limits.max_aliases {
-        return Err(format!(
-            "the query uses {total} aliases; at most {} are allowed",
-            limits.max_aliases
-        ));
-    }
-    if let Some(n) = ops
-        .iter()
-        .map(|s| s.items.len())
-        .max()
-        .filter(|n| *n > limits.max_root_fields)
-    {
-        return Err(format!(
-            "the query asks for {n} root fields; at most {} are allowed",
-            limits.max_root_fields
-        ));
-    }
-    Ok(())
-}
-
-fn internal() -> Response {
-    Response::from_errors(vec![coded(
-        ServerError::new("internal error", None),
-        Code::Internal,
-    )])
-}
-
-/// Runs one operation: shape limits, time limit, and a panic in a resolver
-/// answered as INTERNAL rather than a dropped connection.
+/// Runs one operation under the time limit, and counts and logs it.
 async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session) -> Response {
     let started = Instant::now();
     let operation = r.operation_name.clone().unwrap_or_default();
@@ -172,62 +214,10 @@ async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session)
         Viewer::Anonymous => String::new(),
         Viewer::User { subject, .. } => subject.clone(),
     };
-    let parsed = async_graphql::parser::parse_query(&r.query);
-    // Only a document of queries reads through a snapshot; a mutation must
-    // see its own writes.
-    let reads_only = parsed.as_ref().is_ok_and(|doc| {
-        doc.operations
-            .iter()
-            .all(|(_, op)| op.node.ty == OperationType::Query)
-    });
-    let resp = match parsed.map(|doc| check_shape(&doc, &state.limits)) {
-        Ok(Err(refusal)) => {
-            Response::from_errors(vec![coded(ServerError::new(refusal, None), Code::BadUserInput)])
-        }
-        // A query that does not parse is reported by execute itself.
-        _ => {
-            let run = async {
-                // Waiting for a permit counts against the timeout.
-                let _permit = state.in_flight.acquire().await;
-                let reader = if reads_only {
-                    match Reader::snapshot(&state.db).await {
-                        Ok(r) => r,
-                        Err(e) => {
-                            tracing::error!(cause = %e, "opening a read snapshot failed");
-                            return Ok(internal());
-                        }
-                    }
-                } else {
-                    Reader::Pool(state.db.clone())
-                };
-                let run = state
-                    .schema
-                    .execute(schema::request_data(r, reader.clone(), session));
-                let resp = AssertUnwindSafe(run).catch_unwind().await;
-                if let Err(e) = reader.close().await {
-                    tracing::warn!(cause = %e, "closing a read snapshot failed");
-                }
-                resp
-            };
-            match tokio::time::timeout(state.limits.query_timeout, run).await {
-                Ok(Ok(resp)) => resp,
-                Ok(Err(_)) => {
-                    tracing::error!(operation, "a resolver panicked");
-                    internal()
-                }
-                Err(_) => Response::from_errors(vec![coded(
-                    ServerError::new(
-                        format!(
-                            "the query ran longer than {}s",
-                            state.limits.query_timeout.as_secs_f32()
-                        ),
-                        None,
-                    ),
-                    Code::Timeout,
-                )]),
-            }
-        }
-    };
+    let timeout = state.limits.query_timeout;
+    let resp = tokio::time::timeout(timeout, run(state, r, session))
+        .await
+        .unwrap_or_else(|_| error_response(&ApiError::Timeout(timeout)));
     let resp = with_codes(resp);
     let outcome = resp
         .errors
@@ -264,101 +254,122 @@ fn is_request_error(resp: &Response) -> bool {
 }
 
 /// Answers in the media type asked for; `error_status` is the status a
-/// request error takes under `application/graphql-response+json`.
+/// request error takes under `application/graphql-response+json`. An
+/// answer the database could not give is 503 in either, so that clients and
+/// load balancers retry.
 fn respond(
     req: &HttpRequest,
     body: Result<Vec<u8>, serde_json::Error>,
     error_status: Option<StatusCode>,
+    unavailable: bool,
 ) -> HttpResponse {
     let Ok(body) = body else {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Internal,
-            "internal error",
-        );
+        return refuse(&ApiError::internal("serialising a response failed"));
     };
-    if wants_graphql_response(req) {
-        HttpResponse::build(error_status.unwrap_or(StatusCode::OK))
-            .insert_header((header::CONTENT_TYPE, format!("{GRAPHQL_RESPONSE}; charset=utf-8")))
-            .body(body)
+    let (mut r, media) = if unavailable {
+        let mut r = HttpResponse::ServiceUnavailable();
+        r.insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS)));
+        let media = if wants_graphql_response(req) {
+            GRAPHQL_RESPONSE
+        } else {
+            "application/json"
+        };
+        (r, media)
+    } else if wants_graphql_response(req) {
+        (
+            HttpResponse::build(error_status.unwrap_or(StatusCode::OK)),
+            GRAPHQL_RESPONSE,
+        )
     } else {
-        HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"))
-            .body(body)
-    }
+        (HttpResponse::Ok(), "application/json")
+    };
+    r.insert_header((header::CONTENT_TYPE, format!("{media}; charset=utf-8")))
+        .body(body)
 }
 
 /// A request error (nothing executed) has no `data` entry at all.
 fn respond_one(req: &HttpRequest, resp: &Response) -> HttpResponse {
+    let unavailable = has_code(resp, Code::Unavailable);
     if is_request_error(resp) {
         let body = serde_json::to_vec(&serde_json::json!({ "errors": resp.errors }));
-        return respond(req, body, Some(StatusCode::BAD_REQUEST));
+        return respond(req, body, Some(StatusCode::BAD_REQUEST), unavailable);
     }
-    respond(req, serde_json::to_vec(resp), None)
+    respond(req, serde_json::to_vec(resp), None, unavailable)
 }
 
-/// Reads the body up to the limit; a larger one is refused with 413 before
-/// it is all read.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, HttpResponse> {
-    let too_large = || {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Code::BadUserInput,
-            &format!("the body is larger than {limit} bytes"),
-        )
-    };
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| too_large())?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+/// Reads the body up to the limit and within the body timeout; a larger
+/// one is refused with 413 before it is all read, a stalled one with 408.
+async fn read_body(
+    payload: web::Payload,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<web::BytesMut, ApiError> {
+    let read = async {
+        let mut payload = payload;
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| ApiError::BodyTooLarge(limit))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::BodyTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(body)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or(Err(ApiError::BodyTimeout(timeout)))
+}
+
+/// The media types the GraphQL-over-HTTP spec names for a request body:
+/// `application/json`, with an optional UTF-8 charset.
+fn is_json_body(req: &HttpRequest) -> bool {
+    let Some(v) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut parts = v.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or_default();
+    essence.eq_ignore_ascii_case("application/json")
+        && parts.all(|p| match p.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
+                v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            }
+            Some(_) => true,
+            None => p.is_empty(),
+        })
 }
 
 pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let limit = state.limits.max_body_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > state.limits.max_body_bytes) {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Code::BadUserInput,
-            &format!("the body is larger than {} bytes", state.limits.max_body_bytes),
-        );
+    if declared.is_some_and(|n| n > limit) {
+        return refuse(&ApiError::BodyTooLarge(limit));
     }
-    let json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
-    if !json {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::BadUserInput,
-            "send the request as application/json",
-        );
+    if !is_json_body(&req) {
+        return refuse(&ApiError::UnsupportedMediaType);
     }
-    let body = match read_body(payload, state.limits.max_body_bytes).await {
+    let body = match read_body(payload, limit, state.limits.body_timeout).await {
         Ok(b) => b,
-        Err(refusal) => return refusal,
+        Err(e) => return refuse(&e),
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                Code::BadUserInput,
-                &format!("the body is not a GraphQL request: {e}"),
-            );
+            return refuse(&ApiError::BadRequest(format!(
+                "the body is not a GraphQL request: {e}"
+            )));
         }
     };
     let session = match session_of(&state, &req).await {
         Ok(v) => v,
-        Err(refusal) => return refusal,
+        Err(e) => return refuse(&e),
     };
     match batch {
         BatchRequest::Single(r) => respond_one(&req, &execute(&state, &req, r, session).await),
@@ -366,9 +377,10 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
             if rs.is_empty() || rs.len() > state.limits.max_batch {
                 return request_error(
                     &req,
-                    StatusCode::BAD_REQUEST,
-                    Code::BadUserInput,
-                    &format!("a batch holds 1 to {} operations", state.limits.max_batch),
+                    &ApiError::BadRequest(format!(
+                        "a batch holds 1 to {} operations",
+                        state.limits.max_batch
+                    )),
                 );
             }
             let mut out = Vec::with_capacity(rs.len());
@@ -379,23 +391,58 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
                 .iter()
                 .all(is_request_error)
                 .then_some(StatusCode::BAD_REQUEST);
-            respond(&req, serde_json::to_vec(&out), status)
+            let unavailable = out.iter().any(|r| has_code(r, Code::Unavailable));
+            respond(&req, serde_json::to_vec(&out), status, unavailable)
         }
     }
 }
 
+/// The parameters of a GraphQL GET request, as the spec names them.
+#[derive(Deserialize)]
+struct GetParams {
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    /// JSON, URL-encoded.
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn get_request(query_string: &str) -> Result<Request, ApiError> {
+    let bad = |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("bad GraphQL GET request: {e}"));
+    let p = web::Query::<GetParams>::from_query(query_string)
+        .map_err(|e| bad(&e))?
+        .into_inner();
+    let mut r = Request::new(p.query);
+    r.operation_name = p.operation_name.filter(|n| !n.is_empty());
+    if let Some(v) = p.variables.filter(|v| !v.trim().is_empty()) {
+        r.variables = serde_json::from_str::<Variables>(&v).map_err(|e| bad(&e))?;
+    }
+    if let Some(x) = p.extensions.filter(|x| !x.trim().is_empty()) {
+        r.extensions = serde_json::from_str(&x).map_err(|e| bad(&e))?;
+    }
+    Ok(r)
+}
+
 /// The operation a GET would run is a mutation (GET must never change data).
-fn is_mutation(r: &Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&r.query) else {
+fn is_mutation(r: &mut Request) -> bool {
+    let name = r.operation_name.clone();
+    let Ok(doc) = r.parsed_query() else {
         return false;
     };
-    let ty = match &doc.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &r.operation_name {
-            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
+    let ty = match name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op.node.ty),
+        None => {
+            let mut ops = doc.operations.iter();
+            match (ops.next(), ops.next()) {
+                (Some((_, op)), None) => Some(op.node.ty),
+                _ => None,
+            }
+        }
     };
     ty == Some(OperationType::Mutation)
 }
@@ -411,30 +458,16 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
             .content_type(ContentType::html())
             .body(GraphiQLSource::build().endpoint("/graphql").finish());
     }
-    let r = match async_graphql::http::parse_query_string(req.query_string()) {
+    let mut r = match get_request(req.query_string()) {
         Ok(r) => r,
-        Err(e) => {
-            return request_error(
-                &req,
-                StatusCode::BAD_REQUEST,
-                Code::BadUserInput,
-                &format!("bad GraphQL GET request: {e}"),
-            );
-        }
+        Err(e) => return request_error(&req, &e),
     };
-    if is_mutation(&r) {
-        let mut resp = refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            Code::BadUserInput,
-            "mutations must be sent by POST",
-        );
-        resp.headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return resp;
+    if is_mutation(&mut r) {
+        return refuse(&ApiError::MutationByGet);
     }
     let session = match session_of(&state, &req).await {
         Ok(v) => v,
-        Err(refusal) => return refusal,
+        Err(e) => return refuse(&e),
     };
     respond_one(&req, &execute(&state, &req, r, session).await)
 }

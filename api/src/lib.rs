@@ -4,10 +4,12 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod document;
 pub mod graphql;
 pub mod import;
 pub mod metrics;
 pub mod server;
+pub mod state;
 
 pub use config::Config;
 pub use server::Application;

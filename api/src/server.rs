@@ -3,60 +3,19 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, ContentType};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
-use schema::CouncilSchema;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tracing::Instrument;
 
-use crate::config::{Config, Limits};
+use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::state::{REQUEST_ID, RequestId, State};
 use crate::{auth, db, graphql, import};
-
-pub struct State {
-    pub schema: CouncilSchema,
-    pub db: DatabaseConnection,
-    pub limits: Limits,
-    pub metrics: Arc<Metrics>,
-    pub verifier: auth::Verifier,
-    /// Permits to execute an operation: `limits.max_in_flight` of them.
-    pub in_flight: tokio::sync::Semaphore,
-}
-
-/// The id of one request: the client's `x-request-id` if it sent a sane one,
-/// else a new one. Echoed in the response and in every log line.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
-
-const REQUEST_ID: &str = "x-request-id";
-
-impl RequestId {
-    fn of(req: &ServiceRequest) -> Self {
-        static SEQ: AtomicU64 = AtomicU64::new(0);
-        let sent = req
-            .headers()
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| {
-                !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
-        RequestId(sent.map_or_else(
-            || {
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos());
-                format!("{nanos:x}-{:x}", SEQ.fetch_add(1, Ordering::Relaxed))
-            },
-            str::to_owned,
-        ))
-    }
-}
 
 /// Tags the request with its id, runs it inside a span that carries the id,
 /// and echoes the id in the response.
@@ -169,16 +128,28 @@ async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
+/// A load balancer's readiness probe waits about a second: answer within it
+/// whether or not the database does.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
+
 async fn readyz(state: web::Data<State>) -> HttpResponse {
-    match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok()
+    let unready = |why: &'static str| {
+        HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, schema::error::RETRY_AFTER_SECS))
+            .content_type(ContentType::plaintext())
+            .body(why)
+    };
+    match tokio::time::timeout(READY_WITHIN, state.db.ping()).await {
+        Ok(Ok(())) => HttpResponse::Ok()
             .content_type(ContentType::plaintext())
             .body("ready"),
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::warn!(cause = %e, "database unreachable");
-            HttpResponse::ServiceUnavailable()
-                .content_type(ContentType::plaintext())
-                .body("database unreachable")
+            unready("database unreachable")
+        }
+        Err(_) => {
+            tracing::warn!("the database did not answer a ping in time");
+            unready("database not answering")
         }
     }
 }

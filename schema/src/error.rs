@@ -1,7 +1,13 @@
 //! The error catalogue: every error a client can see, with its
-//! `extensions.code`. Causes are logged here and never sent to the client.
+//! `extensions.code` and the HTTP status it takes when it refuses a whole
+//! request. Resolvers and the HTTP handler both answer from here. Causes are
+//! logged here and never sent to the client.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, RuntimeErr};
 
 /// The codes a client can receive, one place for all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,8 +17,10 @@ pub enum Code {
     NotFound,
     BadUserInput,
     Conflict,
-    /// The query ran past the server's time limit.
+    /// The request ran, or arrived, past the server's time limit.
     Timeout,
+    /// The database cannot be reached; the client should retry.
+    Unavailable,
     Internal,
 }
 
@@ -25,10 +33,14 @@ impl Code {
             Code::BadUserInput => "BAD_USER_INPUT",
             Code::Conflict => "CONFLICT",
             Code::Timeout => "TIMEOUT",
+            Code::Unavailable => "UNAVAILABLE",
             Code::Internal => "INTERNAL",
         }
     }
 }
+
+/// Seconds a client is told to wait (`Retry-After`) when the database is away.
+pub const RETRY_AFTER_SECS: u64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -42,9 +54,25 @@ pub enum ApiError {
     BadUserInput(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the query ran longer than {}s", .0.as_secs_f32())]
+    Timeout(Duration),
+    #[error("the database is unavailable: try again shortly")]
+    Unavailable,
     /// The cause is logged when the error is made and never shown.
     #[error("internal error")]
     Internal,
+
+    // Refusals of a whole HTTP request, before any GraphQL runs.
+    #[error("the body is larger than {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("the request body did not arrive within {}s", .0.as_secs_f32())]
+    BodyTimeout(Duration),
+    #[error("send the request as application/json (charset utf-8)")]
+    UnsupportedMediaType,
+    #[error("mutations must be sent by POST")]
+    MutationByGet,
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 impl ApiError {
@@ -53,9 +81,33 @@ impl ApiError {
             ApiError::Unauthenticated => Code::Unauthenticated,
             ApiError::Forbidden(_) => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
-            ApiError::BadUserInput(_) => Code::BadUserInput,
+            ApiError::BadUserInput(_)
+            | ApiError::BodyTooLarge(_)
+            | ApiError::UnsupportedMediaType
+            | ApiError::MutationByGet
+            | ApiError::BadRequest(_) => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
+            ApiError::Timeout(_) | ApiError::BodyTimeout(_) => Code::Timeout,
+            ApiError::Unavailable => Code::Unavailable,
             ApiError::Internal => Code::Internal,
+        }
+    }
+
+    /// The HTTP status of a response that carries this error and nothing else.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ApiError::Unauthenticated => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::BadUserInput(_) | ApiError::BadRequest(_) => 400,
+            ApiError::Conflict(_) => 409,
+            ApiError::Timeout(_) => 504,
+            ApiError::Unavailable => 503,
+            ApiError::Internal => 500,
+            ApiError::BodyTooLarge(_) => 413,
+            ApiError::BodyTimeout(_) => 408,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::MutationByGet => 405,
         }
     }
 
@@ -66,9 +118,64 @@ impl ApiError {
     }
 }
 
-impl From<sea_orm::DbErr> for ApiError {
+/// When this process last saw the database fail to answer, in milliseconds
+/// since the Unix epoch: pooled connections idle since before then may have
+/// died with it and are checked before use (see `api::db`).
+static LAST_UNAVAILABLE_MS: AtomicU64 = AtomicU64::new(0);
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Whether the database failed to answer at or after `since`.
+pub fn unavailable_since(since: SystemTime) -> bool {
+    LAST_UNAVAILABLE_MS.load(Ordering::Relaxed) >= millis(since)
+}
+
+/// A failure of the connection rather than of the statement: the database
+/// is down, restarting, refusing connections or cut us off.
+pub fn is_connection_failure(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(s) = runtime else {
+        return false;
+    };
+    match s.as_ref() {
+        Sqlx::Io(_) | Sqlx::Tls(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(d) => d.code().is_some_and(|c| {
+            // Class 08: connection exception; 57P0x: the server is shutting
+            // down or starting; 53300: too many connections.
+            c.starts_with("08") || c.starts_with("57P0") || c == "53300"
+        }),
+        _ => false,
+    }
+}
+
+/// Text PostgreSQL cannot store or compare (a NUL byte, an invalid
+/// encoding): the client's bad input, which lookups should have kept away.
+fn is_unrepresentable_text(e: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))) = e else {
+        return false;
+    };
+    matches!(s.as_ref(), sea_orm::sqlx::Error::Database(d) if d.code().is_some_and(|c| c == "22021" || c == "22P05"))
+}
+
+impl From<DbErr> for ApiError {
     /// A unique key refused the write: the client's duplicate, not our fault.
-    fn from(e: sea_orm::DbErr) -> Self {
+    fn from(e: DbErr) -> Self {
+        if is_connection_failure(&e) {
+            LAST_UNAVAILABLE_MS.fetch_max(millis(SystemTime::now()), Ordering::Relaxed);
+            tracing::warn!(cause = %e, "the database is unavailable");
+            return ApiError::Unavailable;
+        }
+        if is_unrepresentable_text(&e) {
+            return ApiError::BadUserInput("the input holds characters that cannot be stored".to_owned());
+        }
         match e.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(
                 "that already exists (a slug or code in use, or a concurrent change): nothing was written"

@@ -103,6 +103,9 @@ pub struct SubmitResultInput {
     pub period: Period,
     pub value: f64,
     pub note: Option<String>,
+    /// The version this submission replaces (0: none yet). Without it the
+    /// last writer wins and every replaced value is kept in the history.
+    pub expected_version: Option<i32>,
 }
 
 #[derive(InputObject)]

@@ -133,14 +133,18 @@ impl<'v> Facts<'v> {
         let value_at =
             |p: &Period| -> Option<Decimal> { self.values.get(&(measure_id, *p)).map(|r| r.value.0) };
         let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
-        let rated = rating::rate(&m.rules, period, value_at, goal_at);
+        let mut rated = rating::rate(&m.rules, period, value_at, goal_at);
         let shown = self.values.get(&(measure_id, rated.reported));
         let published_at = self.published_at(m.plan_id, &rated.reported);
+        let sees_drafts = self.sees_drafts(m);
+        if published_at.is_none() && !sees_drafts {
+            visible::withhold(&mut rated);
+        }
         Some(Rating {
             measure_id,
             result_id: shown.map(|r| r.id),
             published: published_at.is_some(),
-            history_since: if self.sees_drafts(m) { None } else { published_at },
+            history_since: if sees_drafts { None } else { published_at },
             restated: shown.is_some_and(|r| r.restated),
             rated,
         })

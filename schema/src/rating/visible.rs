@@ -3,6 +3,7 @@
 //! nothing that hangs on an unpublished value (its history, its commentary).
 
 use entity::model::{commentary, result_history};
+use entity::rating::Rated;
 
 use super::rated::Rating;
 use crate::policy::{self, Scope, Verb, Viewer};
@@ -10,6 +11,15 @@ use crate::policy::{self, Scope, Verb, Viewer};
 /// Whether the viewer sees results of unpublished periods in `scope`.
 pub fn sees_drafts(viewer: &Viewer, scope: Scope) -> bool {
     policy::allows(viewer, Verb::ReadUnpublished, Some(scope))
+}
+
+/// Empties a rating of an unpublished period for a viewer who may not read
+/// it (its value is left out already): every field is null, not only the
+/// value, as a target can give the figure away.
+pub fn withhold(rated: &mut Rated) {
+    rated.target = None;
+    rated.floor = None;
+    rated.previous_value = None;
 }
 
 /// The values a result replaced that the viewer may see, newest first:

@@ -165,6 +165,7 @@ pub async fn submit_results(
                 period: input.period,
                 value: validate::number("value", input.value)?,
                 note: validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?,
+                expected_version: input.expected_version,
             })
         };
         items.push(check().map_err(|e| locate(i, e))?);

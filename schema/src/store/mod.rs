@@ -44,6 +44,11 @@ pub async fn authorities(db: &impl ConnectionTrait) -> ApiResult<Vec<authority::
 }
 
 pub async fn authority_by_slug(db: &impl ConnectionTrait, slug: &str) -> ApiResult<Option<authority::Model>> {
+    // What cannot be a slug names nothing, and never reaches SQL: PostgreSQL
+    // refuses a NUL byte in text outright.
+    if crate::service::validate::slug(slug).is_err() {
+        return Ok(None);
+    }
     Ok(authority::Entity::find()
         .filter(authority::Column::Slug.eq(slug))
         .one(db)
@@ -56,8 +61,12 @@ pub async fn grant_targets(
     db: &impl ConnectionTrait,
     slugs: &[String],
 ) -> ApiResult<(Vec<authority::Model>, Vec<partner::Model>)> {
+    let slugs = slugs
+        .iter()
+        .filter(|s| crate::service::validate::slug(s).is_ok())
+        .cloned();
     let auths = authority::Entity::find()
-        .filter(authority::Column::Slug.is_in(slugs.iter().cloned()))
+        .filter(authority::Column::Slug.is_in(slugs))
         .all(db)
         .await?;
     let ids: Vec<i64> = auths.iter().map(|a| a.id).collect();

@@ -10,10 +10,11 @@ use entity::model::{
     panel, panel_remit, partner, plan, plan_node, publication, result, result_history, target,
 };
 use entity::{Num, Period};
+use sea_orm::sea_query::LockType;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseBackend,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
-    TryInsertResult,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, TryInsertResult,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, MutexGuard};
@@ -314,13 +315,18 @@ pub struct NewResult<'a> {
     pub period: Period,
     pub value: Num,
     pub note: Option<String>,
+    /// `Some`: refuse unless the stored version is this one (0: no result yet).
+    pub expected_version: Option<i32>,
 }
 
 /// Stores results, replacing earlier values of the same measure and period:
 /// the replaced value goes to the history, and a value changed after its
 /// period was published is marked restated. Answers in the order given.
 pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec<result::Model>> {
-    let measure_ids: Vec<i64> = items.iter().map(|i| i.measure.id).collect();
+    let mut measure_ids: Vec<i64> = items.iter().map(|i| i.measure.id).collect();
+    measure_ids.sort_unstable();
+    measure_ids.dedup();
+    serialise_submissions(w, &measure_ids).await?;
     let periods: Vec<Period> = items.iter().map(|i| i.period).collect();
     let existing = super::results_in(&w.txn, &measure_ids, &periods).await?;
     let mut plan_ids: Vec<i64> = items.iter().map(|i| i.measure.plan_id).collect();
@@ -335,6 +341,13 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
         let old = existing
             .iter()
             .find(|r| r.measure_id == item.measure.id && r.period == item.period);
+        let stored = old.map_or(0, |o| o.version);
+        if item.expected_version.is_some_and(|v| v != stored) {
+            return Err(ApiError::Conflict(format!(
+                "the result for {} is at version {stored}, not the version expected: nothing was written",
+                item.period
+            )));
+        }
         let Some(old) = old else {
             fresh.push((
                 i,
@@ -382,8 +395,8 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
         changes.submitted_at = Set(w.now);
         changes.version = Set(old.version + 1);
         changes.restated = Set(old.restated || was_published);
-        // Guarded by the version read above: of two writers replacing the
-        // same value at once, the second is told, not lost.
+        // The measures are locked, so the version read above is current;
+        // the guard is a second line, never expected to trip.
         let new = w
             .change_versioned(
                 "submitResult",
@@ -409,6 +422,30 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
         .collect();
     all.sort_by_key(|(i, _)| *i);
     Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Concurrent resubmissions of the same measures queue here until the one
+/// before commits, then read its result and replace it: last writer wins,
+/// and every replaced value reaches the history. Row locks on the measures,
+/// taken in id order so two batches cannot deadlock; `NO KEY UPDATE` leaves
+/// inserts of rows that refer to the measures unblocked. SQLite's writers
+/// are already one at a time.
+async fn serialise_submissions(w: &Write, measure_ids: &[i64]) -> ApiResult<()> {
+    if w.txn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    super::chunked(measure_ids, |chunk| {
+        measure::Entity::find()
+            .select_only()
+            .column(measure::Column::Id)
+            .filter(measure::Column::Id.is_in(chunk))
+            .order_by_asc(measure::Column::Id)
+            .lock(LockType::NoKeyUpdate)
+            .into_tuple::<i64>()
+            .all(&w.txn)
+    })
+    .await?;
+    Ok(())
 }
 
 /// Publishes a plan's period; publishing it again, even at the same moment

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on a random port, spoken to over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod analytics;
 mod auth;
 mod demo;

@@ -343,6 +343,7 @@ impl<'w> Import<'w> {
                     period: r.period,
                     value: float(r.value),
                     note: r.note.clone(),
+                    expected_version: None,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;
