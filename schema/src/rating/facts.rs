@@ -90,7 +90,10 @@ impl<'v> Facts<'v> {
             let Some(m) = self.measures.get(&r.measure_id) else {
                 continue;
             };
-            if self.published_at(m.plan_id, &r.period).is_some() || self.sees_drafts(m) {
+            if visible::shown(
+                self.published_at(m.plan_id, &r.period).is_some(),
+                self.sees_drafts(m),
+            ) {
                 self.values.insert((r.measure_id, r.period), r);
             }
         }
@@ -137,7 +140,7 @@ impl<'v> Facts<'v> {
         let shown = self.values.get(&(measure_id, rated.reported));
         let published_at = self.published_at(m.plan_id, &rated.reported);
         let sees_drafts = self.sees_drafts(m);
-        if published_at.is_none() && !sees_drafts {
+        if !visible::shown(published_at.is_some(), sees_drafts) {
             visible::withhold(&mut rated);
         }
         Some(Rating {

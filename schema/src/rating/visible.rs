@@ -13,6 +13,12 @@ pub fn sees_drafts(viewer: &Viewer, scope: Scope) -> bool {
     policy::allows(viewer, Verb::ReadUnpublished, Some(scope))
 }
 
+/// Whether a result of a period shows to a viewer: once the period is
+/// published, and before to those the policy lets read drafts.
+pub fn shown(published: bool, sees_drafts: bool) -> bool {
+    published || sees_drafts
+}
+
 /// Empties a rating of an unpublished period for a viewer who may not read
 /// it (its value is left out already): every field is null, not only the
 /// value, as a target can give the figure away.
