@@ -10,7 +10,8 @@ use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};
-use crate::store::write::{self, Write};
+use crate::store;
+use crate::store::write::Write;
 
 pub async fn add_commentary(
     w: &Write,
@@ -61,7 +62,7 @@ pub async fn edit_commentary(
     };
     authorize(viewer, verb, Some(measure_scope(&m)))?;
     let body = validate::text("body", &input.body, MAX_TEXT)?;
-    write::edit_commentary(w, &old, &body, input.expected_version).await
+    store::edits::edit_commentary(w, &old, &body, input.expected_version).await
 }
 
 pub async fn create_action_plan(
@@ -120,5 +121,5 @@ pub async fn update_action(w: &Write, viewer: &Viewer, input: UpdateActionInput)
     })
     .await?;
     let note = validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?;
-    write::update_action(w, &old, input.status, note, input.expected_version).await
+    store::edits::update_action(w, &old, input.status, note, input.expected_version).await
 }

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};
 use crate::store;
-use crate::store::write::{self, Write};
+use crate::store::write::Write;
 
 /// The plans of some measures, by id, in one statement.
 async fn plans_of(w: &Write, measures: &[&measure::Model]) -> ApiResult<Vec<plan::Model>> {
@@ -98,7 +98,7 @@ pub async fn set_targets(
     .await?;
     let mut items = Vec::with_capacity(inputs.len());
     for (i, (input, m)) in inputs.iter().zip(&found).enumerate() {
-        let check = || -> ApiResult<write::NewTarget<'_>> {
+        let check = || -> ApiResult<store::reporting::NewTarget<'_>> {
             let m = named(m, &input.measure_id)?;
             in_plan(m, &plans, input.period)?;
             validate::target_period(input.period, m.frequency.period_kind())?;
@@ -112,7 +112,7 @@ pub async fn set_targets(
                     m.polarity
                 )));
             }
-            Ok(write::NewTarget {
+            Ok(store::reporting::NewTarget {
                 measure: m,
                 period: input.period,
                 target: value,
@@ -121,7 +121,7 @@ pub async fn set_targets(
         };
         items.push(check().map_err(|e| locate(i, e))?);
     }
-    write::set_targets(w, &items).await?;
+    store::reporting::set_targets(w, &items).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
@@ -148,7 +148,7 @@ pub async fn submit_results(
     }
     let mut items = Vec::with_capacity(inputs.len());
     for (i, (input, m)) in inputs.iter().zip(&found).enumerate() {
-        let check = || -> ApiResult<write::NewResult<'_>> {
+        let check = || -> ApiResult<store::reporting::NewResult<'_>> {
             let m = named(m, &input.measure_id)?;
             in_plan(m, &plans, input.period)?;
             validate::reporting_period(input.period, m.frequency.period_kind())?;
@@ -160,7 +160,7 @@ pub async fn submit_results(
                     "the same measure and period appear twice".to_owned(),
                 ));
             }
-            Ok(write::NewResult {
+            Ok(store::reporting::NewResult {
                 measure: m,
                 period: input.period,
                 value: validate::number("value", input.value)?,
@@ -170,7 +170,7 @@ pub async fn submit_results(
         };
         items.push(check().map_err(|e| locate(i, e))?);
     }
-    write::submit_results(w, &items).await
+    store::reporting::submit_results(w, &items).await
 }
 
 pub async fn publish_period(
@@ -184,6 +184,6 @@ pub async fn publish_period(
     })
     .await?;
     validate::in_span(period, p.from_year, p.to_year)?;
-    write::publish(w, &p, period).await?;
+    store::reporting::publish(w, &p, period).await?;
     Ok(p)
 }

@@ -354,7 +354,7 @@ pub async fn create_panel(w: &Write, viewer: &Viewer, input: CreatePanelInput) -
         ..Default::default()
     };
     let p = w.create("createPanel", "panel", row).await?;
-    store::write::set_remit(w, &p, &nodes, &measures).await?;
+    store::edits::set_remit(w, &p, &nodes, &measures).await?;
     Ok(p)
 }
 
@@ -381,7 +381,7 @@ pub async fn update_panel(w: &Write, viewer: &Viewer, input: UpdatePanelInput) -
     };
     let p = w.change("updatePanel", "panel", &old, row).await?;
     if let Some((nodes, measures)) = new_remit {
-        store::write::set_remit(w, &p, &nodes, &measures).await?;
+        store::edits::set_remit(w, &p, &nodes, &measures).await?;
     }
     Ok(p)
 }

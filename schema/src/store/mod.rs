@@ -12,8 +12,10 @@ use sea_orm::{
 
 use crate::error::ApiResult;
 
+pub mod edits;
 mod reader;
 mod reads;
+pub mod reporting;
 pub mod write;
 
 pub use reader::Reader;
