@@ -1,4 +1,5 @@
-//! The input types of the mutations.
+//! The inputs of the use cases: what a mutation receives, and what an
+//! import builds from its files.
 
 use async_graphql::{ID, InputObject};
 use chrono::{DateTime, Utc};

@@ -1,6 +1,6 @@
-//! Every write: each function is one use case's statements, run inside the
-//! caller's transaction together with its audit records, so a refused or
-//! failed mutation (or import) leaves no row behind. Inputs arrive validated.
+//! The write transaction every use case writes through, with the audit
+//! record of each row it creates or changes, so a refused or failed mutation
+//! (or import) leaves no row behind. Inputs arrive validated.
 
 use std::sync::LazyLock;
 
