@@ -99,6 +99,7 @@ async fn session_of(state: &State, req: &HttpRequest) -> Result<Session, HttpRes
     let claims = state
         .verifier
         .verify(token.trim())
+        .await
         .map_err(|_| unauthenticated())?;
     auth::session(&state.db, claims).await.map_err(|e| {
         tracing::error!(cause = %e, "resolving a token's grants failed");
