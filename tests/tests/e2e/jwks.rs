@@ -348,7 +348,7 @@ async fn a_provider_that_is_down_or_misbehaves_costs_seconds_not_the_server() {
     let app = spawn_for(
         &format!("http://{}/keys", silent.local_addr().unwrap()),
         Some(tests::SECRET),
-        REFRESH,
+        Duration::from_secs(60),
     )
     .await;
     let started = Instant::now();
@@ -358,11 +358,11 @@ async fn a_provider_that_is_down_or_misbehaves_costs_seconds_not_the_server() {
         "{:?}",
         started.elapsed()
     );
-    // Meanwhile rate-limited, so the next refusal is immediate.
+    // Then rate-limited, so the next refusal does not wait again.
     let started = Instant::now();
     assert_eq!(status_with(&app, &token_b).await, 401);
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(4),
         "{:?}",
         started.elapsed()
     );
