@@ -8,6 +8,7 @@ mod demo;
 mod fixtures;
 mod hardening;
 mod http;
+mod jwks;
 mod matrix;
 mod operations;
 mod reads;
