@@ -1,9 +1,13 @@
 //! Verifying bearer tokens and minting development ones.
 //!
-//! HS256 tokens are checked against `JWT_SECRET`, RS256 and ES256 tokens
-//! against the PEM in `JWT_PUBLIC_KEY_FILE`; each algorithm only ever meets
-//! its own key, so an HS256 token "signed" with the public key is refused.
+//! HS256 tokens are checked against `JWT_SECRET`; RS256 and ES256 tokens
+//! against the key their `kid` names in the `JWT_JWKS_URL` document, or else
+//! the PEM in `JWT_PUBLIC_KEY_FILE`. Each algorithm only ever meets its own
+//! key, so an HS256 token "signed" with a public key is refused.
 
+mod jwks;
+
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -13,6 +17,8 @@ use schema::Session;
 use schema::error::ApiResult;
 use schema::policy::{Grant, Viewer};
 use serde::{Deserialize, Serialize};
+
+use crate::config::Jwt;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECS: u64 = 30;
@@ -50,18 +56,14 @@ pub struct InvalidToken;
 pub struct Verifier {
     secret: Option<DecodingKey>,
     public: Option<(DecodingKey, Algorithm)>,
+    jwks: Option<Arc<jwks::Jwks>>,
     issuer: String,
     audience: String,
 }
 
 impl Verifier {
-    pub fn new(
-        secret: Option<&str>,
-        public_key_pem: Option<&[u8]>,
-        issuer: &str,
-        audience: &str,
-    ) -> anyhow::Result<Self> {
-        let public = match public_key_pem {
+    pub fn new(jwt: &Jwt) -> anyhow::Result<Self> {
+        let public = match jwt.public_key_pem.as_deref() {
             None => None,
             Some(pem) => Some(
                 DecodingKey::from_rsa_pem(pem)
@@ -70,19 +72,33 @@ impl Verifier {
                     .context("JWT_PUBLIC_KEY_FILE holds neither an RSA nor an EC public key in PEM")?,
             ),
         };
+        let jwks = match &jwt.jwks_url {
+            None => None,
+            Some(url) => Some(Arc::new(jwks::Jwks::new(url, jwt.jwks_refresh)?)),
+        };
         Ok(Verifier {
-            secret: secret.map(|s| DecodingKey::from_secret(s.as_bytes())),
+            secret: jwt
+                .secret
+                .as_deref()
+                .map(|s| DecodingKey::from_secret(s.as_bytes())),
             public,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
+            jwks,
+            issuer: jwt.issuer.clone(),
+            audience: jwt.audience.clone(),
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
+    pub async fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken)?;
+        let published = match (&self.jwks, &header.kid) {
+            (Some(jwks), Some(kid)) if header.alg != Algorithm::HS256 => jwks.key(kid, header.alg).await,
+            _ => None,
+        };
         let key = match header.alg {
             Algorithm::HS256 => self.secret.as_ref(),
-            alg => self.public.as_ref().filter(|(_, a)| *a == alg).map(|(k, _)| k),
+            alg => published
+                .as_deref()
+                .or_else(|| self.public.as_ref().filter(|(_, a)| *a == alg).map(|(k, _)| k)),
         }
         .ok_or(InvalidToken)?;
         let mut v = Validation::new(header.alg);

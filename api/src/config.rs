@@ -31,6 +31,11 @@ pub struct Jwt {
     pub secret: Option<String>,
     /// PEM public key (RS256 or ES256) of the council's identity provider.
     pub public_key_pem: Option<Vec<u8>>,
+    /// The identity provider's JWKS document, whose keys rotate.
+    pub jwks_url: Option<String>,
+    /// Least time between two fetches of that document, so tokens naming
+    /// unknown keys cannot make the server hammer the provider.
+    pub jwks_refresh: Duration,
     pub issuer: String,
     pub audience: String,
 }
@@ -40,6 +45,8 @@ impl Default for Jwt {
         Jwt {
             secret: None,
             public_key_pem: None,
+            jwks_url: None,
+            jwks_refresh: Duration::from_secs(30),
             issuer: "councilperf".to_owned(),
             audience: "councilperf".to_owned(),
         }
@@ -163,6 +170,8 @@ impl Jwt {
         Ok(Jwt {
             secret: var("JWT_SECRET"),
             public_key_pem,
+            jwks_url: var("JWT_JWKS_URL"),
+            jwks_refresh: parsed::<u64>("JWT_JWKS_REFRESH_SECS")?.map_or(d.jwks_refresh, Duration::from_secs),
             issuer: var("JWT_ISSUER").unwrap_or(d.issuer),
             audience: var("JWT_AUDIENCE").unwrap_or(d.audience),
         })

@@ -120,6 +120,7 @@ async fn session_of(state: &State, req: &HttpRequest) -> Result<Session, ApiErro
     let claims = state
         .verifier
         .verify(token.trim())
+        .await
         .map_err(|_| ApiError::Unauthenticated)?;
     if !sane_subject(&claims.sub) {
         return Err(ApiError::Unauthenticated);

@@ -57,13 +57,7 @@ impl Application {
     /// Connects, migrates, loads the demo councils if asked and the database
     /// is empty, and binds (port 0 picks a free port, as tests do).
     pub async fn build(config: &Config, demo: bool) -> anyhow::Result<Self> {
-        let jwt = &config.jwt;
-        let verifier = auth::Verifier::new(
-            jwt.secret.as_deref(),
-            jwt.public_key_pem.as_deref(),
-            &jwt.issuer,
-            &jwt.audience,
-        )?;
+        let verifier = auth::Verifier::new(&config.jwt)?;
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(&config.database_url, config.pool_size, metrics.clone()).await?;
         db::migrate(&db).await?;

@@ -11,6 +11,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 mod baseline;
+mod hostile;
 
 #[derive(Parser)]
 #[command(about = "councilperf benchmarks")]
@@ -78,6 +79,15 @@ enum Command {
             default_value = "dashboard,breakdown,comparison,trend,submit"
         )]
         ops: Vec<String>,
+    },
+    /// Send the hostile documents of issue 11 to a running server and
+    /// report how fast each is refused and how the server's memory moves.
+    Hostile {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The server's process id, for its memory.
+        #[arg(long)]
+        pid: Option<u32>,
     },
 }
 
@@ -501,6 +511,7 @@ async fn main() -> anyhow::Result<()> {
             baseline,
             ops,
         } => load(&url, &slug, &period, &connections, seconds, pid, baseline, &ops).await,
+        Command::Hostile { url, pid } => hostile::run(&url, pid).await,
         Command::Baseline { bind, pool_size } => {
             let config = api::Config::from_env()?;
             baseline::serve(&config.database_url, &bind, pool_size).await

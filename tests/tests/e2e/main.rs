@@ -9,6 +9,7 @@ mod fixtures;
 mod hardening;
 mod http;
 mod import;
+mod jwks;
 mod matrix;
 mod operations;
 mod reads;
