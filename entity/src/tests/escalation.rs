@@ -107,9 +107,12 @@ fn action_plans_with_and_without_overdue_actions() {
     };
     assert!(no_effective_action_plan(&[], today), "no plan at all");
     let closed = vec![a(Done, "2024-01-01"), a(Dropped, "2024-01-01")];
-    assert!(no_effective_action_plan(&[closed.clone()], today), "no open plan");
+    assert!(
+        no_effective_action_plan(std::slice::from_ref(&closed), today),
+        "no open plan"
+    );
     let on_track = vec![a(InProgress, "2024-06-30"), a(NotStarted, "")];
-    assert!(!no_effective_action_plan(&[on_track.clone()], today));
+    assert!(!no_effective_action_plan(std::slice::from_ref(&on_track), today));
     let slipping = vec![a(InProgress, "2024-05-14"), a(NotStarted, "2024-09-30")];
     assert!(
         no_effective_action_plan(&[slipping.clone()], today),
