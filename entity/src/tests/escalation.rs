@@ -115,7 +115,7 @@ fn action_plans_with_and_without_overdue_actions() {
     assert!(!no_effective_action_plan(std::slice::from_ref(&on_track), today));
     let slipping = vec![a(InProgress, "2024-05-14"), a(NotStarted, "2024-09-30")];
     assert!(
-        no_effective_action_plan(&[slipping.clone()], today),
+        no_effective_action_plan(std::slice::from_ref(&slipping), today),
         "its open plan has an overdue action"
     );
     assert!(
