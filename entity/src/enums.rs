@@ -33,6 +33,8 @@ vocabulary! {
     ActionStatus { NotStarted, InProgress, Done, Dropped }
     PanelKind { Cabinet, ScrutinyCommittee, Panel, Board }
     Role { PlatformAdmin, Admin, Officer, Member, Viewer, Partner }
+    /// Why a measure is in Croydon's escalation report.
+    EscalationCriterion { RedConsecutive, Worsening, NoEffectiveActionPlan }
 }
 
 impl Frequency {

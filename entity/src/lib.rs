@@ -1,6 +1,7 @@
 //! What councilperf's things are and how they are rated. No I/O.
 
 pub mod enums;
+pub mod escalation;
 pub mod model;
 pub mod period;
 pub mod rating;

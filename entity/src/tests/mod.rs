@@ -1,2 +1,3 @@
+mod escalation;
 mod period;
 mod rules;
