@@ -11,7 +11,9 @@ use crate::rating::Rating;
 
 /// Runs a use case in a transaction of its own, for the request's viewer.
 /// What the request read before may be out of date after the write, so it
-/// forgets it all first.
+/// forgets it all first. A macro because a function would take the use case
+/// as an async closure borrowing the transaction, whose future it cannot
+/// promise is `Send`, as resolvers need.
 macro_rules! transact {
     ($ctx:expr, $use_case:path $(, $arg:expr)*) => {{
         let request = crate::context::request($ctx)?;

@@ -118,3 +118,42 @@ async fn a_valid_import_is_in_the_audit_log_under_its_actor() {
         refused_without_a_trace(&app, &dir, &["authority.json", "already exists"]).await;
     }
 }
+
+/// The command itself: a refused import exits non-zero, says where, and
+/// leaves the database without an authority.
+#[tokio::test]
+async fn the_import_command_exits_non_zero_on_a_refusal() {
+    let dir = files("cli", |f, text| match f {
+        "authority.json" => text.replace("\"slug\": \"windsor-maidenhead\"", "\"slug\": \"Kent Copy\""),
+        _ => text,
+    });
+    let database_url = tests::fresh_database(tests::Engine::Sqlite).await.unwrap();
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "api",
+            "--bin",
+            "councilperf",
+            "--",
+            "import",
+        ])
+        .arg(&dir)
+        .env("DATABASE_URL", &database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the import should fail: {stderr}");
+    assert!(stderr.contains("authority.json, field slug"), "{stderr}");
+    let db = sea_orm::Database::connect(&database_url).await.unwrap();
+    assert!(schema::store::authorities(&db).await.unwrap().is_empty());
+    db.close().await.unwrap();
+    if let Some(file) = database_url
+        .strip_prefix("sqlite://")
+        .and_then(|r| r.split('?').next())
+    {
+        let _ = std::fs::remove_file(file);
+    }
+}

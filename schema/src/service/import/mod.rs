@@ -4,11 +4,11 @@
 //! transaction: whatever a mutation refuses, an import refuses, naming the
 //! file, the row and the column. The demo councils come in through here.
 
-use std::collections::HashMap;
-
 mod bundle;
 
 pub use bundle::*;
+
+use std::collections::HashMap;
 
 use async_graphql::ID;
 use entity::model::authority;
