@@ -11,12 +11,13 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::futures_util::{FutureExt, StreamExt};
-use async_graphql::http::GraphiQLSource;
+use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Request, Response, ServerError, Variables};
+use async_graphql::{BatchRequest, ParseRequestError, Request, Response, ServerError, Variables};
 use schema::Session;
 use schema::error::{ApiError, Code, RETRY_AFTER_SECS};
 use schema::policy::Viewer;
+use schema::service::import::sheet::MAX_SHEET_BYTES;
 use schema::store::Reader;
 use serde::Deserialize;
 
@@ -344,8 +345,44 @@ fn is_json_body(req: &HttpRequest) -> bool {
         })
 }
 
+/// A multipart request (the GraphQL multipart request spec) carries one
+/// sheet for `importResults`; its body may be as large as the sheet allowed
+/// and the parts around it, and no larger.
+const MAX_MULTIPART_BYTES: usize = MAX_SHEET_BYTES + 64 * 1024;
+
+fn is_multipart_body(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The request a body holds: JSON, or the multipart request spec's parts
+/// with at most one file of at most `MAX_SHEET_BYTES`. Bearer tokens, not
+/// cookies, say who calls, so a form posted across sites acts as nobody.
+async fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<BatchRequest, ApiError> {
+    if !is_multipart_body(req) {
+        return serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not a GraphQL request: {e}")));
+    }
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let opts = MultipartOptions::default()
+        .max_file_size(MAX_SHEET_BYTES)
+        .max_num_files(1);
+    receive_batch_body(content_type, body, opts).await.map_err(|e| match e {
+        ParseRequestError::PayloadTooLarge => ApiError::BodyTooLarge(MAX_SHEET_BYTES),
+        e => ApiError::BadRequest(format!("the body is not a GraphQL multipart request: {e}")),
+    })
+}
+
 pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let limit = state.limits.max_body_bytes;
+    let multipart = is_multipart_body(&req);
+    let limit = if multipart {
+        MAX_MULTIPART_BYTES
+    } else {
+        state.limits.max_body_bytes
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -353,20 +390,16 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
     if declared.is_some_and(|n| n > limit) {
         return refuse(&ApiError::BodyTooLarge(limit));
     }
-    if !is_json_body(&req) {
+    if !multipart && !is_json_body(&req) {
         return refuse(&ApiError::UnsupportedMediaType);
     }
     let body = match read_body(payload, limit, state.limits.body_timeout).await {
         Ok(b) => b,
         Err(e) => return refuse(&e),
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let batch = match parse_body(&req, &body).await {
         Ok(b) => b,
-        Err(e) => {
-            return refuse(&ApiError::BadRequest(format!(
-                "the body is not a GraphQL request: {e}"
-            )));
-        }
+        Err(e) => return refuse(&e),
     };
     let session = match session_of(&state, &req).await {
         Ok(v) => v,

@@ -36,7 +36,7 @@ impl MeasureQuery {
 
 /// Measures rated after a write, read afresh: the write made the request
 /// forget what it had read before.
-async fn rated(ctx: &Context<'_>, keys: &[(i64, Period)]) -> Result<Vec<MeasureResult>> {
+pub(super) async fn rated(ctx: &Context<'_>, keys: &[(i64, Period)]) -> Result<Vec<MeasureResult>> {
     let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
     let measures: Vec<measure::Model> = rows(ctx)?
         .measure

@@ -9,6 +9,7 @@ mod common;
 mod measure;
 mod panel;
 mod plan;
+mod sheet;
 mod viewer;
 
 use async_graphql::MergedObject;
@@ -37,4 +38,5 @@ pub struct MutationRoot(
     measure::MeasureMutation,
     commentary::CommentaryMutation,
     panel::PanelMutation,
+    sheet::SheetMutation,
 );

@@ -11,6 +11,7 @@ mod commentary;
 mod guard;
 pub mod import;
 pub mod reporting;
+pub mod sheet;
 mod structure;
 pub mod validate;
 

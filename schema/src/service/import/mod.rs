@@ -5,6 +5,7 @@
 //! file, the row and the column. The demo councils come in through here.
 
 mod bundle;
+pub mod sheet;
 
 pub use bundle::*;
 

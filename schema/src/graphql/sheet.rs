@@ -1,0 +1,98 @@
+//! `importResults`: a results sheet uploaded over the GraphQL multipart
+//! request spec, checked row by row by the use cases of `submitResults` and
+//! `setTarget` (`service::sheet`), all or nothing.
+
+use std::io::Read;
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
+use entity::Period;
+
+use super::MeasureResult;
+use super::measure::rated;
+use crate::context::{database, request};
+use crate::error::{ApiError, Gql};
+use crate::service;
+use crate::service::import::sheet::MAX_SHEET_BYTES;
+
+#[derive(Default)]
+pub struct SheetMutation;
+
+/// A refused row of a sheet.
+#[derive(SimpleObject)]
+pub struct ImportError {
+    /// The sheet's own row number: the header is row 1.
+    row: i32,
+    column: Option<String>,
+    code: String,
+    message: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ImportReport {
+    /// Whether the sheet was written: never on a dry run or with errors.
+    applied: bool,
+    /// Data rows read (blank rows are not counted).
+    rows: i32,
+    results: i32,
+    targets: i32,
+    errors: Vec<ImportError>,
+    /// The measures written, rated; empty on a dry run, which writes nothing.
+    preview: Vec<MeasureResult>,
+}
+
+fn int(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+#[Object]
+impl SheetMutation {
+    /// Results, targets and floors from a CSV or XLSX sheet (a filled-in
+    /// template): all or nothing, every bad row reported.
+    async fn import_results(
+        &self,
+        ctx: &Context<'_>,
+        plan_id: ID,
+        period: Option<Period>,
+        file: Upload,
+        #[graphql(default = false)] dry_run: bool,
+    ) -> Result<ImportReport> {
+        let upload = file.value(ctx).map_err(|e| ApiError::internal(e)).gql()?;
+        let mut bytes = Vec::new();
+        // One byte more than allowed tells a file too large.
+        upload
+            .into_read()
+            .take(MAX_SHEET_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(ApiError::internal)
+            .gql()?;
+        let request = request(ctx)?;
+        request.forget();
+        let w = service::begin(database(ctx)?, &request.viewer).await.gql()?;
+        let out = service::sheet::import_results(&w, &request.viewer, &plan_id, period, &bytes)
+            .await
+            .gql()?;
+        let applied = !dry_run && out.errors.is_empty();
+        if applied {
+            w.commit().await.gql()?;
+        }
+        // Otherwise the transaction is dropped, which rolls it back.
+        let preview = if applied { rated(ctx, &out.written).await? } else { Vec::new() };
+        Ok(ImportReport {
+            applied,
+            rows: int(out.rows),
+            results: int(out.results),
+            targets: int(out.targets),
+            errors: out
+                .errors
+                .into_iter()
+                .map(|e| ImportError {
+                    row: int(e.row),
+                    column: e.column.map(str::to_owned),
+                    code: e.code.as_str().to_owned(),
+                    message: e.message,
+                })
+                .collect(),
+            preview,
+        })
+    }
+}
