@@ -14,5 +14,6 @@ mod matrix;
 mod operations;
 mod reads;
 mod schema_file;
+mod sheets;
 mod statements;
 mod writes;
