@@ -109,7 +109,7 @@ fn sane_subject(sub: &str) -> bool {
 
 /// Who the request is made as: anonymous without a token; a token that does
 /// not verify refuses the whole request with 401.
-async fn session_of(state: &State, req: &HttpRequest) -> Result<Session, ApiError> {
+pub(crate) async fn session_of(state: &State, req: &HttpRequest) -> Result<Session, ApiError> {
     let Some(h) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Session::anonymous());
     };
@@ -209,7 +209,7 @@ async fn run_on(state: &State, r: Request, reader: Reader, session: Session) -> 
 }
 
 /// Runs one operation under the time limit, and counts and logs it.
-async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session) -> Response {
+pub(crate) async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session) -> Response {
     let started = Instant::now();
     let operation = r.operation_name.clone().unwrap_or_default();
     let subject = match &session.viewer {

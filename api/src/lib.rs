@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod import;
 pub mod metrics;
 pub mod server;
+pub mod sheets;
 pub mod state;
 
 pub use config::Config;

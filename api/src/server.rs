@@ -15,7 +15,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::{REQUEST_ID, RequestId, State};
-use crate::{auth, db, graphql, import};
+use crate::{auth, db, graphql, import, sheets};
 
 /// Tags the request with its id, runs it inside a span that carries the id,
 /// and echoes the id in the response.
@@ -82,6 +82,7 @@ impl Application {
                 .wrap(from_fn(with_request_id))
                 .route("/graphql", web::post().to(graphql::post))
                 .route("/graphql", web::get().to(graphql::get))
+                .route("/plans/{plan_id}/{file}", web::get().to(sheets::get))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
                 .route("/metrics", web::get().to(metrics_text))
