@@ -90,3 +90,144 @@ async fn a_caller_who_may_submit_nothing_in_the_plan_is_refused_whole() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{engine:?}: {body}");
     }
 }
+
+async fn download(app: &TestApp, token: Option<&str>, path: &str) -> reqwest::Response {
+    let mut req = app.client.get(format!("{}{path}", app.address));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+/// The first sheet of an XLSX file as text, header included.
+fn read_xlsx(bytes: &[u8], sheet: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    book.worksheet_range(sheet).unwrap().rows().map(<[_]>::to_vec).collect()
+}
+
+#[tokio::test]
+async fn a_partner_fills_in_its_template_and_a_viewer_reads_the_values_back() {
+    use calamine::Data;
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let plan = croydon_plan(&app).await;
+        let plan_id = plan.as_str().unwrap();
+        let police = token("sergeant", &[POLICE]);
+        let path = format!("/plans/{plan_id}/template.xlsx?period=2024-25%20Q1");
+
+        assert_eq!(download(&app, None, &path).await.status(), 401, "{engine:?}: anonymous");
+        let kent = token("kent-officer", &["kent:OFFICER"]);
+        assert_eq!(download(&app, Some(&kent), &path).await.status(), 403, "{engine:?}: another council");
+
+        let resp = download(&app, Some(&police), &path).await;
+        assert_eq!(resp.status(), 200, "{engine:?}");
+        let template = read_xlsx(&resp.bytes().await.unwrap(), "Results");
+        let header: Vec<String> = template[0].iter().map(ToString::to_string).collect();
+        assert_eq!(&header[..2], ["code", "period"]);
+        let value_col = header.iter().position(|h| h == "value").unwrap();
+        let note_col = header.iter().position(|h| h == "note").unwrap();
+        let codes: Vec<String> = template[1..].iter().map(|r| r[0].to_string()).collect();
+        assert_eq!(codes, ["O4.3", "O4.4", "O4.5"], "{engine:?}: only the partner's measures");
+
+        // The officer fills it in with a spreadsheet program: here, a writer.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        for (r, row) in template.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match cell {
+                    Data::String(s) => ws.write_string(r, c, s).map(|_| ()).unwrap(),
+                    Data::Float(f) => ws.write_number(r, c, *f).map(|_| ()).unwrap(),
+                    _ => {}
+                }
+            }
+        }
+        let values = [8100.0, 31.0, 2045.0];
+        for (i, v) in values.iter().enumerate() {
+            ws.write_number(i as u32 + 1, value_col as u16, *v).unwrap();
+        }
+        ws.write_string(1, note_col as u16, "provisional").unwrap();
+        let filled = book.save_to_buffer().unwrap();
+
+        let before = app.row_counts().await.unwrap();
+        let dry = upload(&app, &police, json!({ "plan": plan, "dry": true }), "filled.xlsx", &filled).await;
+        let report = &dry["data"]["importResults"];
+        assert_eq!(report["errors"], json!([]), "{engine:?}: {dry}");
+        assert_eq!((report["applied"].clone(), report["results"].clone()), (json!(false), json!(3)));
+        assert_eq!(app.row_counts().await.unwrap(), before, "{engine:?}: a dry run writes nothing");
+
+        let real = upload(&app, &police, json!({ "plan": plan }), "filled.xlsx", &filled).await;
+        let report = &real["data"]["importResults"];
+        assert_eq!(report["applied"], true, "{engine:?}: {real}");
+        assert_eq!(report["preview"].as_array().unwrap().len(), 3);
+
+        let viewer = token("councillor", &["croydon:VIEWER"]);
+        let d = app
+            .data_as(
+                &viewer,
+                r#"query($p: ID!) { plan(id: $p) { measures { code result(period: "2024-25 Q1") { value note: valueText } } } }"#,
+                json!({ "p": plan }),
+            )
+            .await
+            .unwrap();
+        let got: Vec<(String, f64)> = d["plan"]["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["code"].as_str().unwrap().starts_with("O4.") && m["result"]["value"].is_number())
+            .map(|m| (m["code"].as_str().unwrap().to_owned(), m["result"]["value"].as_f64().unwrap()))
+            .collect();
+        let want: Vec<(String, f64)> = codes.iter().cloned().zip(values).collect();
+        assert_eq!(got, want, "{engine:?}");
+    }
+}
+
+#[tokio::test]
+async fn kents_report_pack_reads_back_as_published() {
+    use calamine::Data;
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let d = app
+            .data(r#"{ authority(slug: "kent") { plans { id measures { id code } } } }"#, Value::Null)
+            .await
+            .unwrap();
+        let plan = d["authority"]["plans"][0]["id"].as_str().unwrap().to_owned();
+        let first = d["authority"]["plans"][0]["measures"][0].clone();
+        let officer = token("kent-officer", &["kent:OFFICER"]);
+        app.data_as(
+            &officer,
+            r#"mutation($m: ID!) { addCommentary(input: { measureId: $m, period: "2023-24 Q1", body: "=HYPERLINK(\"http://x\")", kind: SERVICE }) { id } }"#,
+            json!({ "m": first["id"] }),
+        )
+        .await
+        .unwrap();
+
+        let resp = download(&app, None, &format!("/plans/{plan}/report.xlsx?period=2023-24%20Q1")).await;
+        assert_eq!(resp.status(), 200, "{engine:?}");
+        let bytes = resp.bytes().await.unwrap();
+        let summary = read_xlsx(&bytes, "Summary");
+        let header: Vec<String> = summary[0].iter().map(ToString::to_string).collect();
+        let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let counts: Vec<f64> = ["green", "amber", "red"]
+            .iter()
+            .map(|c| calamine::DataType::get_float(&summary[1][at(c)]).unwrap())
+            .collect();
+        assert_eq!(counts, [16.0, 11.0, 11.0], "{engine:?}");
+        let measures = read_xlsx(&bytes, "Measures");
+        assert_eq!(measures.len() - 1, 38, "{engine:?}: 38 measure rows");
+        let mh: Vec<String> = measures[0].iter().map(ToString::to_string).collect();
+        let commentary = mh.iter().position(|h| h == "latest commentary").unwrap();
+        let status = mh.iter().position(|h| h == "status").unwrap();
+        assert_eq!(measures[1][commentary], Data::String("=HYPERLINK(\"http://x\")".to_owned()), "{engine:?}: text, not a formula");
+        assert!(["GREEN", "AMBER", "RED"].contains(&measures[1][status].to_string().as_str()));
+
+        let csv = download(&app, None, &format!("/plans/{plan}/report.csv?period=2023-24%20Q1"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(csv.contains("'=HYPERLINK"), "{engine:?}: escaped in CSV");
+        assert_eq!(csv.lines().count(), 39);
+    }
+}
