@@ -449,6 +449,29 @@ pub mod publication {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// When a plan's results for a period are due.
+pub mod deadline {
+    use sea_orm::entity::prelude::*;
+
+    use crate::period::Period;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "deadlines")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub authority_id: i64,
+        pub plan_id: i64,
+        pub period: Period,
+        pub due_on: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod audit_log {
     use sea_orm::entity::prelude::*;
 

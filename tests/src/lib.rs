@@ -61,6 +61,7 @@ pub const TABLES: &[&str] = &[
     "meetings",
     "agenda_items",
     "publications",
+    "deadlines",
     "audit_log",
 ];
 

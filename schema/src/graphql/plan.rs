@@ -12,7 +12,9 @@ use crate::context::{request, rows};
 use crate::error::Gql;
 use crate::inputs::{CreatePlanInput, CreatePlanNodeInput, UpdatePlanInput, UpdatePlanNodeInput};
 use crate::rating::{Rating, sets};
+use crate::scalars::Date;
 use crate::service;
+use crate::store;
 
 #[derive(Default)]
 pub struct PlanQuery;
@@ -52,6 +54,11 @@ impl PlanMutation {
     /// ADMIN. Publishing a period again changes nothing.
     async fn publish_period(&self, ctx: &Context<'_>, plan_id: ID, period: Period) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::publish_period, &plan_id, period)))
+    }
+    /// ADMIN. When the plan's results for a period are due; setting it
+    /// again replaces it.
+    async fn set_deadline(&self, ctx: &Context<'_>, plan_id: ID, period: Period, due_on: Date) -> Result<Plan> {
+        Ok(Plan(transact!(ctx, service::set_deadline, &plan_id, period, due_on.0)))
     }
 }
 
@@ -283,6 +290,13 @@ impl Plan {
             .zip(rated)
             .map(|(p, r)| Breakdown::of(*p, &r))
             .collect())
+    }
+    /// When the plan's results for the period are due, if a deadline is set.
+    async fn deadline(&self, ctx: &Context<'_>, period: Period) -> Result<Option<Date>> {
+        let set = store::deadlines::of_plans(request(ctx)?.reader(), &[self.0.id], period)
+            .await
+            .gql()?;
+        Ok(set.first().map(|d| Date(d.due_on)))
     }
     /// The periods of this plan whose results are published.
     async fn published_periods(&self, ctx: &Context<'_>) -> Result<Vec<Period>> {

@@ -3,10 +3,15 @@
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
-use entity::Role;
+use chrono::Utc;
+use entity::{Period, Role};
 use entity::model::{authority, partner};
 
 use super::authority::{Authority, Partner};
+use super::measure::Measure;
+use super::plan::Plan;
+use crate::rating::due;
+use crate::scalars::Date;
 use crate::context::{request, rows};
 use crate::error::Gql;
 use crate::policy::{Grant, Viewer};
@@ -32,8 +37,35 @@ pub struct ViewerObject {
     grants: Vec<Grant>,
 }
 
+/// A measure the viewer may submit that has no result for the period yet.
+#[derive(SimpleObject)]
+pub struct DueMeasure {
+    measure: Measure,
+    plan: Plan,
+    /// The plan's deadline for the period, if one is set.
+    due_on: Option<Date>,
+    /// The deadline has passed (today, UTC, is after it).
+    late: bool,
+}
+
 #[ComplexObject]
 impl ViewerObject {
+    /// Every measure the viewer may submit with no result for the period.
+    async fn due(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<DueMeasure>> {
+        let r = request(ctx)?;
+        let today = Utc::now().date_naive();
+        Ok(due::due(r.reader(), &r.viewer, period)
+            .await
+            .gql()?
+            .into_iter()
+            .map(|d| DueMeasure {
+                measure: Measure(d.measure),
+                plan: Plan(d.plan),
+                due_on: d.due_on.map(Date),
+                late: d.due_on.is_some_and(|on| on < today),
+            })
+            .collect())
+    }
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<GrantObject>> {
         let l = rows(ctx)?;
         let auth_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.authority_id).collect();

@@ -5,6 +5,7 @@
 //! results over time. The sets of measures that plans, nodes and panels
 //! count are in [`sets`]; what is hidden from whom, in [`visible`].
 
+pub mod due;
 mod facts;
 mod rated;
 mod ratings;

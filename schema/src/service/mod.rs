@@ -18,7 +18,7 @@ pub mod validate;
 pub use audit::audit_log;
 pub use commentary::{add_commentary, create_action_plan, edit_commentary, update_action};
 pub use guard::{at_row, begin};
-pub use reporting::{publish_period, set_targets, submit_results};
+pub use reporting::{publish_period, set_deadline, set_targets, submit_results};
 pub use structure::{
     archive_measure, archive_plan, create_authority, create_measure, create_meeting, create_panel,
     create_partner, create_plan, create_plan_node, update_authority, update_measure, update_panel,

@@ -187,3 +187,21 @@ pub async fn publish_period(
     store::reporting::publish(w, &p, period).await?;
     Ok(p)
 }
+
+/// Sets when a plan's results for a period are due: the people who close a
+/// reporting cycle (they publish it) set its deadline.
+pub async fn set_deadline(
+    w: &Write,
+    viewer: &Viewer,
+    plan_id: &ID,
+    period: Period,
+    due_on: chrono::NaiveDate,
+) -> ApiResult<plan::Model> {
+    let p = guarded::<plan::Entity>(w, viewer, Verb::PublishPeriod, plan_id, "plan", |p| {
+        scope(p.authority_id)
+    })
+    .await?;
+    validate::in_span(period, p.from_year, p.to_year)?;
+    store::deadlines::set(w, &p, period, due_on).await?;
+    Ok(p)
+}

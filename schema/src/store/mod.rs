@@ -12,6 +12,7 @@ use sea_orm::{
 
 use crate::error::ApiResult;
 
+pub mod deadlines;
 pub mod edits;
 mod reader;
 mod reads;

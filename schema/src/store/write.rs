@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use entity::model::{
-    action, action_plan, agenda_item, audit_log, authority, commentary, measure, meeting, panel, panel_remit,
+    action, action_plan, agenda_item, audit_log, authority, commentary, deadline, measure, meeting, panel, panel_remit,
     partner, plan, plan_node, publication, result, target,
 };
 use sea_orm::{
@@ -260,5 +260,6 @@ audited!(
     panel_remit,
     meeting,
     agenda_item,
-    publication
+    publication,
+    deadline
 );

@@ -231,3 +231,48 @@ async fn kents_report_pack_reads_back_as_published() {
         assert_eq!(csv.lines().count(), 39);
     }
 }
+
+#[tokio::test]
+async fn due_lists_a_partners_outstanding_measures_late_once_the_deadline_passed() {
+    const DUE: &str = r#"{ me { due(period: "2024-25 Q1") { measure { code } plan { title } dueOn late } } }"#;
+    const SET: &str = r#"mutation($p: ID!, $on: Date!) { setDeadline(planId: $p, period: "2024-25 Q1", dueOn: $on) {
+      deadline(period: "2024-25 Q1") } }"#;
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let plan = croydon_plan(&app).await;
+        let police = token("sergeant", &[POLICE]);
+        let admin = token("admin", &["croydon:ADMIN"]);
+        let officer = token("officer", &["croydon:OFFICER"]);
+
+        let d = app.data_as(&police, DUE, Value::Null).await.unwrap();
+        let due = d["me"]["due"].as_array().unwrap();
+        let codes: Vec<&str> = due.iter().map(|m| m["measure"]["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["O4.3", "O4.4", "O4.5"], "{engine:?}");
+        assert!(due.iter().all(|m| m["dueOn"].is_null() && m["late"] == false));
+
+        let codes = {
+            let body: Value = app
+                .send(SET, json!({ "p": plan, "on": "2024-07-31" }), Some(&officer))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["errors"][0]["extensions"]["code"].clone()
+        };
+        assert_eq!(codes, "FORBIDDEN", "{engine:?}: ADMIN only");
+
+        let d = app.data_as(&admin, SET, json!({ "p": plan, "on": "2024-07-31" })).await.unwrap();
+        assert_eq!(d["setDeadline"]["deadline"], "2024-07-31");
+        let d = app.data_as(&police, DUE, Value::Null).await.unwrap();
+        assert!(d["me"]["due"].as_array().unwrap().iter().all(|m| m["dueOn"] == "2024-07-31" && m["late"] == true), "{engine:?}: {d}");
+
+        app.data_as(&admin, SET, json!({ "p": plan, "on": "2099-07-31" })).await.unwrap();
+        upload(&app, &police, json!({ "plan": plan, "period": PERIOD }), "r.csv", b"code,value\nO4.4,30\n").await;
+        let d = app.data_as(&police, DUE, Value::Null).await.unwrap();
+        let due = d["me"]["due"].as_array().unwrap();
+        let codes: Vec<&str> = due.iter().map(|m| m["measure"]["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["O4.3", "O4.5"], "{engine:?}: a submitted measure is no longer due");
+        assert!(due.iter().all(|m| m["late"] == false));
+    }
+}
