@@ -366,14 +366,19 @@ async fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<BatchRequest, ApiE
         return serde_json::from_slice(body)
             .map_err(|e| ApiError::BadRequest(format!("the body is not a GraphQL request: {e}")));
     }
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let opts = MultipartOptions::default()
         .max_file_size(MAX_SHEET_BYTES)
         .max_num_files(1);
-    receive_batch_body(content_type, body, opts).await.map_err(|e| match e {
-        ParseRequestError::PayloadTooLarge => ApiError::BodyTooLarge(MAX_SHEET_BYTES),
-        e => ApiError::BadRequest(format!("the body is not a GraphQL multipart request: {e}")),
-    })
+    receive_batch_body(content_type, body, opts)
+        .await
+        .map_err(|e| match e {
+            ParseRequestError::PayloadTooLarge => ApiError::BodyTooLarge(MAX_SHEET_BYTES),
+            e => ApiError::BadRequest(format!("the body is not a GraphQL multipart request: {e}")),
+        })
 }
 
 pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Payload) -> HttpResponse {

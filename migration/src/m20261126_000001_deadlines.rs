@@ -23,8 +23,16 @@ impl MigrationTrait for Migration {
                 .col(big_integer("plan_id"))
                 .col(string_len("period", 16))
                 .col(date("due_on"))
-                .foreign_key(ForeignKey::create().from("deadlines", "authority_id").to("authorities", "id"))
-                .foreign_key(ForeignKey::create().from("deadlines", "plan_id").to("plans", "id"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("deadlines", "authority_id")
+                        .to("authorities", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("deadlines", "plan_id")
+                        .to("plans", "id"),
+                )
                 .take(),
         )
         .await?;

@@ -161,7 +161,9 @@ pub async fn get(
         _ => return refuse(&ApiError::NotFound(format!("sheet {file}"))),
     };
     let Ok(params) = params else {
-        return refuse(&ApiError::BadRequest("name the period: ?period=2024-25 Q1".to_owned()));
+        return refuse(&ApiError::BadRequest(
+            "name the period: ?period=2024-25 Q1".to_owned(),
+        ));
     };
     let session = match session_of(&state, &req).await {
         Ok(s) => s,
@@ -182,7 +184,9 @@ pub async fn get(
         )
     } else {
         // A CSV holds one sheet: the template's rows, the report's measures.
-        let main = sheets.iter().find(|s| s.name == "Results" || s.name == "Measures");
+        let main = sheets
+            .iter()
+            .find(|s| s.name == "Results" || s.name == "Measures");
         (
             main.ok_or(ApiError::Internal)
                 .and_then(|s| csv(s).map_err(ApiError::internal)),

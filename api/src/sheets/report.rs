@@ -79,7 +79,14 @@ pub async fn sheets(
     plan_id: &str,
     period: &str,
 ) -> Result<Vec<Sheet>, ApiError> {
-    let d = query(state, req, session, QUERY, json!({ "plan": plan_id, "period": period })).await?;
+    let d = query(
+        state,
+        req,
+        session,
+        QUERY,
+        json!({ "plan": plan_id, "period": period }),
+    )
+    .await?;
     let plan = &d["plan"];
     if plan.is_null() {
         return Err(ApiError::NotFound(format!("plan {plan_id}")));
@@ -101,7 +108,12 @@ pub async fn sheets(
             let r = &m["result"];
             let open: Vec<&str> = r["actionPlans"]
                 .as_array()
-                .map(|a| a.iter().filter(|p| p["open"] == true).filter_map(|p| p["title"].as_str()).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter(|p| p["open"] == true)
+                        .filter_map(|p| p["title"].as_str())
+                        .collect()
+                })
                 .unwrap_or_default();
             vec![
                 Cell::text(&m["node"]["title"]),
@@ -118,7 +130,11 @@ pub async fn sheets(
                 Cell::Status(r["status"].as_str().unwrap_or_default().to_owned()),
                 Cell::text(&r["direction"]),
                 latest(&r["commentary"]),
-                if open.is_empty() { Cell::Empty } else { Cell::Text(open.join("; ")) },
+                if open.is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(open.join("; "))
+                },
             ]
         })
         .collect();
@@ -152,7 +168,9 @@ pub async fn sheets(
         Sheet {
             name: "Measures",
             header: owned(&MEASURES),
-            widths: vec![28.0, 10.0, 60.0, 10.0, 18.0, 12.0, 24.0, 10.0, 10.0, 10.0, 14.0, 10.0, 14.0, 60.0, 30.0],
+            widths: vec![
+                28.0, 10.0, 60.0, 10.0, 18.0, 12.0, 24.0, 10.0, 10.0, 10.0, 14.0, 10.0, 14.0, 60.0, 30.0,
+            ],
             rows: measures,
             percent: None,
         },

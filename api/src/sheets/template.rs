@@ -17,7 +17,17 @@ const QUERY: &str = r#"query($plan: ID!, $period: Period!) { plan(id: $plan) { m
 /// The columns `importResults` reads are `code`, `period`, `value`, `note`;
 /// the rest are context and are ignored on the way back in.
 const HEADER: [&str; 11] = [
-    "code", "period", "node", "title", "unit", "polarity", "previous value", "target", "floor", "value", "note",
+    "code",
+    "period",
+    "node",
+    "title",
+    "unit",
+    "polarity",
+    "previous value",
+    "target",
+    "floor",
+    "value",
+    "note",
 ];
 const WIDTHS: [f64; 11] = [10.0, 12.0, 28.0, 60.0, 10.0, 18.0, 14.0, 10.0, 10.0, 12.0, 40.0];
 const VALUE: usize = 9;
@@ -39,7 +49,14 @@ pub async fn sheets(
             _ => ApiError::Forbidden("you may submit no measure of this plan".to_owned()),
         });
     }
-    let d = query(state, req, session.clone(), QUERY, json!({ "plan": plan_id, "period": period })).await?;
+    let d = query(
+        state,
+        req,
+        session.clone(),
+        QUERY,
+        json!({ "plan": plan_id, "period": period }),
+    )
+    .await?;
     let measures = d["plan"]["measures"].as_array().cloned().unwrap_or_default();
     let mut rows = Vec::new();
     let mut percent = Vec::new();

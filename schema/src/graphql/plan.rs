@@ -57,8 +57,20 @@ impl PlanMutation {
     }
     /// ADMIN. When the plan's results for a period are due; setting it
     /// again replaces it.
-    async fn set_deadline(&self, ctx: &Context<'_>, plan_id: ID, period: Period, due_on: Date) -> Result<Plan> {
-        Ok(Plan(transact!(ctx, service::set_deadline, &plan_id, period, due_on.0)))
+    async fn set_deadline(
+        &self,
+        ctx: &Context<'_>,
+        plan_id: ID,
+        period: Period,
+        due_on: Date,
+    ) -> Result<Plan> {
+        Ok(Plan(transact!(
+            ctx,
+            service::set_deadline,
+            &plan_id,
+            period,
+            due_on.0
+        )))
     }
 }
 

@@ -56,7 +56,7 @@ impl SheetMutation {
         file: Upload,
         #[graphql(default = false)] dry_run: bool,
     ) -> Result<ImportReport> {
-        let upload = file.value(ctx).map_err(|e| ApiError::internal(e)).gql()?;
+        let upload = file.value(ctx).map_err(ApiError::internal).gql()?;
         let mut bytes = Vec::new();
         // One byte more than allowed tells a file too large.
         upload
@@ -76,7 +76,11 @@ impl SheetMutation {
             w.commit().await.gql()?;
         }
         // Otherwise the transaction is dropped, which rolls it back.
-        let preview = if applied { rated(ctx, &out.written).await? } else { Vec::new() };
+        let preview = if applied {
+            rated(ctx, &out.written).await?
+        } else {
+            Vec::new()
+        };
         Ok(ImportReport {
             applied,
             rows: int(out.rows),

@@ -4,17 +4,17 @@ use std::collections::{HashMap, HashSet};
 
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
 use chrono::Utc;
-use entity::{Period, Role};
 use entity::model::{authority, partner};
+use entity::{Period, Role};
 
 use super::authority::{Authority, Partner};
 use super::measure::Measure;
 use super::plan::Plan;
-use crate::rating::due;
-use crate::scalars::Date;
 use crate::context::{request, rows};
 use crate::error::Gql;
 use crate::policy::{Grant, Viewer};
+use crate::rating::due;
+use crate::scalars::Date;
 
 #[derive(Default)]
 pub struct ViewerQuery;

@@ -53,7 +53,11 @@ pub async fn due(db: &Reader, viewer: &Viewer, period: Period) -> ApiResult<Vec<
         .filter_map(|m| {
             let plan = plans.iter().find(|p| p.id == m.plan_id && is_live(*p))?.clone();
             let due_on = deadlines.iter().find(|d| d.plan_id == plan.id).map(|d| d.due_on);
-            Some(Due { measure: m, plan, due_on })
+            Some(Due {
+                measure: m,
+                plan,
+                due_on,
+            })
         })
         .collect())
 }

@@ -41,8 +41,18 @@ pub struct SheetOutcome {
 
 /// The live measures of a plan the viewer may submit results for; the
 /// viewer may submit nothing here when this is empty.
-pub async fn submittable(w: &impl sea_orm::ConnectionTrait, viewer: &Viewer, plan_id: i64) -> ApiResult<Vec<measure::Model>> {
-    let all = store::rows_where_in::<measure::Entity>(w, measure::Column::PlanId, &[plan_id], Some(measure::Column::Position)).await?;
+pub async fn submittable(
+    w: &impl sea_orm::ConnectionTrait,
+    viewer: &Viewer,
+    plan_id: i64,
+) -> ApiResult<Vec<measure::Model>> {
+    let all = store::rows_where_in::<measure::Entity>(
+        w,
+        measure::Column::PlanId,
+        &[plan_id],
+        Some(measure::Column::Position),
+    )
+    .await?;
     Ok(all
         .into_iter()
         .filter(|m| is_live(m) && allows(viewer, Verb::SubmitResult, Some(measure_scope(m))))
@@ -99,7 +109,9 @@ pub async fn import_results(
     let p = find::<plan::Entity>(w, plan_id, "plan").await?;
     let mine = submittable(&w.txn, viewer, p.id).await?;
     if mine.is_empty() {
-        return Err(ApiError::Forbidden("you may submit no measure of this plan".to_owned()));
+        return Err(ApiError::Forbidden(
+            "you may submit no measure of this plan".to_owned(),
+        ));
     }
     let all = store::rows_where_in::<measure::Entity>(&w.txn, measure::Column::PlanId, &[p.id], None).await?;
     let rows = sheet::read(bytes)?;
@@ -129,7 +141,9 @@ async fn import_row(
         code: Code::BadUserInput,
         message,
     };
-    let code = r.get("code").ok_or_else(|| at("code", "no measure code".to_owned()))?;
+    let code = r
+        .get("code")
+        .ok_or_else(|| at("code", "no measure code".to_owned()))?;
     let m = measures
         .iter()
         .find(|m| m.code.eq_ignore_ascii_case(code))

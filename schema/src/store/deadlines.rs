@@ -10,7 +10,12 @@ use crate::error::ApiResult;
 
 /// Sets the plan's deadline for the period, replacing one set before;
 /// audited either way.
-pub async fn set(w: &Write, p: &plan::Model, period: Period, due_on: NaiveDate) -> ApiResult<deadline::Model> {
+pub async fn set(
+    w: &Write,
+    p: &plan::Model,
+    period: Period,
+    due_on: NaiveDate,
+) -> ApiResult<deadline::Model> {
     let old = deadline::Entity::find()
         .filter(deadline::Column::PlanId.eq(p.id))
         .filter(deadline::Column::Period.eq(period))
@@ -36,7 +41,11 @@ pub async fn set(w: &Write, p: &plan::Model, period: Period, due_on: NaiveDate) 
 }
 
 /// The deadlines of some plans for one period, in one statement.
-pub async fn of_plans(db: &impl ConnectionTrait, plan_ids: &[i64], period: Period) -> ApiResult<Vec<deadline::Model>> {
+pub async fn of_plans(
+    db: &impl ConnectionTrait,
+    plan_ids: &[i64],
+    period: Period,
+) -> ApiResult<Vec<deadline::Model>> {
     Ok(deadline::Entity::find()
         .filter(deadline::Column::PlanId.is_in(plan_ids.iter().copied()))
         .filter(deadline::Column::Period.eq(period))

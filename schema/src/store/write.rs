@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use entity::model::{
-    action, action_plan, agenda_item, audit_log, authority, commentary, deadline, measure, meeting, panel, panel_remit,
-    partner, plan, plan_node, publication, result, target,
+    action, action_plan, agenda_item, audit_log, authority, commentary, deadline, measure, meeting, panel,
+    panel_remit, partner, plan, plan_node, publication, result, target,
 };
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseBackend,

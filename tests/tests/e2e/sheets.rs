@@ -23,7 +23,8 @@ pub async fn upload(app: &TestApp, token: &str, variables: Value, name: &str, fi
         ("map", json!({ "0": ["variables.file"] }).to_string()),
     ] {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n").as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
         );
     }
     body.extend_from_slice(
@@ -37,7 +38,10 @@ pub async fn upload(app: &TestApp, token: &str, variables: Value, name: &str, fi
     app.client
         .post(format!("{}/graphql", app.address))
         .bearer_auth(token)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(body)
         .send()
         .await
@@ -57,13 +61,24 @@ pub async fn croydon_plan(app: &TestApp) -> Value {
 
 #[tokio::test]
 async fn a_bad_csv_is_refused_whole_naming_every_bad_row() {
-    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/croydon-police-refused.csv")).unwrap();
+    let file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/croydon-police-refused.csv"
+    ))
+    .unwrap();
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
         let plan = croydon_plan(&app).await;
         let before = app.row_counts().await.unwrap();
         let police = token("sergeant", &[POLICE]);
-        let body = upload(&app, &police, json!({ "plan": plan, "period": PERIOD }), "results.csv", &file).await;
+        let body = upload(
+            &app,
+            &police,
+            json!({ "plan": plan, "period": PERIOD }),
+            "results.csv",
+            &file,
+        )
+        .await;
         assert!(body.get("errors").is_none(), "{engine:?}: {body}");
         let report = &body["data"]["importResults"];
         assert_eq!(report["applied"], false, "{engine:?}: {report}");
@@ -74,9 +89,17 @@ async fn a_bad_csv_is_refused_whole_naming_every_bad_row() {
             .iter()
             .map(|e| (e["row"].as_i64().unwrap(), e["code"].as_str().unwrap()))
             .collect();
-        assert_eq!(errors, [(2, "BAD_USER_INPUT"), (4, "FORBIDDEN")], "{engine:?}: {report}");
+        assert_eq!(
+            errors,
+            [(2, "BAD_USER_INPUT"), (4, "FORBIDDEN")],
+            "{engine:?}: {report}"
+        );
         assert_eq!(report["errors"][0]["column"], "value");
-        assert_eq!(app.row_counts().await.unwrap(), before, "{engine:?}: a refused sheet writes nothing");
+        assert_eq!(
+            app.row_counts().await.unwrap(),
+            before,
+            "{engine:?}: a refused sheet writes nothing"
+        );
     }
 }
 
@@ -86,8 +109,18 @@ async fn a_caller_who_may_submit_nothing_in_the_plan_is_refused_whole() {
         let app = spawn(engine, true).await.unwrap();
         let plan = croydon_plan(&app).await;
         let kent = token("kent-officer", &["kent:OFFICER"]);
-        let body = upload(&app, &kent, json!({ "plan": plan, "period": PERIOD }), "r.csv", b"code,value\nO4.3,1\n").await;
-        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{engine:?}: {body}");
+        let body = upload(
+            &app,
+            &kent,
+            json!({ "plan": plan, "period": PERIOD }),
+            "r.csv",
+            b"code,value\nO4.3,1\n",
+        )
+        .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{engine:?}: {body}"
+        );
     }
 }
 
@@ -102,8 +135,13 @@ async fn download(app: &TestApp, token: Option<&str>, path: &str) -> reqwest::Re
 /// The first sheet of an XLSX file as text, header included.
 fn read_xlsx(bytes: &[u8], sheet: &str) -> Vec<Vec<calamine::Data>> {
     use calamine::Reader;
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    book.worksheet_range(sheet).unwrap().rows().map(<[_]>::to_vec).collect()
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    book.worksheet_range(sheet)
+        .unwrap()
+        .rows()
+        .map(<[_]>::to_vec)
+        .collect()
 }
 
 #[tokio::test]
@@ -116,9 +154,17 @@ async fn a_partner_fills_in_its_template_and_a_viewer_reads_the_values_back() {
         let police = token("sergeant", &[POLICE]);
         let path = format!("/plans/{plan_id}/template.xlsx?period=2024-25%20Q1");
 
-        assert_eq!(download(&app, None, &path).await.status(), 401, "{engine:?}: anonymous");
+        assert_eq!(
+            download(&app, None, &path).await.status(),
+            401,
+            "{engine:?}: anonymous"
+        );
         let kent = token("kent-officer", &["kent:OFFICER"]);
-        assert_eq!(download(&app, Some(&kent), &path).await.status(), 403, "{engine:?}: another council");
+        assert_eq!(
+            download(&app, Some(&kent), &path).await.status(),
+            403,
+            "{engine:?}: another council"
+        );
 
         let resp = download(&app, Some(&police), &path).await;
         assert_eq!(resp.status(), 200, "{engine:?}");
@@ -128,7 +174,11 @@ async fn a_partner_fills_in_its_template_and_a_viewer_reads_the_values_back() {
         let value_col = header.iter().position(|h| h == "value").unwrap();
         let note_col = header.iter().position(|h| h == "note").unwrap();
         let codes: Vec<String> = template[1..].iter().map(|r| r[0].to_string()).collect();
-        assert_eq!(codes, ["O4.3", "O4.4", "O4.5"], "{engine:?}: only the partner's measures");
+        assert_eq!(
+            codes,
+            ["O4.3", "O4.4", "O4.5"],
+            "{engine:?}: only the partner's measures"
+        );
 
         // The officer fills it in with a spreadsheet program: here, a writer.
         let mut book = rust_xlsxwriter::Workbook::new();
@@ -151,11 +201,25 @@ async fn a_partner_fills_in_its_template_and_a_viewer_reads_the_values_back() {
         let filled = book.save_to_buffer().unwrap();
 
         let before = app.row_counts().await.unwrap();
-        let dry = upload(&app, &police, json!({ "plan": plan, "dry": true }), "filled.xlsx", &filled).await;
+        let dry = upload(
+            &app,
+            &police,
+            json!({ "plan": plan, "dry": true }),
+            "filled.xlsx",
+            &filled,
+        )
+        .await;
         let report = &dry["data"]["importResults"];
         assert_eq!(report["errors"], json!([]), "{engine:?}: {dry}");
-        assert_eq!((report["applied"].clone(), report["results"].clone()), (json!(false), json!(3)));
-        assert_eq!(app.row_counts().await.unwrap(), before, "{engine:?}: a dry run writes nothing");
+        assert_eq!(
+            (report["applied"].clone(), report["results"].clone()),
+            (json!(false), json!(3))
+        );
+        assert_eq!(
+            app.row_counts().await.unwrap(),
+            before,
+            "{engine:?}: a dry run writes nothing"
+        );
 
         let real = upload(&app, &police, json!({ "plan": plan }), "filled.xlsx", &filled).await;
         let report = &real["data"]["importResults"];
@@ -176,7 +240,12 @@ async fn a_partner_fills_in_its_template_and_a_viewer_reads_the_values_back() {
             .unwrap()
             .iter()
             .filter(|m| m["code"].as_str().unwrap().starts_with("O4.") && m["result"]["value"].is_number())
-            .map(|m| (m["code"].as_str().unwrap().to_owned(), m["result"]["value"].as_f64().unwrap()))
+            .map(|m| {
+                (
+                    m["code"].as_str().unwrap().to_owned(),
+                    m["result"]["value"].as_f64().unwrap(),
+                )
+            })
             .collect();
         let want: Vec<(String, f64)> = codes.iter().cloned().zip(values).collect();
         assert_eq!(got, want, "{engine:?}");
@@ -189,7 +258,10 @@ async fn kents_report_pack_reads_back_as_published() {
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
         let d = app
-            .data(r#"{ authority(slug: "kent") { plans { id measures { id code } } } }"#, Value::Null)
+            .data(
+                r#"{ authority(slug: "kent") { plans { id measures { id code } } } }"#,
+                Value::Null,
+            )
             .await
             .unwrap();
         let plan = d["authority"]["plans"][0]["id"].as_str().unwrap().to_owned();
@@ -203,7 +275,12 @@ async fn kents_report_pack_reads_back_as_published() {
         .await
         .unwrap();
 
-        let resp = download(&app, None, &format!("/plans/{plan}/report.xlsx?period=2023-24%20Q1")).await;
+        let resp = download(
+            &app,
+            None,
+            &format!("/plans/{plan}/report.xlsx?period=2023-24%20Q1"),
+        )
+        .await;
         assert_eq!(resp.status(), 200, "{engine:?}");
         let bytes = resp.bytes().await.unwrap();
         let summary = read_xlsx(&bytes, "Summary");
@@ -219,14 +296,22 @@ async fn kents_report_pack_reads_back_as_published() {
         let mh: Vec<String> = measures[0].iter().map(ToString::to_string).collect();
         let commentary = mh.iter().position(|h| h == "latest commentary").unwrap();
         let status = mh.iter().position(|h| h == "status").unwrap();
-        assert_eq!(measures[1][commentary], Data::String("=HYPERLINK(\"http://x\")".to_owned()), "{engine:?}: text, not a formula");
+        assert_eq!(
+            measures[1][commentary],
+            Data::String("=HYPERLINK(\"http://x\")".to_owned()),
+            "{engine:?}: text, not a formula"
+        );
         assert!(["GREEN", "AMBER", "RED"].contains(&measures[1][status].to_string().as_str()));
 
-        let csv = download(&app, None, &format!("/plans/{plan}/report.csv?period=2023-24%20Q1"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let csv = download(
+            &app,
+            None,
+            &format!("/plans/{plan}/report.csv?period=2023-24%20Q1"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
         assert!(csv.contains("'=HYPERLINK"), "{engine:?}: escaped in CSV");
         assert_eq!(csv.lines().count(), 39);
     }
@@ -234,7 +319,8 @@ async fn kents_report_pack_reads_back_as_published() {
 
 #[tokio::test]
 async fn due_lists_a_partners_outstanding_measures_late_once_the_deadline_passed() {
-    const DUE: &str = r#"{ me { due(period: "2024-25 Q1") { measure { code } plan { title } dueOn late } } }"#;
+    const DUE: &str =
+        r#"{ me { due(period: "2024-25 Q1") { measure { code } plan { title } dueOn late } } }"#;
     const SET: &str = r#"mutation($p: ID!, $on: Date!) { setDeadline(planId: $p, period: "2024-25 Q1", dueOn: $on) {
       deadline(period: "2024-25 Q1") } }"#;
     for engine in engines() {
@@ -246,7 +332,10 @@ async fn due_lists_a_partners_outstanding_measures_late_once_the_deadline_passed
 
         let d = app.data_as(&police, DUE, Value::Null).await.unwrap();
         let due = d["me"]["due"].as_array().unwrap();
-        let codes: Vec<&str> = due.iter().map(|m| m["measure"]["code"].as_str().unwrap()).collect();
+        let codes: Vec<&str> = due
+            .iter()
+            .map(|m| m["measure"]["code"].as_str().unwrap())
+            .collect();
         assert_eq!(codes, ["O4.3", "O4.4", "O4.5"], "{engine:?}");
         assert!(due.iter().all(|m| m["dueOn"].is_null() && m["late"] == false));
 
@@ -262,17 +351,43 @@ async fn due_lists_a_partners_outstanding_measures_late_once_the_deadline_passed
         };
         assert_eq!(codes, "FORBIDDEN", "{engine:?}: ADMIN only");
 
-        let d = app.data_as(&admin, SET, json!({ "p": plan, "on": "2024-07-31" })).await.unwrap();
+        let d = app
+            .data_as(&admin, SET, json!({ "p": plan, "on": "2024-07-31" }))
+            .await
+            .unwrap();
         assert_eq!(d["setDeadline"]["deadline"], "2024-07-31");
         let d = app.data_as(&police, DUE, Value::Null).await.unwrap();
-        assert!(d["me"]["due"].as_array().unwrap().iter().all(|m| m["dueOn"] == "2024-07-31" && m["late"] == true), "{engine:?}: {d}");
+        assert!(
+            d["me"]["due"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["dueOn"] == "2024-07-31" && m["late"] == true),
+            "{engine:?}: {d}"
+        );
 
-        app.data_as(&admin, SET, json!({ "p": plan, "on": "2099-07-31" })).await.unwrap();
-        upload(&app, &police, json!({ "plan": plan, "period": PERIOD }), "r.csv", b"code,value\nO4.4,30\n").await;
+        app.data_as(&admin, SET, json!({ "p": plan, "on": "2099-07-31" }))
+            .await
+            .unwrap();
+        upload(
+            &app,
+            &police,
+            json!({ "plan": plan, "period": PERIOD }),
+            "r.csv",
+            b"code,value\nO4.4,30\n",
+        )
+        .await;
         let d = app.data_as(&police, DUE, Value::Null).await.unwrap();
         let due = d["me"]["due"].as_array().unwrap();
-        let codes: Vec<&str> = due.iter().map(|m| m["measure"]["code"].as_str().unwrap()).collect();
-        assert_eq!(codes, ["O4.3", "O4.5"], "{engine:?}: a submitted measure is no longer due");
+        let codes: Vec<&str> = due
+            .iter()
+            .map(|m| m["measure"]["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            ["O4.3", "O4.5"],
+            "{engine:?}: a submitted measure is no longer due"
+        );
         assert!(due.iter().all(|m| m["late"] == false));
     }
 }

@@ -80,9 +80,8 @@ fn rows(grid: Vec<Vec<Option<String>>>) -> ApiResult<Vec<SheetRow>> {
     }
     let mut out = Vec::new();
     for (i, line) in lines.enumerate() {
-        let cells: [Option<String>; 6] = std::array::from_fn(|c| {
-            at[c].and_then(|j| line.get(j).cloned().flatten())
-        });
+        let cells: [Option<String>; 6] =
+            std::array::from_fn(|c| at[c].and_then(|j| line.get(j).cloned().flatten()));
         if cells.iter().all(Option::is_none) {
             continue;
         }
@@ -102,7 +101,8 @@ fn text(s: &str) -> Option<String> {
 }
 
 fn csv(bytes: &[u8]) -> ApiResult<Vec<Vec<Option<String>>>> {
-    let bad = |e: &dyn std::fmt::Display| ApiError::BadUserInput(format!("the file is neither XLSX nor CSV: {e}"));
+    let bad =
+        |e: &dyn std::fmt::Display| ApiError::BadUserInput(format!("the file is neither XLSX nor CSV: {e}"));
     let body = std::str::from_utf8(bytes).map_err(|e| bad(&e))?;
     // Spreadsheets save CSV with a byte order mark.
     let body = body.strip_prefix('\u{feff}').unwrap_or(body);
@@ -123,7 +123,8 @@ fn csv(bytes: &[u8]) -> ApiResult<Vec<Vec<Option<String>>>> {
 }
 
 fn xlsx(bytes: &[u8]) -> ApiResult<Vec<Vec<Option<String>>>> {
-    let bad = |e: &dyn std::fmt::Display| ApiError::BadUserInput(format!("the XLSX file cannot be read: {e}"));
+    let bad =
+        |e: &dyn std::fmt::Display| ApiError::BadUserInput(format!("the XLSX file cannot be read: {e}"));
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| bad(&e))?;
     let name = book
         .sheet_names()
