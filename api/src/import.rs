@@ -75,6 +75,53 @@ pub async fn import_as(db: &DatabaseConnection, bundle: &Bundle, actor: &str) ->
     Ok(())
 }
 
+/// Imports one results sheet into a plan, all or nothing, through the path
+/// of the `importResults` upload; prints what it did and fails, writing
+/// nothing, when any row is refused.
+pub async fn import_sheet(
+    db: &DatabaseConnection,
+    file: &Path,
+    plan: &str,
+    period: Option<&str>,
+    dry_run: bool,
+    actor: &str,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let period = period
+        .map(str::parse::<entity::Period>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+    let plan = async_graphql::ID(plan.to_owned());
+    let out = schema::service::sheet::import_sheet(db, &importer(actor), &plan, period, &bytes, dry_run)
+        .await
+        .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
+    for e in &out.errors {
+        eprintln!(
+            "{} row {}{}: {} {}",
+            file.display(),
+            e.row,
+            e.column.map(|c| format!(", column {c}")).unwrap_or_default(),
+            e.code.as_str(),
+            e.message
+        );
+    }
+    if !out.errors.is_empty() {
+        anyhow::bail!("{} rows refused: nothing was written", out.errors.len());
+    }
+    println!(
+        "{} rows: {} results, {} targets{}",
+        out.rows,
+        out.results,
+        out.targets,
+        if out.applied {
+            ""
+        } else {
+            " (dry run: nothing written)"
+        }
+    );
+    Ok(())
+}
+
 macro_rules! demo_council {
     ($slug:literal) => {
         Files {

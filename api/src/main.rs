@@ -44,9 +44,23 @@ enum Command {
     },
     /// Import one authority from a directory of import files, all or
     /// nothing, through the checks the mutations make.
+    ///
+    /// With `--plan`, imports one results sheet (CSV or XLSX, the columns of
+    /// the template: code, period, value, target, floor, note) into that
+    /// plan instead, through the same path as the `importResults` upload.
     Import {
-        /// Holds authority.json, measures.csv, targets.csv and results.csv.
+        /// Holds authority.json, measures.csv, targets.csv and results.csv;
+        /// with `--plan`, the sheet file.
         dir: PathBuf,
+        /// The plan a results sheet goes into.
+        #[arg(long)]
+        plan: Option<String>,
+        /// The period of rows that name none.
+        #[arg(long)]
+        period: Option<String>,
+        /// Check the sheet and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Who the audit log records the import as.
         #[arg(long = "as", default_value = import::IMPORTER)]
         actor: String,
@@ -76,12 +90,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Import { dir, actor } => {
+        Command::Import {
+            dir,
+            actor,
+            plan,
+            period,
+            dry_run,
+        } => {
             let config = Config::from_env()?;
-            let bundle = import::read_dir(&dir)?;
             let conn = db::connect(&config.database_url, config.pool_size, Default::default()).await?;
             db::migrate(&conn).await?;
-            import::import_as(&conn, &bundle, &actor).await
+            match plan {
+                Some(plan) => {
+                    import::import_sheet(&conn, &dir, &plan, period.as_deref(), dry_run, &actor).await
+                }
+                None => import::import_as(&conn, &import::read_dir(&dir)?, &actor).await,
+            }
         }
         Command::Serve { demo } => {
             let config = Config::from_env()?;

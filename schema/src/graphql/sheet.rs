@@ -67,22 +67,17 @@ impl SheetMutation {
             .gql()?;
         let request = request(ctx)?;
         request.forget();
-        let w = service::begin(database(ctx)?, &request.viewer).await.gql()?;
-        let out = service::sheet::import_results(&w, &request.viewer, &plan_id, period, &bytes)
-            .await
-            .gql()?;
-        let applied = !dry_run && out.errors.is_empty();
-        if applied {
-            w.commit().await.gql()?;
-        }
-        // Otherwise the transaction is dropped, which rolls it back.
-        let preview = if applied {
+        let out =
+            service::sheet::import_sheet(database(ctx)?, &request.viewer, &plan_id, period, &bytes, dry_run)
+                .await
+                .gql()?;
+        let preview = if out.applied {
             rated(ctx, &out.written).await?
         } else {
             Vec::new()
         };
         Ok(ImportReport {
-            applied,
+            applied: out.applied,
             rows: int(out.rows),
             results: int(out.results),
             targets: int(out.targets),

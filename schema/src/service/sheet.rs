@@ -17,6 +17,7 @@ use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, allows, measure_scope};
 use crate::store;
 use crate::store::write::Write;
+use sea_orm::DatabaseConnection;
 
 /// A refused row: its number on the sheet, the column at fault when one is.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct RowError {
 /// caller commits.
 #[derive(Debug, Default)]
 pub struct SheetOutcome {
+    /// Whether the sheet was written: never on a dry run or with errors.
+    pub applied: bool,
     pub rows: usize,
     pub results: usize,
     pub targets: usize,
@@ -95,9 +98,29 @@ fn number(r: &SheetRow, column: &'static str) -> Result<Option<f64>, RowError> {
         .transpose()
 }
 
+/// The one path a sheet takes in, for an upload and for `councilperf
+/// import`: one transaction, committed only when every row passed and this
+/// is no dry run; otherwise dropped, which rolls it back.
+pub async fn import_sheet(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    plan_id: &ID,
+    period: Option<Period>,
+    bytes: &[u8],
+    dry_run: bool,
+) -> ApiResult<SheetOutcome> {
+    let w = super::begin(db, viewer).await?;
+    let mut out = import_results(&w, viewer, plan_id, period, bytes).await?;
+    out.applied = !dry_run && out.errors.is_empty();
+    if out.applied {
+        w.commit().await?;
+    }
+    Ok(out)
+}
+
 /// Imports `bytes` (CSV or XLSX) into the plan through the use cases;
 /// refuses the whole request when the viewer may submit nothing in it.
-pub async fn import_results(
+async fn import_results(
     w: &Write,
     viewer: &Viewer,
     plan_id: &ID,

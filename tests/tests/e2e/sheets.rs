@@ -391,3 +391,57 @@ async fn due_lists_a_partners_outstanding_measures_late_once_the_deadline_passed
         assert!(due.iter().all(|m| m["late"] == false));
     }
 }
+
+/// `councilperf import --plan` reads the same sheets through the same path:
+/// a refused sheet exits non-zero naming the row and writes nothing; a good
+/// one writes results and targets.
+#[tokio::test]
+async fn the_import_command_reads_the_same_sheets() {
+    let app = spawn(tests::Engine::Sqlite, true).await.unwrap();
+    let plan = croydon_plan(&app).await;
+    let cli = |file: &str| {
+        std::process::Command::new(env!("CARGO"))
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "api",
+                "--bin",
+                "councilperf",
+                "--",
+                "import",
+                "--plan",
+            ])
+            .arg(plan.as_str().unwrap())
+            .arg(format!("{}/fixtures/{file}", env!("CARGO_MANIFEST_DIR")))
+            .env("DATABASE_URL", &app.database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let before = app.row_counts().await.unwrap();
+    let out = cli("croydon-police-refused.csv");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("row 2, column value: BAD_USER_INPUT"), "{stderr}");
+    assert_eq!(app.row_counts().await.unwrap(), before);
+
+    let out = cli("croydon-results.csv");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d = app
+        .data_as(
+            &token("councillor", &["croydon:VIEWER"]),
+            r#"query($p: ID!) { plan(id: $p) { measures { code result(period: "2024-25 Q1") { value target } } } }"#,
+            json!({ "p": plan }),
+        )
+        .await
+        .unwrap();
+    let o11 = d["plan"]["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == "O1.1")
+        .unwrap()
+        .clone();
+    assert_eq!(o11["result"], json!({ "value": 27.5, "target": 28.0 }));
+}
