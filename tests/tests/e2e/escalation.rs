@@ -260,3 +260,40 @@ async fn the_report_orders_measures_by_the_criteria_they_meet() {
         }
     }
 }
+
+/// The demo's Croydon report for its latest quarter, as the example
+/// operations show it (`schema/operations/escalation-report.json`).
+#[tokio::test]
+async fn croydon_demo_report_for_2023_24_q3() {
+    let q = r#"{ authority(slug: "croydon") { plans { escalationReport(period: "2023-24 Q3") { measure { code } criteriaMet } } } }"#;
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let d = app.data(q, Value::Null).await.unwrap();
+        let got: Vec<(&str, i64)> = d["authority"]["plans"][0]["escalationReport"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["measure"]["code"].as_str().unwrap(),
+                    e["criteriaMet"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("O3.6", 3),
+                ("O1.4", 2),
+                ("O1.5", 2),
+                ("O4.6", 2),
+                ("O4.8", 2),
+                ("O5.2", 2),
+                ("O3.1", 1),
+                ("O4.9", 1),
+                ("O5.1", 1),
+            ],
+            "{engine:?}"
+        );
+    }
+}
