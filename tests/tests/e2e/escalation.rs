@@ -38,6 +38,21 @@ async fn report(app: &TestApp, viewer: Option<&str>, period: &str) -> Vec<(Strin
         .collect()
 }
 
+/// The first plan's report as (code, criteriaMet) pairs.
+fn counts(d: &Value) -> Vec<(&str, i64)> {
+    d["authority"]["plans"][0]["escalationReport"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["measure"]["code"].as_str().unwrap(),
+                e["criteriaMet"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn entry(code: &str, criteria: &[&str]) -> (String, Vec<String>) {
     (
         code.to_owned(),
@@ -234,19 +249,8 @@ async fn the_report_orders_measures_by_the_criteria_they_meet() {
         // A window of one quarter: every RED is a run, nothing is worse
         // than itself.
         let d = run(&app, &officer, REPORT, json!({ "p": "2023-24 Q3", "n": 1 })).await;
-        let one_quarter: Vec<(&str, i64)> = d["authority"]["plans"][0]["escalationReport"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["measure"]["code"].as_str().unwrap(),
-                    e["criteriaMet"].as_i64().unwrap(),
-                )
-            })
-            .collect();
         assert_eq!(
-            one_quarter,
+            counts(&d),
             [("ONE", 2), ("THREE", 2), ("ZERO", 1), ("TWO", 1)],
             "{engine:?}"
         );
@@ -269,19 +273,8 @@ async fn croydon_demo_report_for_2023_24_q3() {
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
         let d = app.data(q, Value::Null).await.unwrap();
-        let got: Vec<(&str, i64)> = d["authority"]["plans"][0]["escalationReport"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["measure"]["code"].as_str().unwrap(),
-                    e["criteriaMet"].as_i64().unwrap(),
-                )
-            })
-            .collect();
         assert_eq!(
-            got,
+            counts(&d),
             [
                 ("O3.6", 3),
                 ("O1.4", 2),
