@@ -183,6 +183,14 @@ pub fn moves(before: &[Rating], after: &[Rating]) -> Moves {
     m
 }
 
+/// A client's `consecutive`, refused unless it is 1 to `max`.
+fn run_length(consecutive: i32, max: u32) -> ApiResult<u32> {
+    u32::try_from(consecutive)
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| ApiError::BadUserInput(format!("consecutive must be 1 to {max}")))
+}
+
 /// The measures RED at `period` and in each of the `consecutive − 1`
 /// periods before it: one loader batch for the whole window.
 pub async fn escalations(
@@ -192,10 +200,7 @@ pub async fn escalations(
     period: Period,
     consecutive: i32,
 ) -> Shared<Vec<measure::Model>> {
-    let n = u32::try_from(consecutive)
-        .ok()
-        .filter(|n| (1..=MAX_PERIODS).contains(n))
-        .ok_or_else(|| ApiError::BadUserInput(format!("consecutive must be 1 to {MAX_PERIODS}")))?;
+    let n = run_length(consecutive, MAX_PERIODS)?;
     let window = period.window(n);
     let rated = ratings.rate(rows, &measures, &window).await?;
     // rated[i][j]: the j-th measure at the i-th period of the window.
@@ -231,12 +236,7 @@ pub async fn escalation_report(
     consecutive: i32,
     today: NaiveDate,
 ) -> Shared<Vec<(Rating, Vec<EscalationCriterion>)>> {
-    let n = u32::try_from(consecutive)
-        .ok()
-        .filter(|n| (1..=MAX_REPORT_CONSECUTIVE).contains(n))
-        .ok_or_else(|| {
-            ApiError::BadUserInput(format!("consecutive must be 1 to {MAX_REPORT_CONSECUTIVE}"))
-        })?;
+    let n = run_length(consecutive, MAX_REPORT_CONSECUTIVE)?;
     let window = period.window(n);
     let rated = ratings.rate(rows, measures, &window).await?;
     // rated[i][j]: the j-th measure at the i-th period of the window.
