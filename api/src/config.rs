@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use schema::Limits;
+
 use anyhow::Context;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://councilperf.db?mode=rwc";
@@ -49,51 +51,6 @@ impl Default for Jwt {
             jwks_refresh: Duration::from_secs(30),
             issuer: "councilperf".to_owned(),
             audience: "councilperf".to_owned(),
-        }
-    }
-}
-
-/// What one request may ask for.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub max_body_bytes: usize,
-    pub max_batch: usize,
-    pub max_aliases: usize,
-    pub max_root_fields: usize,
-    pub max_depth: usize,
-    pub max_complexity: usize,
-    /// Fields an operation expands to, every fragment spread and duplicate
-    /// counted: what bounds the work and memory of one operation.
-    pub max_fields: usize,
-    /// Fragment spreads written in one document.
-    pub max_spreads: usize,
-    /// Bytes of one document's text: parsing costs time and memory in
-    /// proportion to it before any other limit can be measured.
-    pub max_query_bytes: usize,
-    pub query_timeout: Duration,
-    /// How long a client may take to send a request's body; a connection
-    /// that stalls past it is answered 408 and closed.
-    pub body_timeout: Duration,
-    /// Operations executing at once; more wait their turn, so memory stays
-    /// bounded however many clients connect.
-    pub max_in_flight: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_body_bytes: 1024 * 1024,
-            max_batch: 20,
-            max_aliases: 100,
-            max_root_fields: 20,
-            max_depth: 16,
-            max_complexity: 5_000,
-            max_fields: 1_000,
-            max_spreads: 200,
-            max_query_bytes: 100_000,
-            query_timeout: Duration::from_secs(15),
-            body_timeout: Duration::from_secs(10),
-            max_in_flight: 32,
         }
     }
 }

@@ -3,8 +3,9 @@
 //! call, in one transaction (`schema::service::import`).
 //!
 //! A directory holds `authority.json` (structure, partners, plans with their
-//! node trees and published periods, panels with remit and meetings) and
-//! three CSV files: `measures.csv`, `targets.csv`, `results.csv`.
+//! node trees and published periods, panels with remit and meetings, action
+//! plans with their actions) and three CSV files: `measures.csv`,
+//! `targets.csv`, `results.csv`.
 
 use std::path::Path;
 

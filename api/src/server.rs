@@ -67,7 +67,12 @@ impl Application {
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State {
-            schema: schema::build(db.clone(), schema_limits(config)),
+            schema: schema::build(
+                db.clone(),
+                &config.limits,
+                config.introspection,
+                config.development,
+            ),
             db: db.clone(),
             limits: config.limits.clone(),
             metrics,
@@ -105,15 +110,6 @@ impl Application {
 
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
-    }
-}
-
-fn schema_limits(config: &Config) -> schema::Limits {
-    schema::Limits {
-        max_depth: config.limits.max_depth,
-        max_complexity: config.limits.max_complexity,
-        introspection: config.introspection,
-        suggestions: config.development,
     }
 }
 

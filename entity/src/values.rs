@@ -119,3 +119,20 @@ impl<'de> serde::Deserialize<'de> for Num {
         d.deserialize_any(V)
     }
 }
+
+/// Longest slug: authorities, partners and comparison groups are named by
+/// one in URLs and tokens.
+pub const MAX_SLUG: usize = 64;
+
+/// Whether `value` can be a slug: 1 to [`MAX_SLUG`] lower-case letters,
+/// digits and inner hyphens. What cannot be one names nothing, so lookups
+/// answer "not found" without asking the database.
+pub fn is_slug(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_SLUG
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-')
+}

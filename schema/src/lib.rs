@@ -22,6 +22,8 @@ pub mod service;
 pub mod store;
 
 use async_graphql::EmptySubscription;
+use std::time::Duration;
+
 use sea_orm::DatabaseConnection;
 
 pub use context::Session;
@@ -29,29 +31,73 @@ use graphql::{MutationRoot, QueryRoot};
 
 pub type CouncilSchema = async_graphql::Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// What one operation may ask for.
-#[derive(Clone, Copy, Debug)]
+/// What one request may ask for: the HTTP handler enforces the sizes and
+/// times, the schema the depth and complexity. One set, read from the
+/// environment by `api::config`.
+#[derive(Clone, Debug)]
 pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_batch: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
-    pub introspection: bool,
-    /// "Did you mean …" in validation errors: it maps the schema for a
-    /// stranger, so only in development.
-    pub suggestions: bool,
+    /// Fields an operation expands to, every fragment spread and duplicate
+    /// counted: what bounds the work and memory of one operation.
+    pub max_fields: usize,
+    /// Fragment spreads written in one document.
+    pub max_spreads: usize,
+    /// Bytes of one document's text: parsing costs time and memory in
+    /// proportion to it before any other limit can be measured.
+    pub max_query_bytes: usize,
+    pub query_timeout: Duration,
+    /// How long a client may take to send a request's body; a connection
+    /// that stalls past it is answered 408 and closed.
+    pub body_timeout: Duration,
+    /// Operations executing at once; more wait their turn, so memory stays
+    /// bounded however many clients connect.
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_batch: 20,
+            max_aliases: 100,
+            max_root_fields: 20,
+            max_depth: 16,
+            max_complexity: 5_000,
+            max_fields: 1_000,
+            max_spreads: 200,
+            max_query_bytes: 100_000,
+            query_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(10),
+            max_in_flight: 32,
+        }
+    }
 }
 
 /// The schema with the process-wide data; per-request data (viewer,
 /// loaders, ratings) is attached by [`request_data`].
-pub fn build(db: DatabaseConnection, limits: Limits) -> CouncilSchema {
+///
+/// `suggestions` ("did you mean …" in validation errors) maps the schema
+/// for a stranger, so it is for development only.
+pub fn build(
+    db: DatabaseConnection,
+    limits: &Limits,
+    introspection: bool,
+    suggestions: bool,
+) -> CouncilSchema {
     let mut b =
         async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
             .data(db)
             .limit_depth(limits.max_depth)
             .limit_complexity(limits.max_complexity);
-    if !limits.introspection {
+    if !introspection {
         b = b.disable_introspection();
     }
-    if !limits.suggestions {
+    if !suggestions {
         b = b.disable_suggestions();
     }
     b.finish()

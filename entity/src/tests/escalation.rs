@@ -146,3 +146,17 @@ fn the_report_reads_most_criteria_first_then_reporting_order() {
     let names: Vec<&str> = entries.iter().map(|e| e.0).collect();
     assert_eq!(names, ["three", "two-a", "two-b", "one", "none"]);
 }
+
+#[test]
+fn a_plan_without_actions_is_no_plan_in_place() {
+    let today = day(TODAY);
+    assert!(no_effective_action_plan(&[vec![]], today));
+}
+
+#[test]
+fn a_window_of_one_period_is_a_run_of_one() {
+    let w = window(HigherIsBetter, &[Red], "40", "40", false);
+    assert_eq!(criteria(&w, 1), Some(vec![RedConsecutive]));
+    let w = window(LowerIsBetter, &[Amber], "40", "40", true);
+    assert_eq!(criteria(&w, 1), None);
+}

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
+use entity::escalation::{action_is_open, action_is_overdue};
 use entity::model::{action, action_plan, commentary, commentary_history};
 use entity::{ActionStatus, CommentaryKind};
 
@@ -28,7 +29,7 @@ impl CommentaryMutation {
         ctx: &Context<'_>,
         input: CreateActionPlanInput,
     ) -> Result<ActionPlan> {
-        Ok(ActionPlan(transact!(ctx, service::create_action_plan, input)))
+        Ok(ActionPlan(transact!(ctx, service::create_action_plan, input).0))
     }
     async fn update_action(&self, ctx: &Context<'_>, input: UpdateActionInput) -> Result<ActionItem> {
         Ok(ActionItem(transact!(ctx, service::update_action, input)))
@@ -105,12 +106,8 @@ impl ActionPlan {
     }
     /// Some action is neither done nor dropped.
     async fn open(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(self.rows(ctx).await?.iter().any(|a| is_open(a.status)))
+        Ok(self.rows(ctx).await?.iter().any(|a| action_is_open(a.status)))
     }
-}
-
-fn is_open(s: ActionStatus) -> bool {
-    !matches!(s, ActionStatus::Done | ActionStatus::Dropped)
 }
 
 impl ActionPlan {
@@ -142,7 +139,7 @@ impl ActionItem {
     }
     /// Past its due date and neither done nor dropped.
     async fn overdue(&self) -> bool {
-        is_open(self.0.status) && self.0.due_on.is_some_and(|d| d < Utc::now().date_naive())
+        action_is_overdue(self.0.status, self.0.due_on, Utc::now().date_naive())
     }
     async fn version(&self) -> i32 {
         self.0.version

@@ -1,8 +1,12 @@
 //! Plans and their nodes: the tree, and what each counts.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::Utc;
+use entity::escalation::DEFAULT_REPORT_CONSECUTIVE;
 use entity::model::{measure, plan, plan_node};
-use entity::{DirectionMethod, Period, PlanKind, RagMethod};
+use entity::{DirectionMethod, EscalationCriterion, Period, PlanKind, RagMethod};
 
 use super::authority::Authority;
 use super::common::{float, gid, parse_id, rate, rate_one, required, transact};
@@ -158,6 +162,17 @@ pub struct StatusMove {
     to: MeasureResult,
 }
 
+/// A measure in Croydon's escalation report, with the criteria it meets.
+#[derive(SimpleObject)]
+pub struct Escalation {
+    measure: Measure,
+    /// The measure rated in the period reported.
+    result: MeasureResult,
+    /// In the order RED_CONSECUTIVE, WORSENING, NO_EFFECTIVE_ACTION_PLAN.
+    criteria: Vec<EscalationCriterion>,
+    criteria_met: i32,
+}
+
 /// The breakdown of a set of measures: what plans, nodes and panels count.
 pub(super) async fn breakdown(
     ctx: &Context<'_>,
@@ -291,6 +306,41 @@ impl Plan {
             .await
             .gql()?;
         Ok(hit.into_iter().map(Measure).collect())
+    }
+    /// Croydon's escalation report (Cabinet, May 2024, §8.2–8.3): the
+    /// measures RED in `period`, with the criteria each meets, most first,
+    /// then in reporting order. RED_CONSECUTIVE: RED in each of the
+    /// `consecutive` periods up to `period`; WORSENING: worse, by its
+    /// polarity, than `consecutive − 1` periods earlier;
+    /// NO_EFFECTIVE_ACTION_PLAN: no open action plan, or every open one has
+    /// an overdue action (as of the server's date).
+    async fn escalation_report(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default_with = "Some(DEFAULT_REPORT_CONSECUTIVE as i32)")] consecutive: Option<i32>,
+    ) -> Result<Vec<Escalation>> {
+        // An explicit null, as an unset variable sends, means the default too.
+        let consecutive = consecutive.unwrap_or(DEFAULT_REPORT_CONSECUTIVE as i32);
+        let r = request(ctx)?;
+        let measures = sets::plan_measures(&r.rows, self.0.id).await.gql()?;
+        let today = Utc::now().date_naive();
+        let report = sets::escalation_report(&r.rows, &r.ratings, &measures, period, consecutive, today)
+            .await
+            .gql()?;
+        let by_id: HashMap<i64, &measure::Model> = measures.iter().map(|m| (m.id, m)).collect();
+        report
+            .into_iter()
+            .map(|(rating, criteria)| {
+                let m = required(by_id.get(&rating.measure_id).map(|m| (*m).clone()), "measure")?;
+                Ok(Escalation {
+                    measure: Measure(m),
+                    result: MeasureResult(rating),
+                    criteria_met: i32::try_from(criteria.len()).unwrap_or(i32::MAX),
+                    criteria,
+                })
+            })
+            .collect()
     }
     /// One breakdown per period from `from` to `to` (of the same kind), for a chart.
     async fn trend(&self, ctx: &Context<'_>, from: Period, to: Period) -> Result<Vec<Breakdown>> {

@@ -4,9 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::NaiveDate;
+use entity::escalation::{self, ActionState, MAX_REPORT_CONSECUTIVE, Window};
 use entity::model::{measure, plan_node};
 use entity::rules::{escalated, status_rank};
-use entity::{Frequency, Period, RagStatus};
+use entity::{EscalationCriterion, Frequency, Period, RagStatus};
 
 use super::rated::{MAX_PERIODS, Rating};
 use super::ratings::Ratings;
@@ -181,6 +183,14 @@ pub fn moves(before: &[Rating], after: &[Rating]) -> Moves {
     m
 }
 
+/// A client's `consecutive`, refused unless it is 1 to `max`.
+fn run_length(consecutive: i32, max: u32) -> ApiResult<u32> {
+    u32::try_from(consecutive)
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| ApiError::BadUserInput(format!("consecutive must be 1 to {max}")))
+}
+
 /// The measures RED at `period` and in each of the `consecutive − 1`
 /// periods before it: one loader batch for the whole window.
 pub async fn escalations(
@@ -190,10 +200,7 @@ pub async fn escalations(
     period: Period,
     consecutive: i32,
 ) -> Shared<Vec<measure::Model>> {
-    let n = u32::try_from(consecutive)
-        .ok()
-        .filter(|n| (1..=MAX_PERIODS).contains(n))
-        .ok_or_else(|| ApiError::BadUserInput(format!("consecutive must be 1 to {MAX_PERIODS}")))?;
+    let n = run_length(consecutive, MAX_PERIODS)?;
     let window = period.window(n);
     let rated = ratings.rate(rows, &measures, &window).await?;
     // rated[i][j]: the j-th measure at the i-th period of the window.
@@ -213,6 +220,76 @@ pub async fn escalations(
         })
         .map(|(_, m)| m)
         .collect())
+}
+
+/// Croydon's escalation report at `period`: the measures RED there, each
+/// with the criteria it meets, most first. The window is rated in one pass
+/// through the read model, so a period the viewer may not read is NO_DATA
+/// (nothing RED, an empty report) and a hidden earlier period neither makes
+/// a run of reds nor a value to worsen from. The action plans of every RED
+/// measure, and their actions, are two loader batches.
+pub async fn escalation_report(
+    rows: &Loaders,
+    ratings: &Ratings,
+    measures: &[measure::Model],
+    period: Period,
+    consecutive: i32,
+    today: NaiveDate,
+) -> Shared<Vec<(Rating, Vec<EscalationCriterion>)>> {
+    let n = run_length(consecutive, MAX_REPORT_CONSECUTIVE)?;
+    let window = period.window(n);
+    let rated = ratings.rate(rows, measures, &window).await?;
+    // rated[i][j]: the j-th measure at the i-th period of the window.
+    let at = |i: usize, m: &measure::Model, j: usize| rated.get(i)?.get(j).filter(|r| r.measure_id == m.id);
+    let last = window.len().saturating_sub(1);
+    let red: Vec<(usize, &measure::Model)> = measures
+        .iter()
+        .enumerate()
+        .filter(|(j, m)| at(last, m, *j).is_some_and(|r| r.rated.status == RagStatus::Red))
+        .collect();
+    // Ids collected first: an iterator of closures held across an await
+    // makes the future not `Send`.
+    let red_ids: Vec<i64> = red.iter().map(|(_, m)| m.id).collect();
+    let plans = rows.action_plans_of_measure.load_many(red_ids).await?;
+    let plan_ids: Vec<i64> = plans.values().flat_map(|ps| ps.iter()).map(|p| p.id).collect();
+    let actions = rows.actions_of_plan.load_many(plan_ids).await?;
+    let mut report = Vec::with_capacity(red.len());
+    for (j, m) in red {
+        let states: Vec<Vec<ActionState>> = plans
+            .get(&m.id)
+            .into_iter()
+            .flat_map(|ps| ps.iter())
+            .map(|p| {
+                actions
+                    .get(&p.id)
+                    .into_iter()
+                    .flat_map(|a| a.iter())
+                    .map(|a| ActionState {
+                        status: a.status,
+                        due_on: a.due_on,
+                    })
+                    .collect()
+            })
+            .collect();
+        let w = Window {
+            polarity: m.polarity,
+            statuses: (0..window.len())
+                .map(|i| at(i, m, j).map_or(RagStatus::NoData, |r| r.rated.status))
+                .collect(),
+            now: at(last, m, j).and_then(|r| r.rated.value),
+            // Near the first period there is, the window is shorter than asked:
+            // no value `consecutive − 1` periods back to compare with.
+            then: at(0, m, j)
+                .filter(|_| u32::try_from(window.len()) == Ok(n))
+                .and_then(|r| r.rated.value),
+            no_effective_action_plan: escalation::no_effective_action_plan(&states, today),
+        };
+        if let (Some(met), Some(r)) = (escalation::criteria(&w, n), at(last, m, j)) {
+            report.push((r.clone(), met));
+        }
+    }
+    escalation::order(&mut report);
+    Ok(report)
 }
 
 /// The periods from `from` to `to`, of `from`'s kind, for a chart.

@@ -65,11 +65,13 @@ pub async fn edit_commentary(
     store::edits::edit_commentary(w, &old, &body, input.expected_version).await
 }
 
+/// The plan and its actions, in the order given (an import sets their
+/// statuses next).
 pub async fn create_action_plan(
     w: &Write,
     viewer: &Viewer,
     input: CreateActionPlanInput,
-) -> ApiResult<action_plan::Model> {
+) -> ApiResult<(action_plan::Model, Vec<action::Model>)> {
     let m = guarded::<measure::Entity>(
         w,
         viewer,
@@ -111,8 +113,10 @@ pub async fn create_action_plan(
     for a in &mut actions {
         a.action_plan_id = Set(ap.id);
     }
-    w.create_many("createActionPlan", "action", actions).await?;
-    Ok(ap)
+    let mut actions = w.create_many("createActionPlan", "action", actions).await?;
+    // RETURNING promises no order; ids are given in the order of the rows.
+    actions.sort_by_key(|a| a.id);
+    Ok((ap, actions))
 }
 
 pub async fn update_action(w: &Write, viewer: &Viewer, input: UpdateActionInput) -> ApiResult<action::Model> {

@@ -14,7 +14,7 @@ pub const MAX_TITLE: usize = 300;
 /// Longest code of a node or measure.
 pub const MAX_CODE: usize = 32;
 /// Longest slug.
-pub const MAX_SLUG: usize = 64;
+pub use entity::values::MAX_SLUG;
 /// Longest commentary, action description, minutes or note.
 pub const MAX_TEXT: usize = 10_000;
 /// Most actions in one action plan, rows in one submitResults, ids in a remit.
@@ -51,14 +51,7 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<
 
 /// Lower-case letters, digits and hyphens, as in URLs.
 pub fn slug(value: &str) -> ApiResult<String> {
-    let ok = !value.is_empty()
-        && value.len() <= MAX_SLUG
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !value.starts_with('-')
-        && !value.ends_with('-');
-    if ok {
+    if entity::values::is_slug(value) {
         Ok(value.to_owned())
     } else {
         Err(bad(format!(

@@ -49,7 +49,7 @@ pub async fn authorities(db: &impl ConnectionTrait) -> ApiResult<Vec<authority::
 pub async fn authority_by_slug(db: &impl ConnectionTrait, slug: &str) -> ApiResult<Option<authority::Model>> {
     // What cannot be a slug names nothing, and never reaches SQL: PostgreSQL
     // refuses a NUL byte in text outright.
-    if crate::service::validate::slug(slug).is_err() {
+    if !entity::values::is_slug(slug) {
         return Ok(None);
     }
     Ok(authority::Entity::find()
@@ -64,10 +64,7 @@ pub async fn grant_targets(
     db: &impl ConnectionTrait,
     slugs: &[String],
 ) -> ApiResult<(Vec<authority::Model>, Vec<partner::Model>)> {
-    let slugs = slugs
-        .iter()
-        .filter(|s| crate::service::validate::slug(s).is_ok())
-        .cloned();
+    let slugs = slugs.iter().filter(|s| entity::values::is_slug(s)).cloned();
     let auths = authority::Entity::find()
         .filter(authority::Column::Slug.is_in(slugs))
         .all(db)

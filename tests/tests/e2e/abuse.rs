@@ -38,6 +38,24 @@ async fn codes_within(app: &tests::TestApp, query: &str, deadline: Duration) -> 
         .unwrap_or_default()
 }
 
+/// The id of Kent's demo measure CS01.
+async fn kent_cs01(app: &tests::TestApp) -> Value {
+    let d = app
+        .data(
+            r#"{ authority(slug: "kent") { plans { measures { id code } } } }"#,
+            Value::Null,
+        )
+        .await
+        .unwrap();
+    d["authority"]["plans"][0]["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == "CS01")
+        .unwrap()["id"]
+        .clone()
+}
+
 /// `levels` fragments, each spreading the next one twice: 2^levels fields.
 fn fan_out(levels: usize) -> String {
     let mut q = String::from("{ ...F0 }");
@@ -154,20 +172,7 @@ async fn duplicated_fields_count_towards_the_limits() {
 async fn unpublished_targets_floors_and_previous_values_stay_hidden() {
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
-        let d = app
-            .data(
-                r#"{ authority(slug: "kent") { plans { measures { id code } } } }"#,
-                Value::Null,
-            )
-            .await
-            .unwrap();
-        let cs01 = d["authority"]["plans"][0]["measures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["code"] == "CS01")
-            .unwrap()["id"]
-            .clone();
+        let cs01 = kent_cs01(&app).await;
         let officer = token("officer", &["kent:OFFICER"]);
         app.data_as(
             &officer,
@@ -323,20 +328,7 @@ async fn stalled_bodies_are_cut_off() {
 async fn concurrent_plain_resubmissions_all_land() {
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
-        let d = app
-            .data(
-                r#"{ authority(slug: "kent") { plans { measures { id code } } } }"#,
-                Value::Null,
-            )
-            .await
-            .unwrap();
-        let cs01 = d["authority"]["plans"][0]["measures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["code"] == "CS01")
-            .unwrap()["id"]
-            .clone();
+        let cs01 = kent_cs01(&app).await;
         let officer = token("officer", &["kent:OFFICER"]);
         let submit = r#"mutation($m: ID!, $v: Float!) { submitResult(input: { measureId: $m, period: "2023-24 Q2", value: $v }) { value } }"#;
         for round in 0..3 {

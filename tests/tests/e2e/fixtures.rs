@@ -50,7 +50,9 @@ pub fn bundle(
     .expect("fixture bundle")
 }
 
-/// `n` measures under A1, each with a target and a result in two quarters.
+/// `n` measures under A1, each with a target and a result in two quarters;
+/// every third is RED in the second, and every other of those has an
+/// action plan with an overdue action.
 pub fn sized(slug: &str, n: usize) -> Bundle {
     let codes: Vec<String> = (0..n).map(|i| format!("M{i}")).collect();
     let measures: Vec<M<'_>> = codes
@@ -66,5 +68,17 @@ pub fn sized(slug: &str, n: usize) -> Bundle {
             [(c.as_str(), "2023-24 Q1", "48"), (c.as_str(), "2023-24 Q2", v)]
         })
         .collect();
-    bundle(slug, &measures, &targets, &results, &["2023-24 Q1", "2023-24 Q2"])
+    let mut b = bundle(slug, &measures, &targets, &results, &["2023-24 Q1", "2023-24 Q2"]);
+    let plans: Vec<Value> = codes
+        .iter()
+        .step_by(6)
+        .map(|c| {
+            json!({ "measure": c, "title": format!("Recovery of {c}"), "actions": [
+                { "description": "Review", "owner": "Head of service", "dueOn": "2023-09-30" },
+                { "description": "Report", "owner": "Head of service", "status": "IN_PROGRESS" }
+            ] })
+        })
+        .collect();
+    b.action_plans = serde_json::from_value(Value::Array(plans)).expect("fixture action plans");
+    b
 }

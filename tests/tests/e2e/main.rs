@@ -5,6 +5,7 @@ mod abuse;
 mod analytics;
 mod auth;
 mod demo;
+mod escalation;
 mod fixtures;
 mod hardening;
 mod http;

@@ -6,7 +6,7 @@ use tests::{engines, spawn};
 
 use crate::fixtures::sized;
 
-const OPERATIONS: [(&str, &str); 5] = [
+const OPERATIONS: [(&str, &str); 6] = [
     (
         "trend",
         r#"plans { trend(from: "2023-24 Q1", to: "2023-24 Q2") { green red } }"#,
@@ -22,6 +22,10 @@ const OPERATIONS: [(&str, &str); 5] = [
     (
         "panel breakdown",
         r#"panels { breakdown(period: "2023-24 Q2") { total red } }"#,
+    ),
+    (
+        "escalation report",
+        r#"plans { escalationReport(period: "2023-24 Q2", consecutive: 2) { measure { code } result { value } criteria measure { actionPlans { actions { overdue } } } } }"#,
     ),
     (
         "dashboard",

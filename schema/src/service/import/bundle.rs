@@ -1,11 +1,12 @@
 //! The import files' format: `authority.json` (structure, partners, plans
 //! with their node trees and published periods, panels with remit and
-//! meetings) and the rows of `measures.csv`, `targets.csv`, `results.csv`.
+//! meetings, action plans) and the rows of `measures.csv`, `targets.csv`,
+//! `results.csv`.
 
 use chrono::NaiveDate;
 use entity::{
-    AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity,
-    RagMethod, Unit,
+    ActionStatus, AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind,
+    Polarity, RagMethod, Unit,
 };
 use serde::Deserialize;
 
@@ -25,6 +26,8 @@ pub struct Bundle {
     pub plans: Vec<PlanIn>,
     #[serde(default)]
     pub panels: Vec<PanelIn>,
+    #[serde(default)]
+    pub action_plans: Vec<ActionPlanIn>,
     #[serde(default)]
     pub measures: Vec<MeasureRow>,
     #[serde(default)]
@@ -135,6 +138,28 @@ pub struct AgendaIn {
     pub minutes: Option<String>,
     #[serde(default)]
     pub resolutions: Option<String>,
+}
+
+/// An action plan of a measure, named by its code.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPlanIn {
+    pub measure: String,
+    pub title: String,
+    #[serde(default)]
+    pub actions: Vec<ActionIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ActionIn {
+    pub description: String,
+    pub owner: String,
+    #[serde(default)]
+    pub due_on: Option<NaiveDate>,
+    /// Where the action stands now; a new action is NOT_STARTED.
+    #[serde(default)]
+    pub status: Option<ActionStatus>,
 }
 
 /// A row of `measures.csv`.

@@ -68,6 +68,8 @@ const JSON_FIELDS: &[(&str, &str)] = &[
     ("minutes", "minutes"),
     ("resolutions", "resolutions"),
     ("period", "period"),
+    ("description", "description"),
+    ("owner", "owner"),
 ];
 
 impl Place {
@@ -200,6 +202,9 @@ impl<'w> Import<'w> {
         self.results(&b.results).await?;
         for (i, p) in b.panels.iter().enumerate() {
             self.panel(&authority_id, i, p).await?;
+        }
+        for (i, p) in b.action_plans.iter().enumerate() {
+            self.action_plan(i, p).await?;
         }
         for (i, p) in b.plans.iter().enumerate() {
             for period in &p.published {
@@ -354,6 +359,43 @@ impl<'w> Import<'w> {
                 place(n * MAX_ITEMS + i).locate(e)
             })
             .await?;
+        }
+        Ok(())
+    }
+
+    /// An action plan as `createActionPlan` writes it, then each action
+    /// that has moved on as `updateAction` records it.
+    async fn action_plan(&self, i: usize, p: &ActionPlanIn) -> ApiResult<()> {
+        let place = Place::json(format!("actionPlans[{i}]"));
+        let input = CreateActionPlanInput {
+            measure_id: self.measure_id(&place, &p.measure)?,
+            title: p.title.clone(),
+            actions: p
+                .actions
+                .iter()
+                .map(|a| NewActionInput {
+                    description: a.description.clone(),
+                    owner: a.owner.clone(),
+                    due_on: a.due_on.map(Date),
+                })
+                .collect(),
+        };
+        let (_, actions) = super::create_action_plan(self.w, self.viewer, input)
+            .await
+            .map_err(|e| place.locate(e))?;
+        for (j, (a, row)) in p.actions.iter().zip(&actions).enumerate() {
+            let Some(status) = a.status.filter(|s| *s != row.status) else {
+                continue;
+            };
+            let input = UpdateActionInput {
+                id: gid(row.id),
+                status: Some(status),
+                note: None,
+                expected_version: row.version,
+            };
+            super::update_action(self.w, self.viewer, input)
+                .await
+                .map_err(|e| Place::json(format!("actionPlans[{i}].actions[{j}]")).locate(e))?;
         }
         Ok(())
     }
