@@ -1,6 +1,6 @@
 //! The quarter's report pack, as the caller may see it (the public:
 //! published periods only): `Summary`, `Measures`, `Exceptions`,
-//! `Escalations`.
+//! `Escalations` (Croydon's escalation report, `Plan.escalationReport`).
 
 use actix_web::HttpRequest;
 use schema::Session;
@@ -33,7 +33,7 @@ const QUERY: &str = r#"query($plan: ID!, $period: Period!) { plan(id: $plan) {
     result(period: $period) { value target floor previousValue status direction
       commentary { body } actionPlans { title open } } }
   exceptions(period: $period) { measure { code title } status value target commentary { body } }
-  escalations(period: $period) { code title } } }
+  escalationReport(period: $period) { measure { code title } result { status value target } criteria criteriaMet } } }
 fragment B on Breakdown { total green amber red noTarget noData percentGreen
   improving stable declining notComparable percentImproving period }"#;
 
@@ -152,9 +152,24 @@ pub async fn sheets(
             ]
         })
         .collect();
-    let escalations = list(&plan["escalations"])
+    // Croydon's escalation report, as `Plan.escalationReport` orders it.
+    let escalations = list(&plan["escalationReport"])
         .iter()
-        .map(|m| vec![Cell::text(&m["code"]), Cell::text(&m["title"])])
+        .map(|e| {
+            let criteria: Vec<&str> = e["criteria"]
+                .as_array()
+                .map(|c| c.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            vec![
+                Cell::text(&e["measure"]["code"]),
+                Cell::text(&e["measure"]["title"]),
+                Cell::Status(e["result"]["status"].as_str().unwrap_or_default().to_owned()),
+                Cell::number(&e["result"]["value"]),
+                Cell::number(&e["result"]["target"]),
+                Cell::number(&e["criteriaMet"]),
+                Cell::Text(criteria.join(", ")),
+            ]
+        })
         .collect();
     let owned = |h: &[&str]| h.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     Ok(vec![
@@ -183,8 +198,16 @@ pub async fn sheets(
         },
         Sheet {
             name: "Escalations",
-            header: owned(&["code", "title"]),
-            widths: vec![10.0, 60.0],
+            header: owned(&[
+                "code",
+                "title",
+                "status",
+                "value",
+                "target",
+                "criteria met",
+                "criteria",
+            ]),
+            widths: vec![10.0, 60.0, 10.0, 10.0, 10.0, 12.0, 60.0],
             rows: escalations,
             percent: None,
         },

@@ -445,3 +445,44 @@ async fn the_import_command_reads_the_same_sheets() {
         .clone();
     assert_eq!(o11["result"], json!({ "value": 27.5, "target": 28.0 }));
 }
+
+/// The pack's escalation sheet is Croydon's escalation report, in its order.
+#[tokio::test]
+async fn the_report_packs_escalation_sheet_is_the_escalation_report() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let plan = croydon_plan(&app).await;
+        let d = app
+            .data(
+                r#"query($p: ID!) { plan(id: $p) { escalationReport(period: "2023-24 Q3") { measure { code } criteriaMet } } }"#,
+                json!({ "p": plan }),
+            )
+            .await
+            .unwrap();
+        let want: Vec<(String, f64)> = d["plan"]["escalationReport"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["measure"]["code"].as_str().unwrap().to_owned(),
+                    e["criteriaMet"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert!(!want.is_empty());
+        let path = format!(
+            "/plans/{}/report.xlsx?period=2023-24%20Q3",
+            plan.as_str().unwrap()
+        );
+        let bytes = download(&app, None, &path).await.bytes().await.unwrap();
+        let sheet = read_xlsx(&bytes, "Escalations");
+        let header: Vec<String> = sheet[0].iter().map(ToString::to_string).collect();
+        let met = header.iter().position(|h| h == "criteria met").unwrap();
+        let got: Vec<(String, f64)> = sheet[1..]
+            .iter()
+            .map(|r| (r[0].to_string(), calamine::DataType::get_float(&r[met]).unwrap()))
+            .collect();
+        assert_eq!(got, want, "{engine:?}");
+    }
+}
