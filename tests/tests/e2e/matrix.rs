@@ -17,6 +17,8 @@ struct Ids {
     node: Value,
     /// A partnership measure led by the partner of the PARTNER role.
     measure: Value,
+    /// Its code, for a results sheet.
+    code: String,
     partner: Value,
     panel: Value,
     commentary: Value,
@@ -109,6 +111,17 @@ fn request(mutation: &str, ids: &Ids) -> Option<(String, Value)> {
                 .to_owned(),
             json!({ "p": ids.plan }),
         )),
+        // Sent as a multipart upload: `file` is the sheet's text.
+        "importResults" => Some((
+            "mutation($p: ID!, $q: Period, $file: Upload!) { importResults(planId: $p, period: $q, file: $file) { applied } }"
+                .to_owned(),
+            json!({ "p": ids.plan, "q": ids.period, "file": format!("code,value\n{},4\n", ids.code) }),
+        )),
+        "setDeadline" => Some((
+            "mutation($p: ID!) { setDeadline(planId: $p, period: \"2023-24 Q1\", dueOn: \"2023-07-31\") { __typename } }"
+                .to_owned(),
+            json!({ "p": ids.plan }),
+        )),
         "addCommentary" => m(
             "AddCommentaryInput!",
             json!({ "v": { "measureId": ids.measure, "period": ids.period, "body": "Why?", "kind": "SCRUTINY" } }),
@@ -149,10 +162,11 @@ fn allowed_in_own_authority(mutation: &str) -> Option<&'static [&'static str]> {
         "createAuthority" => &[],
         "updateAuthority" | "createPartner" | "updatePartner" | "createPlan" | "updatePlan"
         | "archivePlan" | "createPlanNode" | "updatePlanNode" | "createMeasure" | "updateMeasure"
-        | "archiveMeasure" | "publishPeriod" | "createPanel" | "updatePanel" | "createMeeting" => STRUCTURE,
+        | "archiveMeasure" | "publishPeriod" | "setDeadline" | "createPanel" | "updatePanel"
+        | "createMeeting" => STRUCTURE,
         "setTarget" | "createActionPlan" | "updateAction" => &["OFFICER", "ADMIN"],
         // The measure is a partnership measure the PARTNER's partner leads.
-        "submitResult" | "submitResults" => &["PARTNER", "OFFICER", "ADMIN"],
+        "submitResult" | "submitResults" | "importResults" => &["PARTNER", "OFFICER", "ADMIN"],
         // Scrutiny commentary: members may add it.
         "addCommentary" => &["MEMBER", "OFFICER", "ADMIN"],
         // Service commentary written by an officer.
@@ -171,13 +185,14 @@ async fn ids(app: &TestApp, slug: &str, partner_measure: Option<&str>, period: &
         .unwrap();
     let a = &d["authority"];
     let plan = &a["plans"][0];
-    let measure = plan["measures"]
+    let found = plan["measures"]
         .as_array()
         .unwrap()
         .iter()
         .find(|m| partner_measure.is_none_or(|c| m["code"] == c))
-        .unwrap()["id"]
+        .unwrap()
         .clone();
+    let (measure, code) = (found["id"].clone(), found["code"].as_str().unwrap().to_owned());
     let officer = token("officer", &[&format!("{slug}:OFFICER")]);
     let c = app
         .data_as(
@@ -215,6 +230,7 @@ async fn ids(app: &TestApp, slug: &str, partner_measure: Option<&str>, period: &
         plan: plan["id"].clone(),
         node: plan["nodes"][0]["id"].clone(),
         measure,
+        code,
         partner,
         panel: a["panels"][0]["id"].clone(),
         commentary: c["addCommentary"]["id"].clone(),
@@ -242,7 +258,12 @@ async fn version(app: &TestApp, table: &str, id: &Value) -> i64 {
 
 /// The code of the first error, if any, and the errors.
 async fn code(app: &TestApp, token: Option<&str>, query: &str, vars: Value) -> (Option<String>, Value) {
-    let body: Value = app.send(query, vars, token).await.unwrap().json().await.unwrap();
+    let body: Value = match vars["file"].as_str() {
+        Some(file) => {
+            crate::sheets::multipart(app, token, query, vars.clone(), "r.csv", file.as_bytes()).await
+        }
+        None => app.send(query, vars, token).await.unwrap().json().await.unwrap(),
+    };
     let code = body.get("errors").map(|e| {
         e[0]["extensions"]["code"]
             .as_str()

@@ -11,12 +11,24 @@ const IMPORT: &str = r#"mutation($plan: ID!, $period: Period, $file: Upload!, $d
   importResults(planId: $plan, period: $period, file: $file, dryRun: $dry) {
     applied rows results targets errors { row column code message } preview { value status } } }"#;
 
-/// A multipart request as `curl -F` sends it: operations, map, one file.
-pub async fn upload(app: &TestApp, token: &str, variables: Value, name: &str, file: &[u8]) -> Value {
+async fn upload(app: &TestApp, token: &str, variables: Value, name: &str, file: &[u8]) -> Value {
+    multipart(app, Some(token), IMPORT, variables, name, file).await
+}
+
+/// A multipart request as `curl -F` sends it: operations, map, one file
+/// (the variable `file`).
+pub async fn multipart(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+    name: &str,
+    file: &[u8],
+) -> Value {
     let boundary = "councilperf-test-boundary";
     let mut variables = variables;
     variables["file"] = Value::Null;
-    let operations = json!({ "query": IMPORT, "variables": variables });
+    let operations = json!({ "query": query, "variables": variables });
     let mut body = Vec::new();
     for (field, value) in [
         ("operations", operations.to_string()),
@@ -35,20 +47,18 @@ pub async fn upload(app: &TestApp, token: &str, variables: Value, name: &str, fi
     );
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    app.client
+    let mut req = app
+        .client
         .post(format!("{}/graphql", app.address))
-        .bearer_auth(token)
         .header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),
         )
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
 }
 
 pub async fn croydon_plan(app: &TestApp) -> Value {
