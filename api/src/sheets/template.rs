@@ -10,9 +10,11 @@ use serde_json::{Value, json};
 use super::{Cell, Sheet, query};
 use crate::state::State;
 
-const QUERY: &str = r#"query($plan: ID!, $period: Period!) { plan(id: $plan) { measures {
+/// The previous value is the previous period's result: the period being
+/// filled in has none yet, so its own `previousValue` would be empty.
+const QUERY: &str = r#"query($plan: ID!, $period: Period!, $previous: Period!) { plan(id: $plan) { measures {
   id code title unit polarity node { title }
-  result(period: $period) { previousValue target floor } } } }"#;
+  result(period: $period) { target floor } previous: result(period: $previous) { value } } } }"#;
 
 /// The columns `importResults` reads are `code`, `period`, `value`, `note`;
 /// the rest are context and are ignored on the way back in.
@@ -49,14 +51,14 @@ pub async fn sheets(
             _ => ApiError::Forbidden("you may submit no measure of this plan".to_owned()),
         });
     }
-    let d = query(
-        state,
-        req,
-        session.clone(),
-        QUERY,
-        json!({ "plan": plan_id, "period": period }),
-    )
-    .await?;
+    let bad_period = || ApiError::BadRequest(format!("`{period}` is not a period"));
+    let previous = period
+        .parse::<entity::Period>()
+        .map_err(|_| bad_period())?
+        .previous()
+        .ok_or_else(bad_period)?;
+    let variables = json!({ "plan": plan_id, "period": period, "previous": previous.to_string() });
+    let d = query(state, req, session.clone(), QUERY, variables).await?;
     let measures = d["plan"]["measures"].as_array().cloned().unwrap_or_default();
     let mut rows = Vec::new();
     let mut percent = Vec::new();
@@ -76,7 +78,7 @@ pub async fn sheets(
             Cell::text(&m["title"]),
             Cell::text(&m["unit"]),
             Cell::text(&m["polarity"]),
-            Cell::number(&r["previousValue"]),
+            Cell::number(&m["previous"]["value"]),
             Cell::number(&r["target"]),
             Cell::number(&r["floor"]),
             Cell::Empty,

@@ -177,7 +177,7 @@ async fn a_partner_fills_in_its_template_and_a_viewer_reads_the_values_back() {
         );
 
         let resp = download(&app, Some(&police), &path).await;
-        assert_eq!(resp.status(), 200, "{engine:?}");
+        assert_eq!(resp.status(), 200, "{engine:?}: {:?}", resp.text().await);
         let template = read_xlsx(&resp.bytes().await.unwrap(), "Results");
         let header: Vec<String> = template[0].iter().map(ToString::to_string).collect();
         assert_eq!(&header[..2], ["code", "period"]);
