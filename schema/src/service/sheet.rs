@@ -143,8 +143,12 @@ async fn import_results(
         ..SheetOutcome::default()
     };
     for r in &rows {
-        if let Err(e) = import_row(w, viewer, &all, period, r, &mut out).await {
-            out.errors.push(e);
+        match import_row(w, viewer, &all, period, r, &mut out).await {
+            Ok(()) => {}
+            // The database failing is no fault of the row: the whole request fails.
+            Err(e) if e.code == Code::Unavailable => return Err(ApiError::Unavailable),
+            Err(e) if matches!(e.code, Code::Internal | Code::Timeout) => return Err(ApiError::Internal),
+            Err(e) => out.errors.push(e),
         }
     }
     Ok(out)
