@@ -22,16 +22,7 @@ fn fan_out(levels: usize) -> String {
 }
 
 fn rss_mb(pid: Option<u32>) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    crate::status_mb(pid?, "VmRSS:")
 }
 
 /// Sends `query` from `copies` clients at once; returns the slowest answer

@@ -247,17 +247,23 @@ async fn statements(client: &reqwest::Client, url: &str) -> anyhow::Result<u64> 
         .context("statement counter")
 }
 
-fn peak_rss_mb(pid: u32) -> Option<f64> {
+/// A memory figure of a process from `/proc/PID/status` (`VmHWM:`, the
+/// peak; `VmRSS:`, now), in MB.
+fn status_mb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
         .ok()?;
     Some(kb / 1024.0)
+}
+
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmHWM:")
 }
 
 /// What the harness drives: the GraphQL server, or the hand-written

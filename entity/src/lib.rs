@@ -1,5 +1,6 @@
 //! What councilperf's things are and how they are rated. No I/O.
 
+pub mod benchmark;
 pub mod enums;
 pub mod escalation;
 pub mod model;

@@ -1,3 +1,4 @@
+mod benchmark;
 mod escalation;
 mod period;
 mod rules;
