@@ -93,7 +93,7 @@ pub async fn import_sheet(
         .transpose()
         .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
     let plan = async_graphql::ID(plan.to_owned());
-    let out = schema::service::sheet::import_sheet(db, &importer(actor), &plan, period, &bytes, dry_run)
+    let (out, _) = schema::service::sheet::import_sheet(db, &importer(actor), &plan, period, &bytes, dry_run)
         .await
         .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
     for e in &out.errors {

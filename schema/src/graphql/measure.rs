@@ -10,7 +10,7 @@ use entity::{Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Uni
 
 use super::authority::Partner;
 use super::commentary::{ActionPlan, Commentary};
-use super::common::{float, gid, parse_id, rate, rate_one, required, transact};
+use super::common::{float, gid, parse_id, rate_one, required, transact};
 use super::plan::RagRule;
 use super::plan::{Plan, PlanNode};
 use crate::archive::is_live;
@@ -37,19 +37,23 @@ impl MeasureQuery {
 /// Measures rated after a write, read afresh: the write made the request
 /// forget what it had read before.
 pub(super) async fn rated(ctx: &Context<'_>, keys: &[(i64, Period)]) -> Result<Vec<MeasureResult>> {
+    rated_in(request(ctx)?, keys).await
+}
+
+/// The same, read through `r`: another request's reads, such as a dry
+/// run's rehearsal.
+pub(super) async fn rated_in(
+    r: &crate::context::Request,
+    keys: &[(i64, Period)],
+) -> Result<Vec<MeasureResult>> {
     let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-    let measures: Vec<measure::Model> = rows(ctx)?
-        .measure
-        .load_many(ids)
-        .await
-        .gql()?
-        .into_values()
-        .collect();
+    let measures: Vec<measure::Model> = r.rows.measure.load_many(ids).await.gql()?.into_values().collect();
     let mut periods: Vec<Period> = keys.iter().map(|k| k.1).collect();
     periods.sort();
     periods.dedup();
     let mut all: HashMap<(i64, Period), Rating> = HashMap::new();
-    for (period, ratings) in periods.iter().zip(rate(ctx, &measures, &periods).await?) {
+    let rated = r.ratings.rate(&r.rows, &measures, &periods).await.gql()?;
+    for (period, ratings) in periods.iter().zip(rated) {
         all.extend(ratings.into_iter().map(|r| ((r.measure_id, *period), r)));
     }
     keys.iter()

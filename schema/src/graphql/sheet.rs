@@ -8,8 +8,8 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
 use entity::Period;
 
 use super::MeasureResult;
-use super::measure::rated;
-use crate::context::{database, request};
+use super::measure::{rated, rated_in};
+use crate::context::{Session, database, request};
 use crate::error::{ApiError, Gql};
 use crate::service;
 use crate::service::import::sheet::MAX_SHEET_BYTES;
@@ -67,14 +67,26 @@ impl SheetMutation {
             .gql()?;
         let request = request(ctx)?;
         request.forget();
-        let out =
+        let (out, rehearsal) =
             service::sheet::import_sheet(database(ctx)?, &request.viewer, &plan_id, period, &bytes, dry_run)
                 .await
                 .gql()?;
-        let preview = if out.applied {
-            rated(ctx, &out.written).await?
-        } else {
-            Vec::new()
+        let preview = match rehearsal {
+            _ if out.applied => rated(ctx, &out.written).await?,
+            // A dry run rates what it would write, inside its own
+            // transaction, as the caller would see it.
+            Some(r) => {
+                let session = Session {
+                    viewer: (*request.viewer).clone(),
+                    authorities: Vec::new(),
+                };
+                rated_in(
+                    &crate::context::Request::new(r.reader.clone(), session),
+                    &out.written,
+                )
+                .await?
+            }
+            None => Vec::new(),
         };
         Ok(ImportReport {
             applied: out.applied,

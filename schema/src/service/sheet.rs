@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, allows, measure_scope};
 use crate::store;
-use crate::store::write::Write;
+use crate::store::write::{Rehearsal, Write};
 use sea_orm::DatabaseConnection;
 
 /// A refused row: its number on the sheet, the column at fault when one is.
@@ -108,14 +108,18 @@ pub async fn import_sheet(
     period: Option<Period>,
     bytes: &[u8],
     dry_run: bool,
-) -> ApiResult<SheetOutcome> {
+) -> ApiResult<(SheetOutcome, Option<Rehearsal>)> {
     let w = super::begin(db, viewer).await?;
     let mut out = import_results(&w, viewer, plan_id, period, bytes).await?;
     out.applied = !dry_run && out.errors.is_empty();
     if out.applied {
         w.commit().await?;
+        return Ok((out, None));
     }
-    Ok(out)
+    // A clean dry run keeps its writes readable, to rate them, until the
+    // caller drops it.
+    let rehearsal = out.errors.is_empty().then(|| w.rehearse());
+    Ok((out, rehearsal))
 }
 
 /// Imports `bytes` (CSV or XLSX) into the plan through the use cases;

@@ -34,6 +34,23 @@ pub struct Write {
     _gate: Option<MutexGuard<'static, ()>>,
 }
 
+/// A write that will never commit, kept open so that what it would make can
+/// be read (a dry run's preview); dropping it rolls the write back and only
+/// then lets the next SQLite writer in.
+pub struct Rehearsal {
+    pub reader: super::Reader,
+    _gate: Option<MutexGuard<'static, ()>>,
+}
+
+impl Write {
+    pub fn rehearse(self) -> Rehearsal {
+        Rehearsal {
+            reader: super::Reader::Snapshot(std::sync::Arc::new(self.txn)),
+            _gate: self._gate,
+        }
+    }
+}
+
 pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
     let gate = match db.get_database_backend() {
         DatabaseBackend::Sqlite => Some(SQLITE_WRITER.lock().await),

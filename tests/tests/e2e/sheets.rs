@@ -230,6 +230,16 @@ async fn a_partner_fills_in_its_template_and_a_viewer_reads_the_values_back() {
             before,
             "{engine:?}: a dry run writes nothing"
         );
+        let previewed: Vec<f64> = report["preview"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["value"].as_f64().unwrap())
+            .collect();
+        assert_eq!(
+            previewed, values,
+            "{engine:?}: a dry run rates what it would write"
+        );
 
         let real = upload(&app, &police, json!({ "plan": plan }), "filled.xlsx", &filled).await;
         let report = &real["data"]["importResults"];
