@@ -149,6 +149,11 @@ async fn run(state: &State, mut r: Request, session: Session) -> Response {
             limits.max_query_bytes
         )));
     }
+    if forged_file_reference(&r) {
+        return error_response(&ApiError::BadUserInput(
+            "a file is named that this request did not upload: send files as multipart parts".to_owned(),
+        ));
+    }
     // A query that does not parse is reported by execute itself.
     let reads_only = match r.parsed_query() {
         Ok(doc) => {
@@ -172,6 +177,34 @@ async fn run(state: &State, mut r: Request, session: Session) -> Response {
         Some(r) if has_code(&first, Code::Unavailable) => read(state, r, session).await,
         _ => first,
     }
+}
+
+/// How the multipart handler names an uploaded file in the variables.
+const FILE_REFERENCE: &str = "#__graphql_file__:";
+
+/// A file reference the request's own uploads do not back. async-graphql's
+/// `Upload` input panics on one that is not a number and on an index past
+/// the files sent, so they are refused before anything parses them.
+fn forged_file_reference(r: &Request) -> bool {
+    // A reference is the prefix, an index, then the end of the string
+    // (`"` closes a literal in the query's text).
+    fn forged(s: &str, files: usize, end: Option<char>) -> bool {
+        s.match_indices(FILE_REFERENCE).any(|(at, _)| {
+            let rest = &s[at + FILE_REFERENCE.len()..];
+            let n = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            rest[n..].chars().next() != end || rest[..n].parse::<usize>().map_or(true, |i| i >= files)
+        })
+    }
+    fn in_value(v: &async_graphql::Value, files: usize) -> bool {
+        match v {
+            async_graphql::Value::String(s) => forged(s, files, None),
+            async_graphql::Value::List(items) => items.iter().any(|i| in_value(i, files)),
+            async_graphql::Value::Object(fields) => fields.values().any(|f| in_value(f, files)),
+            _ => false,
+        }
+    }
+    let files = r.uploads.len();
+    forged(&r.query, files, Some('"')) || r.variables.values().any(|v| in_value(v, files))
 }
 
 /// The request as it came, to run again.

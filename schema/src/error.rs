@@ -67,7 +67,9 @@ pub enum ApiError {
     BodyTooLarge(usize),
     #[error("the request body did not arrive within {}s", .0.as_secs_f32())]
     BodyTimeout(Duration),
-    #[error("send the request as application/json (charset utf-8), or as multipart/form-data to upload a file")]
+    #[error(
+        "send the request as application/json (charset utf-8), or as multipart/form-data to upload a file"
+    )]
     UnsupportedMediaType,
     #[error("mutations must be sent by POST")]
     MutationByGet,

@@ -10,6 +10,9 @@ PERIODS = ["2023-24", "2023-24 Q1", "2022-23 Q4", "2024-02", "2019-20 Q2", "2020
 
 schemathesis.graphql.scalar("Period", st.sampled_from(PERIODS).map(nodes.String))
 schemathesis.graphql.scalar("Date", st.sampled_from(["2024-03-31", "2020-01-01", "31/03/2024"]).map(nodes.String))
+# A file is only ever sent as a multipart part; over JSON a client can only
+# name one, which must be refused as bad input, never fail inside.
+schemathesis.graphql.scalar("Upload", st.sampled_from(["#__graphql_file__:0", "#__graphql_file__:x", "file"]).map(nodes.String))
 schemathesis.graphql.scalar("DateTime", st.sampled_from(["2024-03-31T12:00:00Z", "yesterday"]).map(nodes.String))
 
 

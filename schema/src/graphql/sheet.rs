@@ -56,6 +56,14 @@ impl SheetMutation {
         file: Upload,
         #[graphql(default = false)] dry_run: bool,
     ) -> Result<ImportReport> {
+        // A client can name a file it never sent (`Upload::value` would
+        // panic on the index): its mistake, not ours.
+        if *file >= ctx.query_env.uploads.len() {
+            return Err(ApiError::BadUserInput(
+                "no such file: send it as a multipart upload".to_owned(),
+            ))
+            .gql();
+        }
         let upload = file.value(ctx).map_err(ApiError::internal).gql()?;
         let mut bytes = Vec::new();
         // One byte more than allowed tells a file too large.

@@ -415,3 +415,42 @@ async fn only_the_json_media_type_is_read() {
         }
     }
 }
+
+/// A file named over JSON, or by a reference the upload did not send, is
+/// bad input: async-graphql's `Upload` would panic on it.
+#[tokio::test]
+async fn forged_file_references_are_bad_input() {
+    let app = spawn(Engine::Sqlite, true).await.unwrap();
+    let admin = token("admin", &["PLATFORM_ADMIN"]);
+    let q = r#"mutation($f: Upload!) { importResults(planId: "1", file: $f) { applied } }"#;
+    for reference in [
+        "#__graphql_file__:x",
+        "#__graphql_file__:0",
+        "#__graphql_file__:99999999999999999999999",
+    ] {
+        let body: Value = app
+            .send(q, json!({ "f": reference }), Some(&admin))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{reference}: {body}"
+        );
+    }
+    let literal = r##"mutation { importResults(planId: "1", file: "#__graphql_file__:x") { applied } }"##;
+    let body: Value = app
+        .send(literal, Value::Null, Some(&admin))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    still_serving(&app).await;
+}
