@@ -184,7 +184,12 @@ async fn start(
         address,
         database_url,
         db,
-        client: reqwest::Client::new(),
+        // Idle connections are let go before the server's 5 s keep-alive
+        // closes them, so a request never races the close (a test that
+        // waits on a child process between requests would, now and then).
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()?,
         file,
     })
 }
