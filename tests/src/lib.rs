@@ -227,6 +227,15 @@ impl TestApp {
         Ok(body["data"].clone())
     }
 
+    /// The server still answers a plain query: after an abuse, it kept serving.
+    pub async fn still_serving(&self) {
+        let d = self.data("{ authorities { slug } }", Value::Null).await;
+        assert!(
+            d.is_ok_and(|d| d["authorities"].is_array()),
+            "the server stopped serving"
+        );
+    }
+
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn data(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
         let body = self.post(query, variables).await?;

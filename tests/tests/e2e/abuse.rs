@@ -12,11 +12,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Generous bounds: a refusal that takes longer than this is a stall.
 const PROMPT: Duration = Duration::from_secs(5);
 
-async fn still_serving(app: &tests::TestApp) {
-    let d = app.data("{ authorities { slug } }", Value::Null).await.unwrap();
-    assert!(d["authorities"].is_array());
-}
-
 /// POSTs `query` anonymously with a deadline and returns the error codes.
 async fn codes_within(app: &tests::TestApp, query: &str, deadline: Duration) -> Vec<String> {
     let resp = app
@@ -115,7 +110,7 @@ async fn fragment_fan_out_is_refused_at_once_and_health_stays_fast() {
     // Cycles are refused too, not walked forever.
     let cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
     assert_eq!(codes_within(&app, cycle, PROMPT).await, ["BAD_USER_INPUT"]);
-    still_serving(&app).await;
+    app.still_serving().await;
 }
 
 #[tokio::test]
@@ -163,7 +158,7 @@ async fn duplicated_fields_count_towards_the_limits() {
     // A body-sized document is refused by its length, before it is parsed.
     let long = format!("{{ authorities {{ {} }} }}", "slug ".repeat(200_000));
     assert_eq!(codes_within(&app, &long, PROMPT).await, ["BAD_USER_INPUT"]);
-    still_serving(&app).await;
+    app.still_serving().await;
 }
 
 /// DESIGN.md: to a viewer who may not read a period's unpublished results,
@@ -319,7 +314,7 @@ async fn stalled_bodies_are_cut_off() {
         assert!(text.starts_with("HTTP/1.1 408"), "{text}");
         assert!(text.contains("TIMEOUT"), "{text}");
     }
-    still_serving(&app).await;
+    app.still_serving().await;
 }
 
 /// Of many officers resubmitting one result at once, without naming the
@@ -452,5 +447,5 @@ async fn forged_file_references_are_bad_input() {
         body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{body}"
     );
-    still_serving(&app).await;
+    app.still_serving().await;
 }

@@ -8,11 +8,6 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tests::{Engine, spawn, spawn_with, spawn_with_pool, test_jwt};
 
-async fn still_serving(app: &tests::TestApp) {
-    let d = app.data("{ authorities { slug } }", Value::Null).await.unwrap();
-    assert!(d["authorities"].is_array());
-}
-
 #[tokio::test]
 async fn oversized_queries_are_refused_cleanly() {
     let app = spawn(Engine::Sqlite, true).await.unwrap();
@@ -26,7 +21,7 @@ async fn oversized_queries_are_refused_cleanly() {
         app.error_codes(&deep, Value::Null).await.unwrap(),
         ["BAD_USER_INPUT"]
     );
-    still_serving(&app).await;
+    app.still_serving().await;
     // 10,000 aliases.
     let aliases: String = (0..10_000)
         .map(|i| format!("a{i}: authorities {{ slug }} "))
@@ -36,7 +31,7 @@ async fn oversized_queries_are_refused_cleanly() {
         .await
         .unwrap();
     assert_eq!(codes, ["BAD_USER_INPUT"]);
-    still_serving(&app).await;
+    app.still_serving().await;
     // Too many root fields, without aliases: the same field in fragments would merge,
     // so distinct fields are needed; the demo has few, so lower the limit instead.
     let strict = spawn_with(
@@ -66,7 +61,7 @@ async fn oversized_queries_are_refused_cleanly() {
     assert_eq!(resp.status(), 413);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    still_serving(&app).await;
+    app.still_serving().await;
 }
 
 #[tokio::test]
@@ -327,7 +322,7 @@ async fn the_database_goes_away_and_comes_back() {
         }
     }
     assert_eq!(ready().await, 200);
-    still_serving(&app).await;
+    app.still_serving().await;
 }
 
 /// Replicas starting together against one fresh PostgreSQL database migrate
