@@ -9,6 +9,7 @@ use anyhow::Context;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://councilperf.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_GRAPHIQL_CDN: &str = "https://unpkg.com";
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -24,6 +25,8 @@ pub struct Config {
     pub introspection: bool,
     /// Development mode: field suggestions in validation errors.
     pub development: bool,
+    /// Where GraphiQL's code is loaded from (no trailing slash).
+    pub graphiql_cdn: String,
 }
 
 /// Which tokens the server trusts.
@@ -111,8 +114,24 @@ impl Config {
                 .unwrap_or_default(),
             introspection: parsed("COUNCILPERF_INTROSPECTION")?.unwrap_or(true),
             development: parsed("COUNCILPERF_DEV")?.unwrap_or(false),
+            graphiql_cdn: graphiql_cdn(var("COUNCILPERF_GRAPHIQL_CDN").as_deref())?,
         })
     }
+}
+
+/// The GraphiQL CDN base, which goes into the page's HTML: an http(s) URL
+/// with no quote, angle bracket, ampersand or space.
+pub fn graphiql_cdn(value: Option<&str>) -> anyhow::Result<String> {
+    let Some(v) = value else {
+        return Ok(DEFAULT_GRAPHIQL_CDN.to_owned());
+    };
+    let v = v.trim().trim_end_matches('/');
+    let scheme = v.starts_with("https://") || v.starts_with("http://");
+    let clean = !v.chars().any(|c| c.is_whitespace() || "\"'<>&`".contains(c));
+    if !scheme || !clean {
+        anyhow::bail!("COUNCILPERF_GRAPHIQL_CDN={v:?} must be an http(s) URL such as {DEFAULT_GRAPHIQL_CDN}");
+    }
+    Ok(v.to_owned())
 }
 
 impl Jwt {

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::futures_util::{FutureExt, StreamExt};
-use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
+use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ParseRequestError, Request, Response, ServerError, Variables};
 use schema::Session;
@@ -526,9 +526,7 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     if browser && req.query_string().is_empty() {
-        return HttpResponse::Ok()
-            .content_type(ContentType::html())
-            .body(GraphiQLSource::build().endpoint("/graphql").finish());
+        return crate::pages::graphiql_page(&state.graphiql_cdn);
     }
     let mut r = match get_request(req.query_string()) {
         Ok(r) => r,

@@ -8,6 +8,7 @@ pub mod document;
 pub mod graphql;
 pub mod import;
 pub mod metrics;
+pub mod pages;
 pub mod server;
 pub mod sheets;
 pub mod state;

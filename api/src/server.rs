@@ -15,7 +15,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::{REQUEST_ID, RequestId, State};
-use crate::{auth, db, graphql, import, sheets};
+use crate::{auth, db, graphql, import, pages, sheets};
 
 /// Tags the request with its id, runs it inside a span that carries the id,
 /// and echoes the id in the response.
@@ -78,6 +78,7 @@ impl Application {
             metrics,
             verifier,
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),
+            graphiql_cdn: config.graphiql_cdn.clone(),
         });
         let origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {
@@ -85,6 +86,10 @@ impl Application {
                 .app_data(state.clone())
                 .wrap(cors(&origins))
                 .wrap(from_fn(with_request_id))
+                .route("/", web::get().to(pages::dashboard))
+                .route("/dashboard/dashboard.js", web::get().to(pages::dashboard_script))
+                .route("/dashboard/dashboard.css", web::get().to(pages::dashboard_style))
+                .route("/graphiql", web::get().to(pages::graphiql))
                 .route("/graphql", web::post().to(graphql::post))
                 .route("/graphql", web::get().to(graphql::get))
                 .route("/plans/{plan_id}/{file}", web::get().to(sheets::get))

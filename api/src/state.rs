@@ -20,6 +20,8 @@ pub struct State {
     pub verifier: auth::Verifier,
     /// Permits to execute an operation: `limits.max_in_flight` of them.
     pub in_flight: tokio::sync::Semaphore,
+    /// Where GraphiQL's code is loaded from.
+    pub graphiql_cdn: String,
 }
 
 /// The id of one request: the client's `x-request-id` if it sent a sane one,

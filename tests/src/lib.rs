@@ -4,6 +4,8 @@
 //! Every test runs on SQLite, and again on PostgreSQL when
 //! `TEST_DATABASE_URL` is set, each in a database of its own.
 
+pub mod browser;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, bail};
@@ -174,6 +176,7 @@ async fn start(
         cors_origins: vec!["https://dashboard.example".to_owned()],
         introspection: true,
         development: false,
+        graphiql_cdn: api::config::DEFAULT_GRAPHIQL_CDN.to_owned(),
     };
     let app = Application::build(&config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -163,6 +163,7 @@ async fn tests_config() -> api::Config {
         cors_origins: Vec::new(),
         introspection: true,
         development: false,
+        graphiql_cdn: api::config::DEFAULT_GRAPHIQL_CDN.to_owned(),
     }
 }
 

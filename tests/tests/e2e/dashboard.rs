@@ -1,0 +1,242 @@
+//! The dashboard at `GET /`: served self-contained under a policy that lets
+//! it reach only this server, and driven in headless Chromium over the demo
+//! councils. GraphiQL moved to `/graphiql`, its code from a configurable CDN.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use api::pages::DASHBOARD_POLICY;
+use serde_json::{Value, json};
+use tests::browser::{self, Browser};
+use tests::{Engine, spawn};
+
+const KENT_PLAN: &str = r#"{ authority(slug: "kent") { plans { id } } }"#;
+
+const STATUSES: &str = r#"query($plan: ID!, $period: Period!) {
+  plan(id: $plan) {
+    breakdown(period: $period) { green amber red noTarget noData }
+    measures { code result(period: $period) { status } }
+  }
+}"#;
+
+/// What the API says the page should show: the breakdown's counts (as the
+/// page's text) and each measure's status.
+async fn expected(app: &tests::TestApp, plan: &str, period: &str) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let d = app
+        .data(STATUSES, json!({ "plan": plan, "period": period }))
+        .await
+        .unwrap();
+    let b = &d["plan"]["breakdown"];
+    let counts = ["green", "amber", "red", "noTarget", "noData"]
+        .into_iter()
+        .map(|k| (k.to_owned(), b[k].to_string()))
+        .collect();
+    let statuses = d["plan"]["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["code"].as_str().unwrap().to_owned(),
+                m["result"]["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (counts, statuses)
+}
+
+/// Waits (within about 30 s) until the page has rendered a period other
+/// than `previous`, then reads the hooks tests rely on.
+fn rendered_after(previous: &str) -> String {
+    r#"new Promise((resolve, reject) => {
+  let tries = 0;
+  const check = () => {
+    const main = document.getElementById('dashboard');
+    const period = main.dataset.period;
+    if (period && period !== PREVIOUS && main.getAttribute('aria-busy') === 'false') {
+      resolve({
+        period,
+        picker: document.getElementById('period').value,
+        search: location.search,
+        report: document.getElementById('report-xlsx').getAttribute('href'),
+        breakdown: Object.fromEntries(
+          [...document.querySelectorAll('[data-breakdown]')].map((e) => [e.dataset.breakdown, e.textContent])),
+        rows: [...document.querySelectorAll('[data-measure]')].map((e) => [e.dataset.measure, e.dataset.status]),
+      });
+    } else if (++tries > 600) {
+      reject(new Error('the page did not render: ' + document.getElementById('problem').textContent));
+    } else {
+      setTimeout(check, 50);
+    }
+  };
+  check();
+})"#
+    .replace("PREVIOUS", &json!(previous).to_string())
+}
+
+fn strings(v: &Value) -> BTreeMap<String, String> {
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// The page's measure rows, checked to be one per measure.
+fn rows(page: &Value) -> BTreeMap<String, String> {
+    let list = page["rows"].as_array().unwrap();
+    let map: BTreeMap<String, String> = list
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(map.len(), list.len(), "a measure has two rows: {list:?}");
+    map
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    )
+}
+
+#[tokio::test]
+async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
+    let Some(exe) = browser::chromium() else {
+        assert!(!browser::required(), "CI is set but chromium is not installed");
+        eprintln!("skipped: chromium not installed");
+        return;
+    };
+    // One engine is enough: the page reads the API, whose figures the other
+    // tests check on both.
+    let app = spawn(Engine::Sqlite, true).await.unwrap();
+    let plan = app.data(KENT_PLAN, Value::Null).await.unwrap()["authority"]["plans"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut chromium = Browser::launch(&exe).await.unwrap();
+    let url = format!("{}/?authority=kent&plan={plan}&period=2023-24%20Q1", app.address);
+    chromium
+        .call("Page.navigate", json!({ "url": url }))
+        .await
+        .unwrap();
+
+    let page = chromium.evaluate(&rendered_after("")).await.unwrap();
+    assert_eq!(page["period"], "2023-24 Q1");
+    let shown = strings(&page["breakdown"]);
+    assert_eq!(
+        (&shown["green"][..], &shown["amber"][..], &shown["red"][..]),
+        ("16", "11", "11"),
+        "Kent's published 2023-24 Q1 counts"
+    );
+    let (counts, statuses) = expected(&app, &plan, "2023-24 Q1").await;
+    assert_eq!(shown, counts);
+    let shown_rows = rows(&page);
+    assert_eq!(shown_rows.len(), 38);
+    assert_eq!(shown_rows, statuses);
+    assert_eq!(
+        page["report"],
+        format!("/plans/{plan}/report.xlsx?period=2023-24%20Q1")
+    );
+    let screenshot = target_dir().join("dashboard.png");
+    chromium.screenshot(&screenshot).await.unwrap();
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
+
+    // A user picks an earlier period with the keyboard (newest is listed first).
+    chromium
+        .evaluate("document.getElementById('period').focus()")
+        .await
+        .unwrap();
+    chromium.press("ArrowDown", 40).await.unwrap();
+    let page = chromium.evaluate(&rendered_after("2023-24 Q1")).await.unwrap();
+    let period = page["period"].as_str().unwrap().to_owned();
+    assert_eq!(page["picker"], period);
+    let (counts, statuses) = expected(&app, &plan, &period).await;
+    assert_ne!(
+        counts["green"], "16",
+        "{period} must differ from 2023-24 Q1 for the test to show a re-render"
+    );
+    assert_eq!(strings(&page["breakdown"]), counts, "{period}");
+    assert_eq!(rows(&page), statuses, "{period}");
+    assert_eq!(
+        page["search"],
+        format!("?authority=kent&plan={plan}&period={}", period.replace(' ', "%20")),
+        "the address is a deep link to what is shown"
+    );
+
+    // Nothing left the machine: every request went to this server.
+    let local = app.address.replace("http://", "ws://");
+    assert!(chromium.requests.iter().any(|u| u.ends_with("/graphql")));
+    for u in &chromium.requests {
+        assert!(
+            u.starts_with(&app.address) || u.starts_with(&local),
+            "the page requested {u}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_and_its_assets_allow_only_this_server() {
+    let app = spawn(Engine::Sqlite, false).await.unwrap();
+    let get = |path: &str| app.client.get(format!("{}{path}", app.address)).send();
+    let page = get("/").await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-security-policy"], DASHBOARD_POLICY);
+    assert!(DASHBOARD_POLICY.starts_with("default-src 'self';"));
+    assert!(!DASHBOARD_POLICY.contains("http"), "no other origin is allowed");
+    let html = page.text().await.unwrap();
+    for (asset, kind) in [
+        ("/dashboard/dashboard.js", "text/javascript"),
+        ("/dashboard/dashboard.css", "text/css"),
+    ] {
+        assert!(html.contains(&format!("\"{asset}\"")), "{asset}");
+        let r = get(asset).await.unwrap();
+        assert_eq!(r.status(), 200, "{asset}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(kind));
+        assert_eq!(r.headers()["content-security-policy"], DASHBOARD_POLICY);
+    }
+    assert!(!html.contains("://"), "the page names no other origin");
+}
+
+#[tokio::test]
+async fn graphiql_loads_from_the_configured_cdn() {
+    let config = api::Config {
+        database_url: tests::fresh_database(Engine::Sqlite).await.unwrap(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        pool_size: Some(2),
+        limits: api::config::Limits::default(),
+        jwt: tests::test_jwt(),
+        cors_origins: Vec::new(),
+        introspection: true,
+        development: false,
+        graphiql_cdn: api::config::graphiql_cdn(Some("https://npm.council.example/cdn/")).unwrap(),
+    };
+    let app = api::Application::build(&config, false).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    let client = reqwest::Client::new();
+    for path in ["/graphiql", "/graphql"] {
+        let html = client
+            .get(format!("{base}{path}"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("src=\"https://npm.council.example/cdn/graphiql@4/graphiql.min.js\""),
+            "{path}: {html}"
+        );
+        assert!(!html.contains("unpkg"), "{path}");
+    }
+
+    assert_eq!(
+        api::config::graphiql_cdn(None).unwrap(),
+        api::config::DEFAULT_GRAPHIQL_CDN
+    );
+    for bad in ["javascript:alert(1)", "https://x/\"><script>", "cdn.example", "https://a b"] {
+        assert!(api::config::graphiql_cdn(Some(bad)).is_err(), "{bad}");
+    }
+}
