@@ -203,20 +203,34 @@ impl Browser {
         self.send(&json!({ "id": id, "method": method, "params": params }).to_string())
             .await?;
         loop {
-            let message = self.receive().await?;
+            let message = self.next_message().await?;
             if message["id"] == id {
                 if let Some(e) = message.get("error") {
                     bail!("{method}: {e}");
                 }
                 return Ok(message["result"].clone());
             }
-            let url = match message["method"].as_str() {
-                Some("Network.requestWillBeSent") => &message["params"]["request"]["url"],
-                Some("Network.webSocketCreated") => &message["params"]["url"],
-                _ => continue,
-            };
-            self.requests.push(url.as_str().unwrap_or_default().to_owned());
         }
+    }
+
+    /// The next message from the browser, noting the requests it reports.
+    async fn next_message(&mut self) -> anyhow::Result<Value> {
+        let message = self.receive().await?;
+        let url = match message["method"].as_str() {
+            Some("Network.requestWillBeSent") => &message["params"]["request"]["url"],
+            Some("Network.webSocketCreated") => &message["params"]["url"],
+            _ => return Ok(message),
+        };
+        self.requests.push(url.as_str().unwrap_or_default().to_owned());
+        Ok(message)
+    }
+
+    /// Opens `url` and waits until the page has loaded (its scripts have run;
+    /// what they fetch may still be on its way).
+    pub async fn navigate(&mut self, url: &str) -> anyhow::Result<()> {
+        self.call("Page.navigate", json!({ "url": url })).await?;
+        while self.next_message().await?["method"] != "Page.loadEventFired" {}
+        Ok(())
     }
 
     /// Evaluates an expression in the page, awaiting it if it is a promise,

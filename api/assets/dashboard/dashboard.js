@@ -180,7 +180,9 @@ async function show(wanted, history) {
   const periods = [...plan.publishedPeriods];
   // A deep link may name a period not (yet) published: offer it anyway.
   if (wanted.period && !periods.includes(wanted.period)) periods.push(wanted.period);
-  const period = wanted.period || periods.at(-1);
+  // By default the latest quarter: the quarterly report, even where monthly
+  // measures publish months after it.
+  const period = wanted.period || periods.findLast((p) => p.includes(' Q')) || periods.at(-1);
   if (!period) return problem(`${plan.title} has no published period yet.`);
 
   Object.assign(view, { authority: authority.slug, plan: plan.id, period, measure: wanted.measure });
@@ -266,19 +268,19 @@ function renderTree(nodes, allMeasures) {
     rows.push(
       el('tr', { class: 'node' }, el('th', { colspan: '5', scope: 'colgroup', class: `depth-${depth}` }, `${node.code} ${node.title}`)),
     );
-    for (const m of byNode.get(node.id) ?? []) rows.push(measureRow(m));
+    for (const m of byNode.get(node.id) ?? []) rows.push(measureRow(m, depth + 1));
     for (const child of node.children ?? []) walk(child, depth + 1);
   };
   nodes.forEach((node) => walk(node, 0));
   const others = allMeasures.filter((m) => !shown.has(m.node?.id));
   if (others.length) {
     rows.push(el('tr', { class: 'node' }, el('th', { colspan: '5', scope: 'colgroup' }, 'Other measures')));
-    others.forEach((m) => rows.push(measureRow(m)));
+    others.forEach((m) => rows.push(measureRow(m, 1)));
   }
   $('measures').replaceChildren(...rows);
 }
 
-function measureRow(m) {
+function measureRow(m, depth) {
   const r = m.result;
   const pick = el('button', { type: 'button', class: 'link' }, `${m.code} ${m.title}`);
   pick.addEventListener('click', () => {
@@ -290,7 +292,7 @@ function measureRow(m) {
   return el(
     'tr',
     { 'data-measure': m.code, 'data-status': r.status },
-    el('td', {}, pick),
+    el('td', { class: `depth-${depth}` }, pick),
     el('td', { class: 'number' }, formatValue(r.value, m.unit)),
     el('td', { class: 'number' }, formatValue(r.target, m.unit)),
     el('td', {}, statusChip(r.status)),
@@ -302,7 +304,7 @@ function renderExceptions(exceptions) {
   const items = exceptions.map((x) =>
     el(
       'article',
-      { class: 'exception' },
+      { class: `exception ${x.status}` },
       el('h3', {}, statusChip(x.status), ` ${x.measure.code} ${x.measure.title}`),
       el('p', {}, `Value ${formatValue(x.value, x.measure.unit)} against a target of ${formatValue(x.target, x.measure.unit)}.`),
       ...x.commentary.map((c) => el('blockquote', {}, el('p', {}, c.body), el('footer', {}, `${c.author}, ${c.kind.toLowerCase()} commentary`))),

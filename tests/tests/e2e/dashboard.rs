@@ -12,6 +12,17 @@ use tests::{Engine, spawn};
 
 const KENT_PLAN: &str = r#"{ authority(slug: "kent") { plans { id } } }"#;
 
+const FIRST_EXCEPTION: &str = r#"query($plan: ID!) {
+  plan(id: $plan) { exceptions(period: "2023-24 Q1") { measure { id } } }
+}"#;
+
+const COMMENT: &str = r#"mutation($measure: ID!, $body: String!) {
+  addCommentary(input: { measureId: $measure, period: "2023-24 Q1", kind: SERVICE, body: $body }) { id }
+}"#;
+
+/// Commentary is shown as text: markup in it stays words on the page.
+const BODY: &str = "<b>Recovery plan</b> agreed with the service";
+
 const STATUSES: &str = r#"query($plan: ID!, $period: Period!) {
   plan(id: $plan) {
     breakdown(period: $period) { green amber red noTarget noData }
@@ -62,6 +73,8 @@ fn rendered_after(previous: &str) -> String {
         breakdown: Object.fromEntries(
           [...document.querySelectorAll('[data-breakdown]')].map((e) => [e.dataset.breakdown, e.textContent])),
         rows: [...document.querySelectorAll('[data-measure]')].map((e) => [e.dataset.measure, e.dataset.status]),
+        commentary: [...document.querySelectorAll('#exception-list blockquote p')].map((e) => e.textContent),
+        markup: document.querySelectorAll('#exception-list b').length,
       });
     } else if (++tries > 600) {
       reject(new Error('the page did not render: ' + document.getElementById('problem').textContent));
@@ -114,12 +127,21 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut chromium = Browser::launch(&exe).await.unwrap();
-    let url = format!("{}/?authority=kent&plan={plan}&period=2023-24%20Q1", app.address);
-    chromium
-        .call("Page.navigate", json!({ "url": url }))
+    let exceptions = app
+        .data(FIRST_EXCEPTION, json!({ "plan": plan }))
         .await
         .unwrap();
+    let officer = tests::token("officer", &["kent:OFFICER"]);
+    app.data_as(
+        &officer,
+        COMMENT,
+        json!({ "measure": exceptions["plan"]["exceptions"][0]["measure"]["id"], "body": BODY }),
+    )
+    .await
+    .unwrap();
+    let mut chromium = Browser::launch(&exe).await.unwrap();
+    let url = format!("{}/?authority=kent&plan={plan}&period=2023-24%20Q1", app.address);
+    chromium.navigate(&url).await.unwrap();
 
     let page = chromium.evaluate(&rendered_after("")).await.unwrap();
     assert_eq!(page["period"], "2023-24 Q1");
@@ -134,6 +156,8 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     let shown_rows = rows(&page);
     assert_eq!(shown_rows.len(), 38);
     assert_eq!(shown_rows, statuses);
+    assert_eq!(page["commentary"], json!([BODY]));
+    assert_eq!(page["markup"], 0);
     assert_eq!(
         page["report"],
         format!("/plans/{plan}/report.xlsx?period=2023-24%20Q1")
@@ -166,11 +190,12 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
 
     // Nothing left the machine: every request went to this server.
     let local = app.address.replace("http://", "ws://");
-    assert!(chromium.requests.iter().any(|u| u.ends_with("/graphql")));
-    for u in &chromium.requests {
+    let requests = &chromium.requests;
+    assert!(requests.iter().any(|u| u.ends_with("/graphql")), "{requests:?}");
+    for u in requests {
         assert!(
             u.starts_with(&app.address) || u.starts_with(&local),
-            "the page requested {u}"
+            "the page requested {u}: {requests:?}"
         );
     }
 }
