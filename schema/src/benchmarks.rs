@@ -16,6 +16,7 @@ use entity::benchmark::{self as rules, BenchmarkEntry, BuiltIn, Statistics};
 use entity::model::{authority, comparison_group, measure, metric};
 use entity::{AuthorityKind, BenchmarkSource, ComparisonGroupKind, Period};
 use rust_decimal::Decimal;
+use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
 use crate::loaders::{Cached, Loaders, Shared, cached};
@@ -124,7 +125,9 @@ impl BenchmarkEntry for Member<'_> {
 pub struct Benchmarks {
     db: Reader,
     values: Cached<ValuesLoader>,
-    authorities: Mutex<Option<Arc<[authority::Model]>>>,
+    /// Read by the first resolver to ask; the others wait for its answer
+    /// rather than each reading them.
+    authorities: Mutex<Arc<OnceCell<Arc<[authority::Model]>>>>,
 }
 
 impl Benchmarks {
@@ -139,23 +142,21 @@ impl Benchmarks {
     /// Drops what was read: after a write it may be out of date.
     pub fn forget(&self) {
         self.values.clear::<(i64, Period)>();
-        *self.authorities.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.authorities.lock().unwrap_or_else(PoisonError::into_inner) = Arc::default();
     }
 
     /// Every authority, by slug: built-in groups are read off them, and a
     /// benchmark names its members from them.
     pub async fn authorities(&self) -> Shared<Arc<[authority::Model]>> {
-        let known = self
+        let cell = self
             .authorities
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        if let Some(all) = known {
-            return Ok(all);
-        }
-        let all: Arc<[authority::Model]> = store::authorities(&self.db).await?.into();
-        *self.authorities.lock().unwrap_or_else(PoisonError::into_inner) = Some(all.clone());
-        Ok(all)
+        let all = cell
+            .get_or_try_init(|| async { store::authorities(&self.db).await.map(Arc::from) })
+            .await?;
+        Ok(all.clone())
     }
 
     /// The group a slug names, if any: a region's group exists while an

@@ -7,7 +7,6 @@ use entity::benchmark::benchmark_period;
 use entity::model::metric;
 use entity::{BenchmarkSource, ComparisonGroupKind, Frequency, Period, Polarity, Unit};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 use super::authority::Authority;
 use super::common::transact;
@@ -150,7 +149,7 @@ pub(super) async fn benchmark(
 pub struct Benchmark(Arc<benchmarks::Benchmark>);
 
 fn float(d: Option<Decimal>) -> Option<f64> {
-    d.and_then(|d| d.to_f64())
+    d.map(super::common::float)
 }
 
 #[Object]
@@ -221,7 +220,7 @@ impl BenchmarkValue {
         Ok(Authority(self.placed()?.authority.clone()))
     }
     async fn value(&self) -> Result<f64> {
-        Ok(float(Some(self.placed()?.candidate.value)).unwrap_or(f64::NAN))
+        Ok(super::common::float(self.placed()?.candidate.value))
     }
     /// 1 is best; equal values share the better rank. Null when the metric
     /// has no polarity.

@@ -4,6 +4,7 @@
 mod abuse;
 mod analytics;
 mod auth;
+mod benchmarks;
 mod demo;
 mod escalation;
 mod fixtures;
