@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use schema::error::ApiError;
-use schema::service::import::{Bundle, importer};
+use schema::service::import::{Bundle, Reference, importer};
 use sea_orm::DatabaseConnection;
 use serde::de::DeserializeOwned;
 
@@ -157,12 +157,71 @@ pub async fn load_demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
     {
         return Ok(false);
     }
+    // The metric before the councils whose measures follow it; its values
+    // and groups after the councils they name.
+    let (national, comparisons) = demo_reference()?;
+    demo_step("the demo metric", import_reference(db, &national, IMPORTER).await)?;
     for files in demo_files() {
         let bundle = parse(&files)?;
-        match schema::service::import::import(db, &importer(IMPORTER), &bundle).await {
-            Ok(_) | Err(ApiError::Conflict(_)) => {}
-            Err(e) => anyhow::bail!("importing {}: {e}", bundle.slug),
-        }
+        let imported = schema::service::import::import(db, &importer(IMPORTER), &bundle)
+            .await
+            .map(|_| ());
+        demo_step(&bundle.slug, imported.map_err(|e| anyhow::anyhow!(e)))?;
     }
+    demo_step(
+        "the demo benchmarks",
+        import_reference(db, &comparisons, IMPORTER).await,
+    )?;
     Ok(true)
+}
+
+/// One step of loading the demo: a replica that lost the race to load it
+/// meets a duplicate and leaves that step to the winner.
+fn demo_step(what: &str, done: anyhow::Result<()>) -> anyhow::Result<()> {
+    match done {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.downcast_ref::<ApiError>(), Some(ApiError::Conflict(_))) => Ok(()),
+        Err(e) => Err(e.context(format!("importing {what}"))),
+    }
+}
+
+/// The demo's national data (`demo/benchmarks`): first the metric and the
+/// councils it compares the demo councils with, then the values and groups.
+fn demo_reference() -> anyhow::Result<(Reference, Reference)> {
+    let national = Reference {
+        metrics: rows("metrics.csv", include_str!("../demo/benchmarks/metrics.csv"))?,
+        authorities: rows(
+            "authorities.csv",
+            include_str!("../demo/benchmarks/authorities.csv"),
+        )?,
+        ..Reference::default()
+    };
+    let comparisons = Reference {
+        values: rows(
+            "metric-values.csv",
+            include_str!("../demo/benchmarks/metric-values.csv"),
+        )?,
+        groups: serde_json::from_str(include_str!("../demo/benchmarks/groups.json"))
+            .context("groups.json")?,
+        ..Reference::default()
+    };
+    Ok((national, comparisons))
+}
+
+/// Reads a CSV of reference values: `metric, authority, period, value`.
+pub fn read_metric_values(file: &Path) -> anyhow::Result<Reference> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(Reference {
+        values: rows(&file.display().to_string(), &text)?,
+        ..Reference::default()
+    })
+}
+
+/// Imports reference data all or nothing, through the use cases of
+/// `createMetric`, `createAuthority`, `setMetricValues` and
+/// `createComparisonGroup`, audited under `actor`.
+pub async fn import_reference(db: &DatabaseConnection, r: &Reference, actor: &str) -> anyhow::Result<()> {
+    let set = schema::service::import::import_reference(db, &importer(actor), r).await?;
+    tracing::debug!(values = set, "imported reference data");
+    Ok(())
 }

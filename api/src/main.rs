@@ -48,10 +48,17 @@ enum Command {
     /// With `--plan`, imports one results sheet (CSV or XLSX, the columns of
     /// the template: code, period, value, target, floor, note) into that
     /// plan instead, through the same path as the `importResults` upload.
+    ///
+    /// With `--metric-values`, imports national reference values from a CSV
+    /// of `metric, authority, period, value`, all or nothing, through the
+    /// path of `setMetricValues`.
     Import {
         /// Holds authority.json, measures.csv, targets.csv and results.csv;
-        /// with `--plan`, the sheet file.
+        /// with `--plan`, the sheet file; with `--metric-values`, the CSV.
         dir: PathBuf,
+        /// The file is a CSV of reference values.
+        #[arg(long, conflicts_with_all = ["plan", "period", "dry_run"])]
+        metric_values: bool,
         /// The plan a results sheet goes into.
         #[arg(long)]
         plan: Option<String>,
@@ -92,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import {
             dir,
+            metric_values,
             actor,
             plan,
             period,
@@ -103,6 +111,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match plan {
                 Some(plan) => {
                     import::import_sheet(&conn, &dir, &plan, period.as_deref(), dry_run, &actor).await
+                }
+                None if metric_values => {
+                    import::import_reference(&conn, &import::read_metric_values(&dir)?, &actor).await
                 }
                 None => import::import_as(&conn, &import::read_dir(&dir)?, &actor).await,
             }

@@ -119,6 +119,8 @@ fn measure_of(r: &PgRow) -> anyhow::Result<measure::Model> {
             .transpose()?,
         position: r.try_get(13)?,
         archived: r.try_get(14)?,
+        // The dashboard rates; it does not benchmark.
+        metric_id: None,
     })
 }
 

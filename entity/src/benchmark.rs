@@ -16,7 +16,10 @@ use std::cmp::Ordering;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::enums::Polarity;
+use sea_orm::{ActiveEnum, Iterable};
+
+use crate::enums::{AuthorityKind, BenchmarkSource, ComparisonGroupKind, Frequency, Polarity, Unit};
+use crate::period::Period;
 
 /// p of the lower quartile.
 pub const LOWER_QUARTILE: Decimal = Decimal::from_parts(25, 0, 0, false, 2);
@@ -239,4 +242,129 @@ pub fn benchmark<T: BenchmarkEntry>(polarity: Polarity, entries: &[T]) -> Benchm
         })
         .collect();
     Benchmark { statistics, values }
+}
+
+/// Which value of an authority enters a benchmark: its own published result
+/// wins over the reference value loaded for it. The caller passes only
+/// published results: nothing unpublished is ever a candidate.
+pub fn chosen<T>(reported: Option<T>, reference: Option<T>) -> Option<(T, BenchmarkSource)> {
+    reported
+        .map(|v| (v, BenchmarkSource::Reported))
+        .or_else(|| reference.map(|v| (v, BenchmarkSource::Reference)))
+}
+
+/// The slug of the built-in group of every authority.
+pub const ALL: &str = "all";
+
+/// The slugs of region groups start with this, so that no region can take
+/// the slug of another built-in group (a region called "County") or of a
+/// stored one.
+pub const REGION_PREFIX: &str = "region-";
+
+/// A group whose members follow the authorities' own rows, never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuiltIn {
+    All,
+    Kind(AuthorityKind),
+    /// The authorities whose region has this slug.
+    Region(String),
+}
+
+impl BuiltIn {
+    pub fn kind(&self) -> ComparisonGroupKind {
+        match self {
+            BuiltIn::All => ComparisonGroupKind::All,
+            BuiltIn::Kind(_) => ComparisonGroupKind::AuthorityKind,
+            BuiltIn::Region(_) => ComparisonGroupKind::Region,
+        }
+    }
+
+    /// Whether an authority of `kind` in `region` is a member.
+    pub fn covers(&self, kind: AuthorityKind, region: Option<&str>) -> bool {
+        match self {
+            BuiltIn::All => true,
+            BuiltIn::Kind(k) => *k == kind,
+            BuiltIn::Region(slug) => region.and_then(region_slug).as_deref() == Some(slug.as_str()),
+        }
+    }
+}
+
+/// The built-in group a slug names: `all`, a kind in lower case with
+/// hyphens (`london-borough`), or `region-` and a region's slug.
+pub fn built_in(slug: &str) -> Option<BuiltIn> {
+    if slug == ALL {
+        return Some(BuiltIn::All);
+    }
+    if let Some(region) = slug.strip_prefix(REGION_PREFIX) {
+        return crate::values::is_slug(region).then(|| BuiltIn::Region(slug.to_owned()));
+    }
+    AuthorityKind::iter()
+        .find(|k| kind_slug(*k) == slug)
+        .map(BuiltIn::Kind)
+}
+
+/// Whether a stored group may not take `slug`: every slug a built-in group
+/// has or could have.
+pub fn is_reserved(slug: &str) -> bool {
+    built_in(slug).is_some() || slug.starts_with(REGION_PREFIX)
+}
+
+/// The slug of the group of authorities of one kind: `LONDON_BOROUGH` is
+/// `london-borough`.
+pub fn kind_slug(kind: AuthorityKind) -> String {
+    kind.to_value().to_lowercase().replace('_', "-")
+}
+
+/// The slug of a region's group: `region-` and the region's letters and
+/// digits in lower case, every other run of characters one hyphen ("South
+/// East" and "south-east" are one region). `None` when the region has no
+/// letter or digit, or the slug would be too long.
+pub fn region_slug(region: &str) -> Option<String> {
+    let mut slug = String::from(REGION_PREFIX);
+    for word in region
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if slug.len() > REGION_PREFIX.len() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    (slug.len() > REGION_PREFIX.len() && crate::values::is_slug(&slug)).then_some(slug)
+}
+
+/// The period of a metric's frequency that a benchmark asked for at
+/// `period` is about: `period` itself, or the one of the metric's frequency
+/// containing it (asked at a quarter, an annual metric answers for the
+/// quarter's financial year). `None` when `period` is coarser than the
+/// metric's periods: a year holds four quarters, and no one of them is the
+/// year's.
+pub fn benchmark_period(period: Period, metric: Frequency) -> Option<Period> {
+    let kind = metric.period_kind();
+    match period.kind().cmp(&kind) {
+        Ordering::Equal => Some(period),
+        Ordering::Greater => Some(Period::containing(kind, period.start_date())),
+        Ordering::Less => None,
+    }
+}
+
+/// Whether a measure may be linked to a metric, and if not why: it must
+/// count in the metric's unit, and report as often as the metric or more
+/// often. Only its results in the metric's own periods are the metric's
+/// values: a quarterly measure of an annual metric reports none, and its
+/// authority's reference value stands for it.
+pub fn linkable(measure: (Unit, Frequency), metric: (Unit, Frequency)) -> Result<(), String> {
+    if measure.0 != metric.0 {
+        return Err(format!(
+            "the measure counts in {:?} and the metric in {:?}",
+            measure.0, metric.0
+        ));
+    }
+    if measure.1.period_kind() < metric.1.period_kind() {
+        return Err(format!(
+            "the measure reports {:?} and the metric {:?}: a measure reports as often as its metric or more",
+            measure.1, metric.1
+        ));
+    }
+    Ok(())
 }

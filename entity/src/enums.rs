@@ -35,6 +35,11 @@ vocabulary! {
     Role { PlatformAdmin, Admin, Officer, Member, Viewer, Partner }
     /// Why a measure is in Croydon's escalation report.
     EscalationCriterion { RedConsecutive, Worsening, NoEffectiveActionPlan }
+    /// What decides a comparison group's members.
+    ComparisonGroupKind { All, AuthorityKind, Region, NearestNeighbours, Custom }
+    /// Where a benchmark value comes from: the authority's own published
+    /// result, or a national reference value.
+    BenchmarkSource { Reported, Reference }
 }
 
 impl Frequency {

@@ -8,6 +8,7 @@ use async_graphql::{Context, Result};
 use entity::model::authority;
 use sea_orm::DatabaseConnection;
 
+use crate::benchmarks::Benchmarks;
 use crate::error::{ApiError, Gql};
 use crate::loaders::{Loaders, Shared};
 use crate::policy::Viewer;
@@ -35,6 +36,7 @@ pub struct Request {
     pub viewer: Arc<Viewer>,
     pub rows: Loaders,
     pub ratings: Ratings,
+    pub benchmarks: Benchmarks,
     db: Reader,
     /// Authorities read already, by slug: those the token names.
     by_slug: Mutex<HashMap<String, authority::Model>>,
@@ -51,6 +53,7 @@ impl Request {
         Request {
             rows: Loaders::new(&db),
             ratings: Ratings::new(db.clone(), viewer.clone()),
+            benchmarks: Benchmarks::new(db.clone()),
             viewer,
             db,
             by_slug: Mutex::new(by_slug),
@@ -62,6 +65,7 @@ impl Request {
     pub fn forget(&self) {
         self.rows.forget();
         self.ratings.forget();
+        self.benchmarks.forget();
         self.by_slug
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

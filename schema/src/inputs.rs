@@ -4,8 +4,8 @@
 use async_graphql::{ID, InputObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, DirectionMethod, Frequency, MeasureKind, PanelKind, Period,
-    PlanKind, Polarity, RagMethod, Unit,
+    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency,
+    MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
 };
 
 use crate::scalars::Date;
@@ -16,13 +16,21 @@ pub struct CreateAuthorityInput {
     pub slug: String,
     pub name: String,
     pub kind: AuthorityKind,
+    /// Its region, as "South East": the authorities of one region form the
+    /// built-in group `region-south-east`.
+    pub region: Option<String>,
+    /// The ONS (GSS) code: a letter and eight digits, as E10000016.
+    pub ons_code: Option<String>,
 }
 
+/// Absent fields are left as they are; an empty region or ONS code clears it.
 #[derive(InputObject)]
 pub struct UpdateAuthorityInput {
     pub id: ID,
     pub name: Option<String>,
     pub kind: Option<AuthorityKind>,
+    pub region: Option<String>,
+    pub ons_code: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -84,6 +92,9 @@ pub struct CreateMeasureInput {
     pub partner_id: Option<ID>,
     /// Overrides the plan's rule.
     pub rag_rule: Option<RagRuleInput>,
+    /// The national metric whose definition the measure follows: its
+    /// published results become the authority's values of the metric.
+    pub metric_code: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -233,6 +244,11 @@ pub struct UpdateMeasureInput {
     /// Go back to the plan's rule.
     #[graphql(default)]
     pub clear_rag_rule: bool,
+    /// Link the measure to this national metric; see `clearMetric`.
+    pub metric_code: Option<String>,
+    /// Unlink the measure from its metric.
+    #[graphql(default)]
+    pub clear_metric: bool,
 }
 
 /// Absent fields are left as they are; a remit list given replaces the old one.
@@ -243,4 +259,43 @@ pub struct UpdatePanelInput {
     pub kind: Option<PanelKind>,
     pub remit_node_ids: Option<Vec<ID>>,
     pub remit_measure_ids: Option<Vec<ID>>,
+}
+
+/// A measure defined the same way nationally.
+#[derive(InputObject)]
+pub struct CreateMetricInput {
+    /// As the publisher names it: `NI192`, `ASCOF-1A`.
+    pub code: String,
+    pub title: String,
+    pub unit: Unit,
+    pub polarity: Polarity,
+    #[graphql(default_with = "Frequency::Annual")]
+    pub frequency: Frequency,
+    /// Who publishes it, and where.
+    pub source: Option<String>,
+}
+
+/// One reference value: a metric's value for an authority in a period,
+/// replacing any loaded before.
+#[derive(InputObject)]
+pub struct MetricValueInput {
+    pub metric_code: String,
+    /// The authority's slug.
+    pub authority: String,
+    /// A period of the metric's frequency.
+    pub period: Period,
+    pub value: f64,
+}
+
+#[derive(InputObject)]
+pub struct CreateComparisonGroupInput {
+    pub slug: String,
+    pub name: String,
+    /// NEAREST_NEIGHBOURS or CUSTOM: the others are built in.
+    pub kind: ComparisonGroupKind,
+    /// The authority the group belongs to (its slug): required for
+    /// NEAREST_NEIGHBOURS, whose benchmark covers the owner and its members.
+    pub owner: Option<String>,
+    /// The members' slugs.
+    pub members: Vec<String>,
 }

@@ -5,11 +5,14 @@
 //!   imports alike, with the input checks ([`service::validate`]).
 //! - [`rating`]: the read model: measures rated by their plan's rules, the
 //!   sets of measures plans, nodes and panels count, what is hidden from whom.
+//! - [`benchmarks`]: the benchmark read model: comparison groups and a
+//!   metric's values placed over one (the arithmetic is `entity::benchmark`).
 //! - [`policy`]: the one policy function; [`archive`]: the archived filter.
 //! - [`loaders`]: row loaders; [`context`]: what one request carries.
 //! - [`store`]: every SQL statement; [`error`]: the error catalogue.
 
 pub mod archive;
+pub mod benchmarks;
 pub mod context;
 pub mod error;
 pub mod graphql;

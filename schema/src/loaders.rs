@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::model::{
-    action, action_plan, agenda_item, authority, commentary, commentary_history, measure, meeting, panel,
-    panel_remit, partner, plan, plan_node, publication, result_history,
+    action, action_plan, agenda_item, authority, commentary, commentary_history, comparison_group,
+    comparison_group_member, measure, meeting, metric, panel, panel_remit, partner, plan, plan_node,
+    publication, result_history,
 };
 use sea_orm::sea_query::ValueType;
 use sea_orm::{EntityTrait, ModelTrait};
@@ -139,6 +140,11 @@ loaders! {
     measure: ById<measure::Entity> = by_id;
     partner: ById<partner::Entity> = by_id;
     panel: ById<panel::Entity> = by_id;
+    metric: ById<metric::Entity> = by_id;
+    groups_of_owner: ByParent<comparison_group::Entity> =
+        |db| by_parent(db, comparison_group::Column::OwnerId, None);
+    members_of_group: ByParent<comparison_group_member::Entity> =
+        |db| by_parent(db, comparison_group_member::Column::GroupId, None);
     plans_of_authority: ByParent<plan::Entity> = |db| by_parent(db, plan::Column::AuthorityId, None);
     partners_of_authority: ByParent<partner::Entity> =
         |db| by_parent(db, partner::Column::AuthorityId, Some(partner::Column::Slug));

@@ -44,6 +44,9 @@ pub enum Verb {
     /// Read an authority's audit log.
     ReadAudit,
     CreateAuthority,
+    /// Define national metrics, load their reference values, and make
+    /// comparison groups no authority owns.
+    ManageNational,
     /// Edit an authority's structure: the authority itself, partners, plans,
     /// nodes, measures, panels, meetings.
     EditStructure,
@@ -65,7 +68,8 @@ impl Verb {
             Verb::ReadUnpublished => "read unpublished results",
             Verb::ReadAudit => "read the audit log",
             Verb::CreateAuthority => "create authorities",
-            Verb::EditStructure => "edit plans, measures, partners and panels",
+            Verb::ManageNational => "define metrics, load reference values or make national groups",
+            Verb::EditStructure => "edit plans, measures, partners, panels and comparison groups",
             Verb::PublishPeriod => "publish a period",
             Verb::SubmitResult => "submit results",
             Verb::SetTarget => "set targets",

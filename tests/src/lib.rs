@@ -64,6 +64,10 @@ pub const TABLES: &[&str] = &[
     "agenda_items",
     "publications",
     "deadlines",
+    "metrics",
+    "metric_values",
+    "comparison_groups",
+    "comparison_group_members",
     "audit_log",
 ];
 
@@ -251,6 +255,21 @@ impl TestApp {
     /// The error codes of an operation that must fail.
     pub async fn error_codes(&self, query: &str, variables: Value) -> anyhow::Result<Vec<String>> {
         let body = self.post(query, variables).await?;
+        self.codes_of(body)
+    }
+
+    /// The error codes of an operation that must fail for the holder of `token`.
+    pub async fn error_codes_as(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<Vec<String>> {
+        let body: Value = self.send(query, variables, Some(token)).await?.json().await?;
+        self.codes_of(body)
+    }
+
+    fn codes_of(&self, body: Value) -> anyhow::Result<Vec<String>> {
         let Some(errors) = body["errors"].as_array() else {
             bail!("[{:?}] expected errors, got {body}", self.engine);
         };

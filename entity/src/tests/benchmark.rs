@@ -529,3 +529,106 @@ fn a_benchmark_borrows_the_callers_rows() {
     assert!(b.values[0].entry.reference);
     assert_eq!(b.statistics.mean, Some(d("65")));
 }
+
+// ---------------------------------------------------------- groups and sources
+
+#[test]
+fn an_own_published_result_wins_over_a_reference_value() {
+    use crate::benchmark::chosen;
+    use crate::enums::BenchmarkSource::{Reference, Reported};
+    assert_eq!(chosen(Some(1), Some(2)), Some((1, Reported)));
+    assert_eq!(chosen(None, Some(2)), Some((2, Reference)));
+    assert_eq!(chosen(Some(1), None), Some((1, Reported)));
+    assert_eq!(chosen::<i32>(None, None), None);
+}
+
+#[test]
+fn built_in_groups_by_slug() {
+    use crate::benchmark::{BuiltIn, built_in, is_reserved, kind_slug, region_slug};
+    use crate::enums::AuthorityKind;
+    assert_eq!(built_in("all"), Some(BuiltIn::All));
+    assert_eq!(kind_slug(AuthorityKind::LondonBorough), "london-borough");
+    assert_eq!(
+        kind_slug(AuthorityKind::MetropolitanBorough),
+        "metropolitan-borough"
+    );
+    for (slug, kind) in [
+        ("county", AuthorityKind::County),
+        ("district", AuthorityKind::District),
+        ("london-borough", AuthorityKind::LondonBorough),
+        ("metropolitan-borough", AuthorityKind::MetropolitanBorough),
+        ("unitary", AuthorityKind::Unitary),
+        ("other", AuthorityKind::Other),
+    ] {
+        assert_eq!(built_in(slug), Some(BuiltIn::Kind(kind)), "{slug}");
+        assert!(is_reserved(slug));
+    }
+    assert_eq!(region_slug("South East").as_deref(), Some("region-south-east"));
+    assert_eq!(region_slug(" south-east ").as_deref(), Some("region-south-east"));
+    assert_eq!(
+        region_slug("Yorkshire and The Humber").as_deref(),
+        Some("region-yorkshire-and-the-humber")
+    );
+    assert_eq!(region_slug("—"), None, "no letter or digit");
+    assert_eq!(
+        built_in("region-south-east"),
+        Some(BuiltIn::Region("region-south-east".to_owned()))
+    );
+    assert_eq!(built_in("region-"), None);
+    assert!(is_reserved("region-"), "the prefix is reserved whatever follows");
+    assert_eq!(built_in("kent-neighbours"), None);
+    assert!(!is_reserved("kent-neighbours"));
+    assert_eq!(built_in("London-Borough"), None, "slugs are lower case");
+}
+
+#[test]
+fn built_in_groups_cover_by_kind_and_region() {
+    use crate::benchmark::{BuiltIn, built_in};
+    use crate::enums::AuthorityKind::{County, Unitary};
+    let se = built_in("region-south-east").expect("a region slug");
+    assert!(se.covers(County, Some("South East")));
+    assert!(se.covers(Unitary, Some("south east")));
+    assert!(!se.covers(County, Some("London")));
+    assert!(!se.covers(County, None));
+    assert!(BuiltIn::Kind(County).covers(County, None));
+    assert!(!BuiltIn::Kind(County).covers(Unitary, Some("South East")));
+    assert!(BuiltIn::All.covers(Unitary, None));
+}
+
+#[test]
+fn a_benchmark_is_about_a_period_of_the_metrics_frequency() {
+    use crate::benchmark::benchmark_period;
+    use crate::enums::Frequency::{Annual, Monthly, Quarterly};
+    let p = |s: &str| s.parse::<crate::Period>().expect("a period");
+    assert_eq!(benchmark_period(p("2022-23"), Annual), Some(p("2022-23")));
+    assert_eq!(benchmark_period(p("2022-23 Q4"), Annual), Some(p("2022-23")));
+    assert_eq!(
+        benchmark_period(p("2023-03"), Annual),
+        Some(p("2022-23")),
+        "March is in the year to March"
+    );
+    assert_eq!(benchmark_period(p("2023-04"), Quarterly), Some(p("2023-24 Q1")));
+    assert_eq!(
+        benchmark_period(p("2022-23 Q2"), Quarterly),
+        Some(p("2022-23 Q2"))
+    );
+    assert_eq!(
+        benchmark_period(p("2022-23"), Quarterly),
+        None,
+        "a year is not one quarter"
+    );
+    assert_eq!(benchmark_period(p("2022-23 Q1"), Monthly), None);
+}
+
+#[test]
+fn a_measure_links_to_a_metric_of_its_unit_and_no_finer_frequency() {
+    use crate::benchmark::linkable;
+    use crate::enums::Frequency::{Annual, Monthly, Quarterly};
+    use crate::enums::Unit::{Count, Percent};
+    assert!(linkable((Percent, Annual), (Percent, Annual)).is_ok());
+    assert!(linkable((Percent, Quarterly), (Percent, Annual)).is_ok());
+    assert!(linkable((Percent, Monthly), (Percent, Quarterly)).is_ok());
+    let e = linkable((Count, Annual), (Percent, Annual)).expect_err("units differ");
+    assert!(e.contains("Count") && e.contains("Percent"), "{e}");
+    assert!(linkable((Percent, Annual), (Percent, Quarterly)).is_err());
+}

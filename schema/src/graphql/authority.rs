@@ -2,13 +2,15 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::AuthorityKind;
 use entity::model::{audit_log, authority, partner};
+use entity::{AuthorityKind, ComparisonGroupKind};
 
+use super::benchmark::ComparisonGroup;
 use super::common::{gid, transact};
 use super::panel::Panel;
 use super::plan::Plan;
 use crate::archive::live;
+use crate::benchmarks::Group;
 use crate::context::{request, rows};
 use crate::error::Gql;
 use crate::inputs::{
@@ -72,6 +74,24 @@ impl Authority {
     }
     async fn kind(&self) -> AuthorityKind {
         self.0.kind
+    }
+    /// Its region, as "South East": its group is `region-south-east`.
+    async fn region(&self) -> Option<&str> {
+        self.0.region.as_deref()
+    }
+    /// The ONS (GSS) code, as E10000016.
+    async fn ons_code(&self) -> Option<&str> {
+        self.0.ons_code.as_deref()
+    }
+    /// Its nearest-neighbour group, when it has one.
+    async fn neighbours(&self, ctx: &Context<'_>) -> Result<Option<ComparisonGroup>> {
+        let owned = rows(ctx)?.groups_of_owner.load_one(self.0.id).await.gql()?;
+        Ok(owned
+            .unwrap_or_default()
+            .iter()
+            .find(|g| g.kind == ComparisonGroupKind::NearestNeighbours)
+            .cloned()
+            .map(|g| ComparisonGroup(Group::Stored(g))))
     }
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
         let l = rows(ctx)?;

@@ -9,6 +9,7 @@ use entity::model::{commentary, measure, result_history};
 use entity::{Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit};
 
 use super::authority::Partner;
+use super::benchmark::{Benchmark, Metric, benchmark};
 use super::commentary::{ActionPlan, Commentary};
 use super::common::{float, gid, parse_id, rate_one, required, transact};
 use super::plan::RagRule;
@@ -145,6 +146,29 @@ impl Measure {
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         let p = rows(ctx)?.plan.load_one(self.0.plan_id).await.gql()?;
         required(p, "plan").map(Plan)
+    }
+    /// The national metric the measure follows.
+    async fn metric(&self, ctx: &Context<'_>) -> Result<Option<Metric>> {
+        let Some(id) = self.0.metric_id else {
+            return Ok(None);
+        };
+        Ok(rows(ctx)?.metric.load_one(id).await.gql()?.map(Metric))
+    }
+    /// Its metric's benchmark (see `Metric.benchmark`); null when the
+    /// measure follows no metric.
+    async fn benchmark(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default = "all")] group: String,
+    ) -> Result<Option<Benchmark>> {
+        let Some(id) = self.0.metric_id else {
+            return Ok(None);
+        };
+        let m = rows(ctx)?.metric.load_one(id).await.gql()?;
+        Ok(Some(
+            benchmark(ctx, required(m, "metric")?, period, &group).await?,
+        ))
     }
     /// The measure's own RAG rule, when it overrides its plan's.
     async fn rag_rule(&self) -> Option<RagRule> {

@@ -4,6 +4,7 @@
 //! are merged from one root per resource.
 
 mod authority;
+mod benchmark;
 mod commentary;
 mod common;
 mod measure;
@@ -15,6 +16,7 @@ mod viewer;
 use async_graphql::MergedObject;
 
 pub use authority::{Authority, Partner};
+pub use benchmark::{Benchmark, BenchmarkValue, ComparisonGroup, Metric};
 pub use commentary::{ActionItem, ActionPlan, Commentary};
 pub use measure::{Measure, MeasureResult};
 pub use panel::{Meeting, Panel};
@@ -28,6 +30,7 @@ pub struct QueryRoot(
     measure::MeasureQuery,
     panel::PanelQuery,
     viewer::ViewerQuery,
+    benchmark::BenchmarkQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,4 +42,5 @@ pub struct MutationRoot(
     commentary::CommentaryMutation,
     panel::PanelMutation,
     sheet::SheetMutation,
+    benchmark::BenchmarkMutation,
 );

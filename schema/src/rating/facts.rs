@@ -9,10 +9,11 @@ use entity::rules::published_at;
 use entity::{Num, Period};
 use rust_decimal::Decimal;
 
-use super::rated::{Rating, unique_ids};
+use super::rated::Rating;
 use super::visible;
 use crate::loaders::Shared;
 use crate::policy::{self, Viewer};
+use crate::store::unique;
 use crate::store::{self, Reader};
 
 /// What rating needs of one measure.
@@ -114,7 +115,7 @@ impl<'v> Facts<'v> {
     /// Reads the results and targets rating `keys` needs: two statements,
     /// side by side on the pool (a query's snapshot runs them in turn).
     pub async fn read(&mut self, db: &Reader, keys: &[(i64, Period)]) -> Shared<()> {
-        let ids = unique_ids(keys.iter().map(|k| k.0));
+        let ids = unique(keys.iter().map(|k| k.0));
         let mut periods: Vec<Period> = keys
             .iter()
             .filter_map(|(id, p)| self.measures.get(id).map(|m| rating::inputs(&m.rules, p)))

@@ -23,10 +23,3 @@ pub struct Rating {
     /// Whether the shown value was changed after publication.
     pub restated: bool,
 }
-
-pub(super) fn unique_ids(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut v: Vec<i64> = ids.collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}

@@ -9,12 +9,13 @@ use entity::model::measure;
 use tokio::sync::OnceCell;
 
 use super::facts::Facts;
-use super::rated::{Rating, unique_ids};
+use super::rated::Rating;
 use super::series::{Series, SeriesKey};
 use crate::error::ApiError;
 use crate::loaders::{Cached, Loaders, Shared, cached};
 use crate::policy::Viewer;
 use crate::store::Reader;
+use crate::store::unique;
 
 /// Every measure of one plan rated at one period, by measure id.
 type PlanRatings = Arc<HashMap<i64, Rating>>;
@@ -62,7 +63,7 @@ impl Ratings {
         measures: &[measure::Model],
         periods: &[Period],
     ) -> Shared<Vec<Vec<Rating>>> {
-        let plan_ids = unique_ids(measures.iter().map(|m| m.plan_id));
+        let plan_ids = unique(measures.iter().map(|m| m.plan_id));
         let rated = join_all(plan_ids.iter().map(|p| self.plan(rows, *p, periods))).await;
         let mut by_plan = HashMap::new();
         for (p, r) in plan_ids.iter().zip(rated) {

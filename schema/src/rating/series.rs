@@ -9,10 +9,11 @@ use entity::Period;
 use entity::rating;
 
 use super::facts::Facts;
-use super::rated::{MAX_PERIODS, Rating, unique_ids};
+use super::rated::{MAX_PERIODS, Rating};
 use crate::error::ApiError;
 use crate::loaders::Shared;
 use crate::policy::Viewer;
+use crate::store::unique;
 use crate::store::{self, Reader};
 
 /// A measure's series between two periods (either open), one rating per
@@ -35,7 +36,7 @@ impl Loader<SeriesKey> for Series {
     type Error = Arc<ApiError>;
 
     async fn load(&self, keys: &[SeriesKey]) -> Shared<HashMap<SeriesKey, Vec<Rating>>> {
-        let ids = unique_ids(keys.iter().map(|k| k.measure_id));
+        let ids = unique(keys.iter().map(|k| k.measure_id));
         let mut facts = Facts::load(&self.db, &self.viewer, &ids).await?;
         // One range covering every key, reaching back as far as direction
         // needs; an open end on any key leaves that end open.

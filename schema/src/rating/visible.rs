@@ -19,6 +19,13 @@ pub fn shown(published: bool, sees_drafts: bool) -> bool {
     published || sees_drafts
 }
 
+/// Whether a result enters a benchmark: once its period is published, for
+/// every viewer. A council's own officers, who see its drafts elsewhere,
+/// see in a benchmark what everyone sees.
+pub fn in_benchmark(published: bool) -> bool {
+    shown(published, false)
+}
+
 /// Empties a rating of an unpublished period for a viewer who may not read
 /// it (its value is left out already): every field is null, not only the
 /// value, as a target can give the figure away.

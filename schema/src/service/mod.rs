@@ -7,6 +7,7 @@
 //! transaction of its own and an import runs many in one.
 
 mod audit;
+mod benchmarks;
 mod commentary;
 mod guard;
 pub mod import;
@@ -16,6 +17,7 @@ mod structure;
 pub mod validate;
 
 pub use audit::audit_log;
+pub use benchmarks::{create_comparison_group, create_metric, set_metric_values};
 pub use commentary::{add_commentary, create_action_plan, edit_commentary, update_action};
 pub use guard::{at_row, begin};
 pub use reporting::{publish_period, set_deadline, set_targets, submit_results};

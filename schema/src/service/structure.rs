@@ -61,6 +61,8 @@ pub async fn create_authority(
         name: Set(validate::text("name", &input.name, MAX_NAME)?),
         kind: Set(input.kind),
         created_at: Set(w.now),
+        region: Set(validate::optional(input.region.as_deref(), validate::region)?),
+        ons_code: Set(validate::optional(input.ons_code.as_deref(), validate::ons_code)?),
         ..Default::default()
     };
     w.create("createAuthority", "authority", row).await
@@ -78,6 +80,13 @@ pub async fn update_authority(
     }
     if let Some(kind) = input.kind {
         row.kind = Set(kind);
+    }
+    // Given, it replaces; given blank, it clears.
+    if input.region.is_some() {
+        row.region = Set(validate::optional(input.region.as_deref(), validate::region)?);
+    }
+    if input.ons_code.is_some() {
+        row.ons_code = Set(validate::optional(input.ons_code.as_deref(), validate::ons_code)?);
     }
     w.change("updateAuthority", "authority", &old, row).await
 }
@@ -263,6 +272,10 @@ pub async fn create_measure(
         amber_tolerance_percent: Set(tolerance),
         position: Set(store::next_measure_position(&w.txn, node.plan_id).await?),
         archived: Set(false),
+        metric_id: Set(match &input.metric_code {
+            Some(code) => Some(super::benchmarks::metric_for(w, code, (input.unit, input.frequency)).await?),
+            None => None,
+        }),
         ..Default::default()
     };
     w.create("createMeasure", "measure", row).await
@@ -313,7 +326,26 @@ pub async fn update_measure(
         }
         (None, false) => {}
     }
-    w.change("updateMeasure", "measure", &old, row).await
+    match (&input.metric_code, input.clear_metric) {
+        (Some(_), true) => {
+            return Err(ApiError::BadUserInput(
+                "give metricCode or clearMetric, not both".to_owned(),
+            ));
+        }
+        (Some(code), false) => {
+            let unit = input.unit.unwrap_or(old.unit);
+            row.metric_id = Set(Some(
+                super::benchmarks::metric_for(w, code, (unit, old.frequency)).await?,
+            ));
+        }
+        (None, true) => row.metric_id = Set(None),
+        (None, false) => {}
+    }
+    let m = w.change("updateMeasure", "measure", &old, row).await?;
+    if input.unit.is_some() && input.metric_code.is_none() {
+        super::benchmarks::check_link(w, &m).await?;
+    }
+    Ok(m)
 }
 
 pub async fn archive_measure(w: &Write, viewer: &Viewer, id: &ID) -> ApiResult<measure::Model> {

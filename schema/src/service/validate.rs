@@ -131,3 +131,37 @@ pub fn target_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
     }
     Ok(())
 }
+
+/// Longest region name.
+pub const MAX_REGION: usize = 100;
+
+/// A region: a name with a letter or digit, which names its group.
+pub fn region(value: &str) -> ApiResult<String> {
+    let v = text("region", value, MAX_REGION)?;
+    if entity::benchmark::region_slug(&v).is_none() {
+        return Err(bad(format!("region `{v}` needs a letter or digit")));
+    }
+    Ok(v)
+}
+
+/// An ONS (GSS) code: a country's letter and eight digits, as E10000016.
+pub fn ons_code(value: &str) -> ApiResult<String> {
+    let v = value.trim();
+    let mut chars = v.chars();
+    let country = chars.next().is_some_and(|c| matches!(c, 'E' | 'W' | 'S' | 'N'));
+    if country && v.len() == 9 && chars.all(|c| c.is_ascii_digit()) {
+        Ok(v.to_owned())
+    } else {
+        Err(bad(format!(
+            "onsCode `{v}` must be a letter E, W, S or N and eight digits, as E10000016"
+        )))
+    }
+}
+
+/// An optional field of a create: absent or blank is none.
+pub fn optional<T>(value: Option<&str>, check: fn(&str) -> ApiResult<T>) -> ApiResult<Option<T>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => check(v).map(Some),
+    }
+}

@@ -12,6 +12,7 @@ use sea_orm::{
 
 use crate::error::ApiResult;
 
+pub mod benchmarks;
 pub mod deadlines;
 pub mod edits;
 mod reader;
@@ -109,4 +110,12 @@ pub async fn by_ids<E: EntityTrait>(db: &impl ConnectionTrait, ids: &[i64]) -> A
         Some(col) => rows_where_in::<E>(db, col, ids, None).await,
         None => Ok(Vec::new()),
     }
+}
+
+/// The distinct keys a query asks for, in order.
+pub fn unique<T: Ord>(keys: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = keys.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }

@@ -6,8 +6,9 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use entity::model::{
-    action, action_plan, agenda_item, audit_log, authority, commentary, deadline, measure, meeting, panel,
-    panel_remit, partner, plan, plan_node, publication, result, target,
+    action, action_plan, agenda_item, audit_log, authority, commentary, comparison_group,
+    comparison_group_member, deadline, measure, meeting, metric, metric_value, panel, panel_remit, partner,
+    plan, plan_node, publication, result, target,
 };
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseBackend,
@@ -250,6 +251,17 @@ macro_rules! audited {
             }
         }
     };
+    // National rows: in no authority's log but the platform's.
+    (national $m:ident) => {
+        impl Audited for $m::Model {
+            fn row_id(&self) -> i64 {
+                self.id
+            }
+            fn authority(&self) -> Option<i64> {
+                None
+            }
+        }
+    };
     ($($m:ident),+) => {$(
         impl Audited for $m::Model {
             fn row_id(&self) -> i64 {
@@ -263,6 +275,7 @@ macro_rules! audited {
 }
 
 audited!(authority);
+audited!(national metric);
 audited!(
     partner,
     plan,
@@ -278,5 +291,18 @@ audited!(
     meeting,
     agenda_item,
     publication,
-    deadline
+    deadline,
+    metric_value,
+    comparison_group_member
 );
+
+/// A comparison group is in its owner's log; one owned by no authority is
+/// national.
+impl Audited for comparison_group::Model {
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn authority(&self) -> Option<i64> {
+        self.owner_id
+    }
+}

@@ -4,6 +4,7 @@
 mod abuse;
 mod analytics;
 mod auth;
+mod benchmarks;
 mod dashboard;
 mod demo;
 mod escalation;

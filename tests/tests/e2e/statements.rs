@@ -1,6 +1,8 @@
 //! A request costs a fixed number of SQL statements, whatever the number of
 //! measures: resolvers batch through DataLoaders, never query per row.
 
+use entity::{AuthorityKind, Frequency, Num, Polarity, Unit};
+use schema::service::import::{AuthorityRow, MetricRow, MetricValueRow, Reference};
 use serde_json::Value;
 use tests::{engines, spawn};
 
@@ -54,6 +56,110 @@ async fn statements_per_request_do_not_grow_with_measures() {
                 "{name} on {engine:?}: {small} statements for 10 measures, {large} for 500"
             );
             assert!(small <= 25, "{name}: {small} statements");
+        }
+    }
+}
+
+/// Reference data for `n` more authorities, `first` on: each with a value
+/// of metric Q in 2023-24 Q2.
+fn comparators(first: usize, n: usize, metric: bool) -> Reference {
+    let slugs: Vec<String> = (first..first + n).map(|i| format!("council-{i}")).collect();
+    Reference {
+        metrics: if metric {
+            vec![MetricRow {
+                code: "Q".to_owned(),
+                title: "A quarterly metric".to_owned(),
+                unit: Unit::Percent,
+                polarity: Polarity::HigherIsBetter,
+                frequency: Frequency::Quarterly,
+                source: None,
+            }]
+        } else {
+            Vec::new()
+        },
+        authorities: slugs
+            .iter()
+            .enumerate()
+            .map(|(i, slug)| AuthorityRow {
+                slug: slug.clone(),
+                name: format!("Council {}", first + i),
+                kind: if i % 2 == 0 {
+                    AuthorityKind::District
+                } else {
+                    AuthorityKind::Unitary
+                },
+                region: Some(format!("Region {}", i % 3)),
+                ons_code: None,
+            })
+            .collect(),
+        values: slugs
+            .iter()
+            .enumerate()
+            .map(|(i, slug)| MetricValueRow {
+                metric: "Q".to_owned(),
+                authority: slug.clone(),
+                period: "2023-24 Q2".parse().unwrap(),
+                value: (i % 97).to_string().parse::<Num>().unwrap(),
+            })
+            .collect(),
+        groups: Vec::new(),
+    }
+}
+
+const BENCHMARKS: [(&str, &str); 3] = [
+    (
+        "a league table",
+        r#"{ metric(code: "Q") { benchmark(period: "2023-24 Q2") { count mean median values { authority { name region } value rank quartile source measure { code } } } } }"#,
+    ),
+    (
+        "a region and a kind",
+        r#"{ a: metric(code: "Q") { benchmark(period: "2023-24 Q2", group: "region-region-1") { count values { rank } } }
+             b: metric(code: "Q") { benchmark(period: "2023-24 Q2", group: "unitary") { count values { rank } } }
+             comparisonGroups { slug members { slug } } }"#,
+    ),
+    (
+        "every measure's benchmark",
+        r#"{ authority(slug: "linked") { plans { measures { code benchmark(period: "2023-24 Q2") { count position(authority: "linked") { rank source } } } } } }"#,
+    ),
+];
+
+#[tokio::test]
+async fn a_benchmark_costs_the_same_over_a_few_or_hundreds_of_authorities() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        api::import::import_reference(&app.db, &comparators(0, 4, true), "test")
+            .await
+            .unwrap();
+        // A council reporting the metric through 10 measures, then 500.
+        let mut linked = sized("linked", 10);
+        for m in &mut linked.measures {
+            m.metric = Some("Q".to_owned());
+        }
+        api::import::import(&app.db, &linked).await.unwrap();
+        let mut few = Vec::new();
+        for (_, q) in BENCHMARKS {
+            let before = app.statements().await.unwrap();
+            app.data(q, Value::Null).await.unwrap();
+            few.push(app.statements().await.unwrap() - before);
+        }
+        api::import::import_reference(&app.db, &comparators(4, 396, false), "test")
+            .await
+            .unwrap();
+        let mut many = Vec::new();
+        for (_, q) in BENCHMARKS {
+            let before = app.statements().await.unwrap();
+            let d = app.data(q, Value::Null).await.unwrap();
+            many.push(app.statements().await.unwrap() - before);
+            if let Some(b) = d.get("metric") {
+                assert_eq!(b["benchmark"]["count"], 401, "400 councils and the linked one");
+            }
+        }
+        for (((name, _), f), m) in BENCHMARKS.iter().zip(&few).zip(&many) {
+            assert_eq!(
+                f, m,
+                "{name} on {engine:?}: {f} statements over 5 authorities, {m} over 401"
+            );
+            assert!(*m <= 12, "{name}: {m} statements");
         }
     }
 }

@@ -11,21 +11,7 @@ async fn run(app: &TestApp, token: &str, query: &str, variables: Value) -> Value
 }
 
 async fn codes_as(app: &TestApp, token: &str, query: &str, variables: Value) -> Vec<String> {
-    let body: Value = app
-        .send(query, variables, Some(token))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["errors"]
-        .as_array()
-        .map(|errs| {
-            errs.iter()
-                .map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+    app.error_codes_as(token, query, variables).await.unwrap()
 }
 
 const SUBMIT: &str = r#"mutation($input: SubmitResultInput!) {

@@ -5,8 +5,8 @@
 
 use chrono::NaiveDate;
 use entity::{
-    ActionStatus, AuthorityKind, DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind,
-    Polarity, RagMethod, Unit,
+    ActionStatus, AuthorityKind, ComparisonGroupKind, DirectionMethod, Frequency, MeasureKind, Num,
+    PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
 };
 use serde::Deserialize;
 
@@ -17,6 +17,10 @@ pub struct Bundle {
     pub slug: String,
     pub name: String,
     pub kind: AuthorityKind,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub ons_code: Option<String>,
     /// Provenance of the data, for people reading the files.
     #[serde(default)]
     pub note: Option<String>,
@@ -176,6 +180,9 @@ pub struct MeasureRow {
     pub partner: Option<String>,
     pub rag_method: Option<RagMethod>,
     pub amber_tolerance_percent: Option<Num>,
+    /// The code of the national metric the measure follows.
+    #[serde(default)]
+    pub metric: Option<String>,
 }
 
 /// A row of `targets.csv`.
@@ -194,4 +201,57 @@ pub struct ResultRow {
     pub period: Period,
     pub value: Num,
     pub note: Option<String>,
+}
+
+/// National reference data: metrics, authorities that appear only in
+/// comparisons, reference values (`metric-values.csv`: metric, authority,
+/// period, value) and comparison groups. Any part may be empty.
+#[derive(Debug, Default)]
+pub struct Reference {
+    pub metrics: Vec<MetricRow>,
+    pub authorities: Vec<AuthorityRow>,
+    pub values: Vec<MetricValueRow>,
+    pub groups: Vec<GroupIn>,
+}
+
+/// A row of `metrics.csv`.
+#[derive(Debug, Deserialize)]
+pub struct MetricRow {
+    pub code: String,
+    pub title: String,
+    pub unit: Unit,
+    pub polarity: Polarity,
+    pub frequency: Frequency,
+    pub source: Option<String>,
+}
+
+/// A row of `authorities.csv`.
+#[derive(Debug, Deserialize)]
+pub struct AuthorityRow {
+    pub slug: String,
+    pub name: String,
+    pub kind: AuthorityKind,
+    pub region: Option<String>,
+    pub ons_code: Option<String>,
+}
+
+/// A row of `metric-values.csv`.
+#[derive(Debug, Deserialize)]
+pub struct MetricValueRow {
+    pub metric: String,
+    pub authority: String,
+    pub period: Period,
+    pub value: Num,
+}
+
+/// A comparison group of `groups.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupIn {
+    pub slug: String,
+    pub name: String,
+    pub kind: ComparisonGroupKind,
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub members: Vec<String>,
 }

@@ -5,9 +5,11 @@
 //! file, the row and the column. The demo councils come in through here.
 
 mod bundle;
+mod reference;
 pub mod sheet;
 
 pub use bundle::*;
+pub use reference::import_reference;
 
 use std::collections::HashMap;
 
@@ -60,6 +62,8 @@ struct Place {
 const JSON_FIELDS: &[(&str, &str)] = &[
     ("slug", "slug"),
     ("name", "name"),
+    ("region", "region"),
+    ("onsCode", "onsCode"),
     ("title", "title"),
     ("code", "code"),
     ("amberTolerancePercent", "amberTolerancePercent"),
@@ -75,12 +79,17 @@ const JSON_FIELDS: &[(&str, &str)] = &[
 impl Place {
     /// Somewhere in `authority.json`: `path` says where, as `plans[0]`.
     fn json(path: impl Into<String>) -> Self {
+        Place::in_json("authority.json", path)
+    }
+
+    /// Somewhere in the JSON file `file`.
+    fn in_json(file: &str, path: impl Into<String>) -> Self {
         let path = path.into();
         Place {
             at: if path.is_empty() {
-                "authority.json".to_owned()
+                file.to_owned()
             } else {
-                format!("authority.json {path}")
+                format!("{file} {path}")
             },
             part: "field",
             columns: JSON_FIELDS,
@@ -125,6 +134,7 @@ const MEASURE_COLUMNS: &[(&str, &str)] = &[
     ("title", "title"),
     ("partner", "partner"),
     ("amberTolerancePercent", "amber_tolerance_percent"),
+    ("metricCode", "metric"),
 ];
 const TARGET_COLUMNS: &[(&str, &str)] = &[
     ("floor", "floor"),
@@ -178,6 +188,8 @@ impl<'w> Import<'w> {
             slug: b.slug.clone(),
             name: b.name.clone(),
             kind: b.kind,
+            region: b.region.clone(),
+            ons_code: b.ons_code.clone(),
         };
         let a = super::create_authority(w, v, input)
             .await
@@ -298,6 +310,7 @@ impl<'w> Import<'w> {
                 frequency: r.frequency,
                 partner_id,
                 rag_rule,
+                metric_code: r.metric.clone(),
             };
             let m = super::create_measure(self.w, self.viewer, input)
                 .await
