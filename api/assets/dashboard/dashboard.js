@@ -63,11 +63,14 @@ const TREND = `query Trend($measure: ID!, $period: Period!) {
 
 // Benchmarks (DESIGN.md "Benchmarking across councils") may be missing from
 // the server: then this query fails validation and the panel stays hidden.
-const BENCHMARK = `query Benchmark($measure: ID!, $period: Period!) {
+const BENCHMARK = `query Benchmark($measure: ID!, $period: Period!, $authority: String!) {
   measure(id: $measure) {
     benchmark(period: $period) {
-      count median lowerQuartile upperQuartile
-      values { authority { name } value rank quartile }
+      period count median lowerQuartile upperQuartile
+      metric { code title source }
+      group { name }
+      position(authority: $authority) { rank }
+      values { authority { slug name } value rank quartile }
     }
   }
 }`;
@@ -344,27 +347,32 @@ async function selectMeasure(measure) {
   if (trend?.measure) drawTrend(trend.measure.results.slice(-8), trend.measure.unit);
 }
 
+/** The measure's national metric across all councils, where it follows one. */
 async function showBenchmark(measure) {
   const panel = $('benchmark');
   let benchmark = null;
   try {
-    benchmark = (await graphql(BENCHMARK, { measure: measure.id, period: view.period })).measure?.benchmark;
+    const variables = { measure: measure.id, period: view.period, authority: view.authority };
+    benchmark = (await graphql(BENCHMARK, variables)).measure?.benchmark;
   } catch {
-    // No benchmarks on this server (or none for this measure): no panel.
+    // A server without benchmarks refuses the query: no panel.
   }
-  panel.hidden = !benchmark?.count;
-  if (panel.hidden) return;
+  panel.hidden = !benchmark;
+  if (!benchmark) return;
   const f = (v) => formatValue(v, measure.unit);
-  $('benchmark-title').textContent = `${measure.code} ${measure.title}, ${view.period}`;
-  $('benchmark-summary').textContent =
-    `${benchmark.count} councils: median ${f(benchmark.median)}, ` +
-    `middle half from ${f(benchmark.lowerQuartile)} to ${f(benchmark.upperQuartile)}.`;
-  const ours = authorities.find((a) => a.slug === view.authority)?.name;
+  const { metric, count } = benchmark;
+  $('benchmark-title').textContent = `${metric.code} ${metric.title}, ${benchmark.period}, ${benchmark.group.name}`;
+  const rank = benchmark.position?.rank;
+  $('benchmark-summary').textContent = count
+    ? `${count} councils: median ${f(benchmark.median)}, middle half from ${f(benchmark.lowerQuartile)} ` +
+      `to ${f(benchmark.upperQuartile)}.${rank ? ` This council ranks ${rank} of ${count}.` : ''} ` +
+      `Source: ${metric.source ?? 'councils’ published results'}.`
+    : `No council has a published value for ${benchmark.period} yet.`;
   $('benchmark-values').replaceChildren(
     ...benchmark.values.map((v) =>
       el(
         'tr',
-        v.authority.name === ours ? { class: 'ours' } : {},
+        v.authority.slug === view.authority ? { class: 'ours' } : {},
         el('td', { class: 'number' }, v.rank ?? '–'),
         el('td', {}, v.authority.name),
         el('td', { class: 'number' }, f(v.value)),

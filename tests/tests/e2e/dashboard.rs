@@ -32,7 +32,11 @@ const STATUSES: &str = r#"query($plan: ID!, $period: Period!) {
 
 /// What the API says the page should show: the breakdown's counts (as the
 /// page's text) and each measure's status.
-async fn expected(app: &tests::TestApp, plan: &str, period: &str) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+async fn expected(
+    app: &tests::TestApp,
+    plan: &str,
+    period: &str,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let d = app
         .data(STATUSES, json!({ "plan": plan, "period": period }))
         .await
@@ -75,6 +79,11 @@ fn rendered_after(previous: &str) -> String {
         rows: [...document.querySelectorAll('[data-measure]')].map((e) => [e.dataset.measure, e.dataset.status]),
         commentary: [...document.querySelectorAll('#exception-list blockquote p')].map((e) => e.textContent),
         markup: document.querySelectorAll('#exception-list b').length,
+        benchmark: document.getElementById('benchmark').hidden ? null : {
+          title: document.getElementById('benchmark-title').textContent,
+          values: document.querySelectorAll('#benchmark-values tr').length,
+          ours: document.querySelector('#benchmark-values tr.ours td:nth-child(2)')?.textContent,
+        },
       });
     } else if (++tries > 600) {
       reject(new Error('the page did not render: ' + document.getElementById('problem').textContent));
@@ -100,7 +109,12 @@ fn rows(page: &Value) -> BTreeMap<String, String> {
     let list = page["rows"].as_array().unwrap();
     let map: BTreeMap<String, String> = list
         .iter()
-        .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_owned(),
+                r[1].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(map.len(), list.len(), "a measure has two rows: {list:?}");
     map
@@ -127,10 +141,7 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
         .as_str()
         .unwrap()
         .to_owned();
-    let exceptions = app
-        .data(FIRST_EXCEPTION, json!({ "plan": plan }))
-        .await
-        .unwrap();
+    let exceptions = app.data(FIRST_EXCEPTION, json!({ "plan": plan })).await.unwrap();
     let officer = tests::token("officer", &["kent:OFFICER"]);
     app.data_as(
         &officer,
@@ -157,6 +168,7 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     assert_eq!(shown_rows.len(), 38);
     assert_eq!(shown_rows, statuses);
     assert_eq!(page["commentary"], json!([BODY]));
+    assert_eq!(page["benchmark"], Value::Null, "Kent's CS04 follows no metric");
     assert_eq!(page["markup"], 0);
     assert_eq!(
         page["report"],
@@ -184,9 +196,35 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     assert_eq!(rows(&page), statuses, "{period}");
     assert_eq!(
         page["search"],
-        format!("?authority=kent&plan={plan}&period={}", period.replace(' ', "%20")),
+        format!(
+            "?authority=kent&plan={plan}&period={}",
+            period.replace(' ', "%20")
+        ),
         "the address is a deep link to what is shown"
     );
+
+    // A measure that follows a national metric shows its benchmark: Croydon's
+    // recycling rate among the demo's 69 councils in 2022-23.
+    let croydon = app
+        .data(r#"{ authority(slug: "croydon") { plans { id } } }"#, Value::Null)
+        .await
+        .unwrap()["authority"]["plans"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = format!(
+        "{}/?authority=croydon&plan={croydon}&period=2022-23%20Q4&measure=O4.2",
+        app.address
+    );
+    chromium.navigate(&url).await.unwrap();
+    let page = chromium.evaluate(&rendered_after("")).await.unwrap();
+    let benchmark = &page["benchmark"];
+    assert!(
+        benchmark["title"].as_str().unwrap().starts_with("NI192 "),
+        "{benchmark}"
+    );
+    assert_eq!(benchmark["values"], 69, "{benchmark}");
+    assert_eq!(benchmark["ours"], "London Borough of Croydon", "{benchmark}");
 
     // Nothing left the machine: every request went to this server.
     let local = app.address.replace("http://", "ws://");
@@ -261,7 +299,12 @@ async fn graphiql_loads_from_the_configured_cdn() {
         api::config::graphiql_cdn(None).unwrap(),
         api::config::DEFAULT_GRAPHIQL_CDN
     );
-    for bad in ["javascript:alert(1)", "https://x/\"><script>", "cdn.example", "https://a b"] {
+    for bad in [
+        "javascript:alert(1)",
+        "https://x/\"><script>",
+        "cdn.example",
+        "https://a b",
+    ] {
         assert!(api::config::graphiql_cdn(Some(bad)).is_err(), "{bad}");
     }
 }
