@@ -141,7 +141,6 @@ function fillSelect(select, options, chosen) {
 const view = { authority: '', plan: '', period: '', measure: '' };
 let authorities = [];
 const plansBySlug = new Map();
-let measures = []; // the current report's measures, for the trend chart
 
 function wantedFromUrl() {
   const q = new URLSearchParams(location.search);
@@ -170,7 +169,7 @@ async function plansOf(slug) {
 
 /**
  * Settles what to show from what was asked (falling back to the first
- * authority, its first plan and that plan's latest published period), fills
+ * authority, its first plan and that plan's latest published quarter), fills
  * the pickers, records the URL and renders. `history` is 'push' for a
  * picker change, 'replace' otherwise.
  */
@@ -220,13 +219,12 @@ async function render() {
     $('previous').textContent = previous;
     renderMovers($('improved'), plan.comparison.improvedMoves);
     renderMovers($('worsened'), plan.comparison.worsenedMoves);
-    measures = plan.measures;
     renderTree(plan.nodes, plan.measures);
     renderExceptions(plan.exceptions);
     const chosen =
-      measures.find((m) => m.code === view.measure) ??
-      measures.find((m) => m.code === plan.exceptions[0]?.measure.code) ??
-      measures[0];
+      plan.measures.find((m) => m.code === view.measure) ??
+      plan.measures.find((m) => m.code === plan.exceptions[0]?.measure.code) ??
+      plan.measures[0];
     await selectMeasure(chosen);
     // Tests wait for this: the period whose figures are on the page.
     main.dataset.period = view.period;
