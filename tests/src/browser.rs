@@ -62,6 +62,8 @@ impl Browser {
                 // As root (containers, CI) Chromium's sandbox cannot start.
                 "--no-sandbox",
                 "--disable-gpu",
+                // Containers often give /dev/shm only 64 MB.
+                "--disable-dev-shm-usage",
                 "--no-first-run",
                 "--no-default-browser-check",
                 "--disable-background-networking",

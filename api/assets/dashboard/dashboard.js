@@ -17,7 +17,7 @@ async function graphql(query, variables = {}) {
   return body.data;
 }
 
-const AUTHORITIES = `{ authorities { slug name } }`;
+const AUTHORITIES = `{ authorities { slug name plans { id } } }`;
 
 const PLANS = `query Plans($slug: String!) {
   authority(slug: $slug) { plans { id title publishedPeriods } }
@@ -491,7 +491,8 @@ function listen(authority, plan) {
 
 async function start() {
   try {
-    authorities = (await graphql(AUTHORITIES)).authorities;
+    // Councils known only for benchmarking have no plan to show.
+    authorities = (await graphql(AUTHORITIES)).authorities.filter((a) => a.plans.length);
   } catch (error) {
     return problem(`Could not reach the API: ${error.message}`);
   }

@@ -60,18 +60,23 @@ async fn expected(
     (counts, statuses)
 }
 
-/// Waits (within about 30 s) until the page has rendered a period other
-/// than `previous`, then reads the hooks tests rely on.
+/// Waits (within about 30 s) until the page shows what its address asks
+/// for, at an address other than `previous`, then reads the hooks tests
+/// rely on.
 fn rendered_after(previous: &str) -> String {
     r#"new Promise((resolve, reject) => {
   let tries = 0;
   const check = () => {
     const main = document.getElementById('dashboard');
     const period = main.dataset.period;
-    if (period && period !== PREVIOUS && main.getAttribute('aria-busy') === 'false') {
+    const asked = new URLSearchParams(location.search).get('period');
+    if (period && period === asked && location.search !== PREVIOUS && main.getAttribute('aria-busy') === 'false') {
       resolve({
         period,
         picker: document.getElementById('period').value,
+        plan: document.getElementById('plan').value,
+        authorities: [...document.querySelectorAll('#authority option')].map((o) => o.value),
+        heading: document.getElementById('heading').textContent,
         search: location.search,
         report: document.getElementById('report-xlsx').getAttribute('href'),
         breakdown: Object.fromEntries(
@@ -125,6 +130,26 @@ fn target_dir() -> PathBuf {
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
         PathBuf::from,
     )
+}
+
+/// The page shows `slug`'s report as the API rates it, at its latest
+/// quarter; a screenshot of it goes to `target/dashboard-SLUG.png`.
+async fn shows_report(app: &tests::TestApp, chromium: &mut Browser, page: &Value, slug: &str, name: &str) {
+    let search = page["search"].as_str().unwrap();
+    assert!(search.starts_with(&format!("?authority={slug}&")), "{search}");
+    assert!(page["heading"].as_str().unwrap().starts_with(name), "{page}");
+    let (plan, period) = (page["plan"].as_str().unwrap(), page["period"].as_str().unwrap());
+    assert!(
+        period.contains(" Q"),
+        "{slug} opens at its latest quarter, not {period}"
+    );
+    let (counts, statuses) = expected(app, plan, period).await;
+    assert_eq!(strings(&page["breakdown"]), counts, "{slug} {period}");
+    assert_eq!(rows(page), statuses, "{slug} {period}");
+    chromium
+        .screenshot(&target_dir().join(format!("dashboard-{slug}.png")))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -184,7 +209,8 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
         .await
         .unwrap();
     chromium.press("ArrowDown", 40).await.unwrap();
-    let page = chromium.evaluate(&rendered_after("2023-24 Q1")).await.unwrap();
+    let deep_link = page["search"].as_str().unwrap().to_owned();
+    let page = chromium.evaluate(&rendered_after(&deep_link)).await.unwrap();
     let period = page["period"].as_str().unwrap().to_owned();
     assert_eq!(page["picker"], period);
     let (counts, statuses) = expected(&app, &plan, &period).await;
@@ -225,6 +251,32 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     );
     assert_eq!(benchmark["values"], 69, "{benchmark}");
     assert_eq!(benchmark["ours"], "London Borough of Croydon", "{benchmark}");
+
+    // Each demo council's report, picked in turn (councils known only for
+    // benchmarking have no plan and are not offered).
+    assert_eq!(
+        page["authorities"],
+        json!(["croydon", "kent", "rotherham", "windsor-maidenhead"])
+    );
+    let mut page = page;
+    for (slug, name) in [
+        ("kent", "Kent County Council"),
+        ("rotherham", "Rotherham Metropolitan Borough Council"),
+        ("windsor-maidenhead", "Royal Borough of Windsor and Maidenhead"),
+    ] {
+        chromium
+            .evaluate("document.getElementById('authority').focus()")
+            .await
+            .unwrap();
+        chromium.press("ArrowDown", 40).await.unwrap();
+        let previous = page["search"].as_str().unwrap().to_owned();
+        page = chromium.evaluate(&rendered_after(&previous)).await.unwrap();
+        shows_report(&app, &mut chromium, &page, slug, name).await;
+    }
+    // With no parameters: the first council's plan at its latest quarter.
+    chromium.navigate(&format!("{}/", app.address)).await.unwrap();
+    let page = chromium.evaluate(&rendered_after("")).await.unwrap();
+    shows_report(&app, &mut chromium, &page, "croydon", "London Borough of Croydon").await;
 
     // Nothing left the machine: every request went to this server.
     let local = app.address.replace("http://", "ws://");
