@@ -187,7 +187,7 @@ fn demo_step(what: &str, done: anyhow::Result<()>) -> anyhow::Result<()> {
 
 /// The demo's national data (`demo/benchmarks`): first the metric and the
 /// councils it compares the demo councils with, then the values and groups.
-fn demo_reference() -> anyhow::Result<(Reference, Reference)> {
+pub fn demo_reference() -> anyhow::Result<(Reference, Reference)> {
     let national = Reference {
         metrics: rows("metrics.csv", include_str!("../demo/benchmarks/metrics.csv"))?,
         authorities: rows(

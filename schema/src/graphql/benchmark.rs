@@ -112,9 +112,9 @@ impl Metric {
         &self,
         ctx: &Context<'_>,
         period: Period,
-        #[graphql(default = "all")] group: String,
+        #[graphql(default_with = "Some(entity::benchmark::ALL.to_owned())")] group: Option<String>,
     ) -> Result<Benchmark> {
-        benchmark(ctx, self.0.clone(), period, &group).await
+        benchmark(ctx, self.0.clone(), period, group.as_deref()).await
     }
 }
 
@@ -123,9 +123,11 @@ pub(super) async fn benchmark(
     ctx: &Context<'_>,
     metric: metric::Model,
     period: Period,
-    group: &str,
+    group: Option<&str>,
 ) -> Result<Benchmark> {
     let r = request(ctx)?;
+    // An explicit null asks for the default.
+    let group = group.unwrap_or(entity::benchmark::ALL);
     let at = benchmark_period(period, metric.frequency)
         .ok_or_else(|| {
             ApiError::BadUserInput(format!(

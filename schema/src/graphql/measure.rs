@@ -160,14 +160,14 @@ impl Measure {
         &self,
         ctx: &Context<'_>,
         period: Period,
-        #[graphql(default = "all")] group: String,
+        #[graphql(default_with = "Some(entity::benchmark::ALL.to_owned())")] group: Option<String>,
     ) -> Result<Option<Benchmark>> {
         let Some(id) = self.0.metric_id else {
             return Ok(None);
         };
         let m = rows(ctx)?.metric.load_one(id).await.gql()?;
         Ok(Some(
-            benchmark(ctx, required(m, "metric")?, period, &group).await?,
+            benchmark(ctx, required(m, "metric")?, period, group.as_deref()).await?,
         ))
     }
     /// The measure's own RAG rule, when it overrides its plan's.

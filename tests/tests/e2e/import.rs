@@ -20,6 +20,17 @@ fn files(name: &str, edit: impl Fn(&str, String) -> String) -> PathBuf {
     dir
 }
 
+/// A server whose database knows the national metric the demo council's
+/// measures follow, as the demo's does.
+async fn importing(engine: tests::Engine) -> TestApp {
+    let app = spawn(engine, false).await.unwrap();
+    let (national, _) = api::import::demo_reference().unwrap();
+    api::import::import_reference(&app.db, &national, "test")
+        .await
+        .unwrap();
+    app
+}
+
 async fn import(app: &TestApp, dir: &Path) -> anyhow::Result<()> {
     let bundle = api::import::read_dir(dir)?;
     api::import::import_as(&app.db, &bundle, "jane.importer").await
@@ -50,7 +61,7 @@ async fn an_invalid_slug_is_refused_and_nothing_is_written() {
         _ => text,
     });
     for engine in engines() {
-        let app = spawn(engine, false).await.unwrap();
+        let app = importing(engine).await;
         refused_without_a_trace(&app, &dir, &["authority.json, field slug", "Kent Copy"]).await;
     }
 }
@@ -63,7 +74,7 @@ async fn a_floor_on_the_wrong_side_of_its_target_is_refused() {
         _ => text,
     });
     for engine in engines() {
-        let app = spawn(engine, false).await.unwrap();
+        let app = importing(engine).await;
         refused_without_a_trace(&app, &dir, &["targets.csv row 2", "column floor", "wrong side"]).await;
     }
 }
@@ -75,7 +86,7 @@ async fn a_result_in_the_wrong_frequency_is_refused_at_its_row() {
         _ => text,
     });
     for engine in engines() {
-        let app = spawn(engine, false).await.unwrap();
+        let app = importing(engine).await;
         refused_without_a_trace(&app, &dir, &["results.csv row 2", "column period"]).await;
     }
 }
@@ -84,7 +95,7 @@ async fn a_result_in_the_wrong_frequency_is_refused_at_its_row() {
 async fn a_valid_import_is_in_the_audit_log_under_its_actor() {
     let dir = files("valid", |_, text| text);
     for engine in engines() {
-        let app = spawn(engine, false).await.unwrap();
+        let app = importing(engine).await;
         import(&app, &dir).await.unwrap();
         let admin = token("a", &["windsor-maidenhead:ADMIN"]);
         let d = app
@@ -156,4 +167,61 @@ async fn the_import_command_exits_non_zero_on_a_refusal() {
     {
         let _ = std::fs::remove_file(file);
     }
+}
+
+/// `councilperf import --metric-values`: reference values from a CSV, all
+/// or nothing, through the path of `setMetricValues`.
+#[tokio::test]
+async fn the_import_command_loads_reference_values_all_or_nothing() {
+    let app = spawn(tests::Engine::Sqlite, true).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("cp_values_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("metric-values.csv");
+    let cli = |file: &Path| {
+        std::process::Command::new(env!("CARGO"))
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "api",
+                "--bin",
+                "councilperf",
+                "--",
+                "import",
+                "--metric-values",
+            ])
+            .arg(file)
+            .env("DATABASE_URL", &app.database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    const COUNT: &str = r#"{ metric(code: "NI192") { benchmark(period: "2023-24") { count mean } } }"#;
+    std::fs::write(
+        &file,
+        "metric,authority,period,value\nNI192,croydon,2023-24,39.8\nNI192,nowhere,2023-24,50\n",
+    )
+    .unwrap();
+    let before = app.row_counts().await.unwrap();
+    let out = cli(&file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "an unknown authority should be refused: {stderr}"
+    );
+    assert!(
+        stderr.contains("metric-values.csv row 3, column authority"),
+        "{stderr}"
+    );
+    assert_eq!(app.row_counts().await.unwrap(), before, "nothing was written");
+    std::fs::write(
+        &file,
+        "metric,authority,period,value\nNI192,croydon,2023-24,39.8\nNI192,rotherham,2023-24,44.9\n",
+    )
+    .unwrap();
+    let out = cli(&file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d = app.data(COUNT, Value::Null).await.unwrap();
+    assert_eq!(d["metric"]["benchmark"], json!({ "count": 2, "mean": 42.35 }));
+    let _ = std::fs::remove_dir_all(&dir);
 }
