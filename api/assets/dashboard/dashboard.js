@@ -288,6 +288,7 @@ function measureRow(m, depth) {
     view.measure = m.code;
     window.history.replaceState(null, '', urlOf(view));
     selectMeasure(m);
+    $('trend').scrollIntoView({ behavior: 'smooth' });
   });
   // Tests find one row per measure by these two attributes.
   return el(
