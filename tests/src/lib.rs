@@ -39,6 +39,10 @@ pub fn require_postgres() {
     );
 }
 
+/// Authorities in the demo: the four councils that report, and the 65 more
+/// its benchmark compares them with (`api/demo/benchmarks`).
+pub const DEMO_AUTHORITIES: usize = 69;
+
 /// The HS256 secret test servers trust.
 pub const SECRET: &str = "test-secret-of-at-least-32-bytes!";
 
