@@ -315,6 +315,25 @@ impl TestApp {
     }
 }
 
+/// Runs `councilperf ARGS…` (the CLI, built as `cargo run` builds it)
+/// against `database_url`, and waits for it.
+pub fn councilperf<I, A>(database_url: &str, args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "-p", "api", "--bin", "councilperf", "--"])
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output();
+    match out {
+        Ok(out) => out,
+        Err(e) => panic!("running councilperf: {e}"),
+    }
+}
+
 /// A token from the test servers' issuer with the given grants
 /// (`AUTHORITY:ROLE[:PARTNER]` or `PLATFORM_ADMIN`).
 pub fn token(sub: &str, grants: &[&str]) -> String {
