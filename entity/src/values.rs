@@ -124,6 +124,18 @@ impl<'de> serde::Deserialize<'de> for Num {
 /// one in URLs and tokens.
 pub const MAX_SLUG: usize = 64;
 
+/// Longest code of a node, measure or metric.
+pub const MAX_CODE: usize = 32;
+
+/// Whether `value` can be a code: 1 to [`MAX_CODE`] characters, none of
+/// them white space or control characters. What cannot be one names
+/// nothing.
+pub fn is_code(value: &str) -> bool {
+    !value.is_empty()
+        && value.chars().count() <= MAX_CODE
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// Whether `value` can be a slug: 1 to [`MAX_SLUG`] lower-case letters,
 /// digits and inner hyphens. What cannot be one names nothing, so lookups
 /// answer "not found" without asking the database.

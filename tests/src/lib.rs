@@ -41,6 +41,10 @@ pub fn require_postgres() {
     );
 }
 
+/// Authorities in the demo: the four councils that report, and the 65 more
+/// its benchmark compares them with (`api/demo/benchmarks`).
+pub const DEMO_AUTHORITIES: usize = 69;
+
 /// The HS256 secret test servers trust.
 pub const SECRET: &str = "test-secret-of-at-least-32-bytes!";
 
@@ -311,6 +315,25 @@ impl TestApp {
             .trim()
             .parse()
             .context("statement counter")
+    }
+}
+
+/// Runs `councilperf ARGS…` (the CLI, built as `cargo run` builds it)
+/// against `database_url`, and waits for it.
+pub fn councilperf<I, A>(database_url: &str, args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "-p", "api", "--bin", "councilperf", "--"])
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output();
+    match out {
+        Ok(out) => out,
+        Err(e) => panic!("running councilperf: {e}"),
     }
 }
 

@@ -632,3 +632,14 @@ fn a_measure_links_to_a_metric_of_its_unit_and_no_finer_frequency() {
     assert!(e.contains("Count") && e.contains("Percent"), "{e}");
     assert!(linkable((Percent, Annual), (Percent, Quarterly)).is_err());
 }
+
+#[test]
+fn what_can_be_a_code() {
+    use crate::values::is_code;
+    assert!(is_code("NI192"));
+    assert!(is_code("ASCOF-1A"));
+    assert!(!is_code(""));
+    assert!(!is_code("NI 192"));
+    assert!(!is_code("NI192\u{0}"));
+    assert!(!is_code(&"x".repeat(33)));
+}

@@ -11,8 +11,8 @@ use crate::error::{ApiError, ApiResult};
 pub const MAX_NAME: usize = 200;
 /// Longest title (plan, node, measure, action plan, meeting, agenda item).
 pub const MAX_TITLE: usize = 300;
-/// Longest code of a node or measure.
-pub const MAX_CODE: usize = 32;
+/// Longest code of a node, measure or metric.
+pub use entity::values::MAX_CODE;
 /// Longest slug.
 pub use entity::values::MAX_SLUG;
 /// Longest commentary, action description, minutes or note.

@@ -17,9 +17,14 @@ pub async fn metrics(db: &impl ConnectionTrait) -> ApiResult<Vec<metric::Model>>
         .await?)
 }
 
+/// Metrics by code; what cannot be a code names none, and never reaches SQL.
 pub async fn metrics_by_code(db: &impl ConnectionTrait, codes: &[String]) -> ApiResult<Vec<metric::Model>> {
+    let codes = codes
+        .iter()
+        .map(String::as_str)
+        .filter(|c| entity::values::is_code(c));
     Ok(metric::Entity::find()
-        .filter(metric::Column::Code.is_in(codes.iter().map(String::as_str)))
+        .filter(metric::Column::Code.is_in(codes))
         .all(db)
         .await?)
 }

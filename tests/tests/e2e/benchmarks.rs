@@ -540,3 +540,43 @@ async fn who_may_make_groups_and_load_reference_values() {
         );
     }
 }
+
+#[tokio::test]
+async fn what_cannot_be_a_code_or_slug_names_nothing() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        thirteen(&app).await;
+        let d = app
+            .data(
+                r#"query($c: String!, $s: String!) { metric(code: $c) { code } comparisonGroup(slug: $s) { slug } }"#,
+                json!({ "c": "MISSED\u{0}", "s": "kent-neighbours\u{0}" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            d,
+            json!({ "metric": null, "comparisonGroup": null }),
+            "{engine:?}"
+        );
+        let codes = app
+            .error_codes(
+                r#"{ metric(code: "MISSED") { benchmark(period: "2022-23", group: "nowhere") { count } } }"#,
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert_eq!(codes, ["BAD_USER_INPUT"], "an unknown group");
+        let d = app
+            .data(
+                r#"{ metric(code: "MISSED") { benchmark(period: "2022-23 Q1") { period count } } }"#,
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            d["metric"]["benchmark"],
+            json!({ "period": "2022-23", "count": 13 }),
+            "a quarter of an annual metric is its year"
+        );
+    }
+}

@@ -62,7 +62,11 @@ async fn the_four_demo_councils_report_and_65_more_are_compared() {
             ["croydon", "kent", "rotherham", "windsor-maidenhead"],
             "{engine:?}"
         );
-        assert_eq!(all.len(), 69, "the councils of the demo benchmark");
+        assert_eq!(
+            all.len(),
+            tests::DEMO_AUTHORITIES,
+            "the councils of the demo benchmark"
+        );
         assert!(
             all.iter()
                 .all(|a| a["region"].is_string() && a["onsCode"].is_string())
@@ -99,7 +103,7 @@ async fn the_demo_benchmark_places_croydon_among_london_boroughs() {
         let d = app
             .data(
                 r#"{ metric(code: "NI192") { benchmark(period: "2022-23", group: "london-borough") { count median
-                     position(authority: "croydon") { value rank quartile source measure { code } } } } }"#,
+                     lowerQuartile upperQuartile position(authority: "croydon") { value rank quartile source measure { code } } } } }"#,
                 Value::Null,
             )
             .await
@@ -108,10 +112,12 @@ async fn the_demo_benchmark_places_croydon_among_london_boroughs() {
         // 30.8 32.8 33.4 34.2 36.2 36.6 37.1 37.1 43.0 43.3 43.8 46.5 48.4
         // 48.7; median x₉ = 36.2. Croydon's 37.1 ties Hillingdon's for 7th
         // (higher is better: 48.7 48.4 46.5 43.8 43.3 43.0 then 37.1, 37.1),
-        // between the median and the upper quartile x₁₃.₅ = 43.15: second quarter.
+        // between the median and the upper quartile (h = 13.5: 43.0 + 0.5 ×
+        // 0.3 = 43.15): second quarter. Lower quartile h = 4.5: 30.4. The
+        // README quotes these figures.
         assert_eq!(
             d["metric"]["benchmark"],
-            json!({ "count": 19, "median": 36.2, "position": { "value": 37.1, "rank": 7, "quartile": 2,
+            json!({ "count": 19, "median": 36.2, "lowerQuartile": 30.4, "upperQuartile": 43.15, "position": { "value": 37.1, "rank": 7, "quartile": 2,
                     "source": "REFERENCE", "measure": { "code": "O4.2" } } }),
             "{engine:?}"
         );

@@ -139,22 +139,7 @@ async fn the_import_command_exits_non_zero_on_a_refusal() {
         _ => text,
     });
     let database_url = tests::fresh_database(tests::Engine::Sqlite).await.unwrap();
-    let out = std::process::Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "api",
-            "--bin",
-            "councilperf",
-            "--",
-            "import",
-        ])
-        .arg(&dir)
-        .env("DATABASE_URL", &database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let out = tests::councilperf(&database_url, [std::ffi::OsStr::new("import"), dir.as_os_str()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the import should fail: {stderr}");
     assert!(stderr.contains("authority.json, field slug"), "{stderr}");
@@ -178,23 +163,14 @@ async fn the_import_command_loads_reference_values_all_or_nothing() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("metric-values.csv");
     let cli = |file: &Path| {
-        std::process::Command::new(env!("CARGO"))
-            .args([
-                "run",
-                "--quiet",
-                "-p",
-                "api",
-                "--bin",
-                "councilperf",
-                "--",
-                "import",
-                "--metric-values",
-            ])
-            .arg(file)
-            .env("DATABASE_URL", &app.database_url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
+        tests::councilperf(
+            &app.database_url,
+            [
+                std::ffi::OsStr::new("import"),
+                "--metric-values".as_ref(),
+                file.as_os_str(),
+            ],
+        )
     };
     const COUNT: &str = r#"{ metric(code: "NI192") { benchmark(period: "2023-24") { count mean } } }"#;
     std::fs::write(

@@ -13,6 +13,7 @@ use tests::{TestApp, engines, spawn, token};
 /// The ids a mutation may need, in one authority.
 struct Ids {
     authority: Value,
+    slug: &'static str,
     plan: Value,
     node: Value,
     /// A partnership measure led by the partner of the PARTNER role.
@@ -150,6 +151,19 @@ fn request(mutation: &str, ids: &Ids) -> Option<(String, Value)> {
             "CreateMeetingInput!",
             json!({ "v": { "panelId": ids.panel, "heldOn": "2024-05-15", "title": "Meeting" } }),
         ),
+        "createMetric" => m(
+            "CreateMetricInput!",
+            json!({ "v": { "code": fresh("X"), "title": "X", "unit": "COUNT", "polarity": "NONE" } }),
+        ),
+        // Answers a count, not an object.
+        "setMetricValues" => Some((
+            "mutation($v: [MetricValueInput!]!) { setMetricValues(input: $v) }".to_owned(),
+            json!({ "v": [{ "metricCode": "NI192", "authority": ids.slug, "period": "2023-24", "value": 1 }] }),
+        )),
+        "createComparisonGroup" => m(
+            "CreateComparisonGroupInput!",
+            json!({ "v": { "slug": fresh("g-"), "name": "G", "kind": "CUSTOM", "owner": ids.slug, "members": [ids.slug] } }),
+        ),
         _ => None,
     }
 }
@@ -159,11 +173,25 @@ fn request(mutation: &str, ids: &Ids) -> Option<(String, Value)> {
 fn allowed_in_own_authority(mutation: &str) -> Option<&'static [&'static str]> {
     const STRUCTURE: &[&str] = &["ADMIN"];
     Some(match mutation {
-        "createAuthority" => &[],
-        "updateAuthority" | "createPartner" | "updatePartner" | "createPlan" | "updatePlan"
-        | "archivePlan" | "createPlanNode" | "updatePlanNode" | "createMeasure" | "updateMeasure"
-        | "archiveMeasure" | "publishPeriod" | "setDeadline" | "createPanel" | "updatePanel"
-        | "createMeeting" => STRUCTURE,
+        // National: the platform's alone.
+        "createAuthority" | "createMetric" | "setMetricValues" => &[],
+        "updateAuthority"
+        | "createPartner"
+        | "updatePartner"
+        | "createPlan"
+        | "updatePlan"
+        | "archivePlan"
+        | "createPlanNode"
+        | "updatePlanNode"
+        | "createMeasure"
+        | "updateMeasure"
+        | "archiveMeasure"
+        | "publishPeriod"
+        | "setDeadline"
+        | "createPanel"
+        | "updatePanel"
+        | "createMeeting"
+        | "createComparisonGroup" => STRUCTURE,
         "setTarget" | "createActionPlan" | "updateAction" => &["OFFICER", "ADMIN"],
         // The measure is a partnership measure the PARTNER's partner leads.
         "submitResult" | "submitResults" | "importResults" => &["PARTNER", "OFFICER", "ADMIN"],
@@ -175,7 +203,7 @@ fn allowed_in_own_authority(mutation: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-async fn ids(app: &TestApp, slug: &str, partner_measure: Option<&str>, period: &'static str) -> Ids {
+async fn ids(app: &TestApp, slug: &'static str, partner_measure: Option<&str>, period: &'static str) -> Ids {
     let d = app
         .data(
             "query($s: String!) { authority(slug: $s) { id partners { id } panels { id } plans { id nodes { id } measures { id code } } } }",
@@ -227,6 +255,7 @@ async fn ids(app: &TestApp, slug: &str, partner_measure: Option<&str>, period: &
     };
     Ids {
         authority: a["id"].clone(),
+        slug,
         plan: plan["id"].clone(),
         node: plan["nodes"][0]["id"].clone(),
         measure,

@@ -420,24 +420,9 @@ async fn the_import_command_reads_the_same_sheets() {
     let app = spawn(tests::Engine::Sqlite, true).await.unwrap();
     let plan = croydon_plan(&app).await;
     let cli = |file: &str| {
-        std::process::Command::new(env!("CARGO"))
-            .args([
-                "run",
-                "--quiet",
-                "-p",
-                "api",
-                "--bin",
-                "councilperf",
-                "--",
-                "import",
-                "--plan",
-            ])
-            .arg(plan.as_str().unwrap())
-            .arg(format!("{}/fixtures/{file}", env!("CARGO_MANIFEST_DIR")))
-            .env("DATABASE_URL", &app.database_url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
+        let plan = plan.as_str().unwrap();
+        let path = format!("{}/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+        tests::councilperf(&app.database_url, ["import", "--plan", plan, &path])
     };
     let before = app.row_counts().await.unwrap();
     let out = cli("croydon-police-refused.csv");
