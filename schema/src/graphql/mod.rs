@@ -6,6 +6,7 @@
 mod authority;
 mod commentary;
 mod common;
+mod live;
 mod measure;
 mod panel;
 mod plan;
@@ -16,6 +17,7 @@ use async_graphql::MergedObject;
 
 pub use authority::{Authority, Partner};
 pub use commentary::{ActionItem, ActionPlan, Commentary};
+pub use live::{Publication, SubscriptionRoot};
 pub use measure::{Measure, MeasureResult};
 pub use panel::{Meeting, Panel};
 pub use plan::{Plan, PlanNode};
