@@ -25,7 +25,7 @@ use crate::store;
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Results of the authority (of one plan, if given) as they are
     /// submitted or restated, rated, as this subscriber may read them: an
