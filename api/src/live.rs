@@ -25,8 +25,9 @@ pub struct Live {
     pub stopping: watch::Receiver<bool>,
 }
 
-/// The feed of a server on `db`, listening on PostgreSQL from now on.
-pub fn start(
+/// The feed of a server on `db`. On PostgreSQL it returns once listening,
+/// so that a replica serves only what it will hear about.
+pub async fn start(
     database_url: &str,
     db: &DatabaseConnection,
     capacity: usize,
@@ -35,7 +36,8 @@ pub fn start(
         DatabaseBackend::Postgres => {
             let feed = live::feed(capacity);
             let options = PgConnectOptions::from_str(database_url)?.application_name(LISTENER_NAME);
-            tokio::spawn(listen(options, feed.clone()));
+            let listener = connect(&options).await?;
+            tokio::spawn(listen(options, feed.clone(), listener));
             feed
         }
         _ => live::local_feed(db, capacity).unwrap_or_else(|| live::feed(capacity)),
@@ -47,12 +49,13 @@ pub fn start(
 /// Relays every notification on [`live::CHANNEL`] to the feed, for as long
 /// as the feed has a server. Whenever the connection is lost, and again
 /// once it is back, subscribers are told they may have missed events.
-async fn listen(options: PgConnectOptions, feed: Feed) {
+async fn listen(options: PgConnectOptions, feed: Feed, first: PgListener) {
     let mut lost = false;
+    let mut next = Ok(first);
     // The server's own handle keeps the feed open: when only this task's
     // is left, the server is gone.
     while feed.strong_count() > 1 {
-        match connect(&options).await {
+        match next {
             Ok(mut listener) => {
                 if lost {
                     tracing::info!("live updates: listening again");
@@ -82,6 +85,7 @@ async fn listen(options: PgConnectOptions, feed: Feed) {
             lost = true;
         }
         tokio::time::sleep(RECONNECT_EVERY).await;
+        next = connect(&options).await;
     }
 }
 

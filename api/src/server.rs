@@ -80,7 +80,7 @@ impl Application {
         if demo && import::load_demo(&db).await? {
             tracing::info!("loaded the demo councils");
         }
-        let (live, sockets) = live::start(&config.database_url, &db, config.limits.live_buffer)?;
+        let (live, sockets) = live::start(&config.database_url, &db, config.limits.live_buffer).await?;
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State {

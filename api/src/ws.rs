@@ -10,6 +10,7 @@
 //! subscriptions are measured the same way, then stream.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderValue};
@@ -25,7 +26,7 @@ use schema::live::Listening;
 use schema::store::Reader;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
@@ -184,7 +185,8 @@ struct Connection {
     state: web::Data<State>,
     session: actix_ws::Session,
     request_id: String,
-    listening: Listening,
+    /// Raised by a subscription that fell behind the feed.
+    lagged: Arc<Notify>,
     /// Who the socket speaks for, once `connection_init` is accepted.
     viewer: Option<Session>,
     /// When the viewer's token expires.
@@ -200,7 +202,7 @@ impl Connection {
     fn new(state: web::Data<State>, session: actix_ws::Session, request_id: String) -> Self {
         let (out_tx, out_rx) = mpsc::channel(OUT_BUFFER);
         Connection {
-            listening: Listening::new(state.live.feed.clone()),
+            lagged: Arc::default(),
             state,
             session,
             request_id,
@@ -218,7 +220,7 @@ impl Connection {
     async fn serve(&mut self, mut messages: AggregatedMessageStream) -> Option<Close> {
         let init_by = Instant::now() + self.state.limits.init_timeout;
         let mut stopping = self.state.live.stopping.clone();
-        let lagged = self.listening.lagged.clone();
+        let lagged = self.lagged.clone();
         loop {
             let expires = self.expires;
             tokio::select! {
@@ -358,7 +360,7 @@ impl Connection {
             let stream = refusal(&self.state.limits, &mut r).map_or_else(
                 || {
                     let request = schema::request_data(r, Reader::Pool(self.state.db.clone()), session)
-                        .data(self.listening.clone());
+                        .data(Listening::new(&self.state.live.feed, self.lagged.clone()));
                     self.state.schema.execute_stream(request)
                 },
                 |refused| {

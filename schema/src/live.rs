@@ -159,22 +159,31 @@ pub fn parse(payload: &str) -> Vec<Event> {
         .unwrap_or_default()
 }
 
-/// What one socket's subscriptions listen with: the replica's feed, and
-/// the alarm a subscription raises when it fell behind the feed, on which
-/// the socket is closed (a subscriber that cannot keep up is dropped rather
-/// than buffered without bound).
-#[derive(Clone)]
+/// What one subscription listens with: its receiver of the replica's
+/// feed, taken when the socket read the `subscribe` message (so that every
+/// event committed after that reaches it), and the socket's alarm, raised
+/// when the subscription fell behind the feed, on which the socket is
+/// closed: a subscriber that cannot keep up is dropped rather than
+/// buffered without bound.
 pub struct Listening {
-    pub feed: Feed,
+    receiver: Mutex<Option<broadcast::Receiver<Signal>>>,
     pub lagged: Arc<Notify>,
 }
 
 impl Listening {
-    pub fn new(feed: Feed) -> Self {
+    pub fn new(feed: &Feed, lagged: Arc<Notify>) -> Self {
         Listening {
-            feed,
-            lagged: Arc::new(Notify::new()),
+            receiver: Mutex::new(Some(feed.subscribe())),
+            lagged,
         }
+    }
+
+    /// The receiver, for the one stream that listens with it.
+    pub fn take(&self) -> Option<broadcast::Receiver<Signal>> {
+        self.receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 

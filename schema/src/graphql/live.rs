@@ -109,11 +109,11 @@ where
     F: Fn(&'c Request, Event) -> Fut + Send + 'c,
     Fut: Future<Output = Result<Option<T>>> + Send + 'c,
 {
+    let r = request(ctx)?;
     let listening = ctx
         .data::<Listening>()
         .map_err(|_| ApiError::BadUserInput("subscribe over the WebSocket endpoint /graphql/ws".to_owned()))
         .gql()?;
-    let r = request(ctx)?;
     let authority = r
         .authority_by_slug(slug)
         .await
@@ -124,7 +124,10 @@ where
         authority: authority.id,
         plan: plan.map(parse_id),
     };
-    let receiver = listening.feed.subscribe();
+    let receiver = listening
+        .take()
+        .ok_or_else(|| ApiError::BadUserInput("one subscription per operation".to_owned()))
+        .gql()?;
     Ok(stream::unfold(
         (receiver, deliver),
         move |(mut receiver, deliver)| async move {
