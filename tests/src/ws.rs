@@ -71,8 +71,10 @@ impl Socket {
 
     /// Starts an operation under `id`.
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
-        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
-            .await
+        self.send(
+            json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+        )
+        .await
     }
 
     /// The next protocol message or close, within [`PATIENCE`].
