@@ -451,3 +451,74 @@ async fn a_lost_listener_is_told_and_recovers() {
         break;
     }
 }
+
+/// The real `graphql-ws` JavaScript client (what browser dashboards use),
+/// run by node from `tests/audit`: a kent VIEWER hears a submitted result;
+/// a forged token is closed with 4403. Without node or the package it is
+/// skipped, except under CI, which installs them.
+#[tokio::test]
+async fn the_graphql_ws_client_subscribes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("audit");
+    let node = std::process::Command::new("node").arg("--version").output();
+    let installed = dir.join("node_modules/graphql-ws/package.json").exists();
+    if node.is_err() || !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test: install node and `npm install` in tests/audit"
+        );
+        eprintln!("skipped: the graphql-ws client test needs node and `npm install` in tests/audit");
+        return;
+    }
+    let app = spawn(tests::Engine::Sqlite, true).await.unwrap();
+    let (_, cs01) = kent(&app).await;
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let run = |token: String| {
+        tokio::process::Command::new("node")
+            .arg(dir.join("live.mjs"))
+            .arg(&url)
+            .arg(token)
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let lines = |child: &mut tokio::process::Child| {
+        use tokio::io::AsyncBufReadExt;
+        tokio::io::BufReader::new(child.stdout.take().unwrap()).lines()
+    };
+    let next = async |lines: &mut tokio::io::Lines<_>| -> Value {
+        let line = tokio::time::timeout(tests::ws::PATIENCE, lines.next_line())
+            .await
+            .expect("node said nothing in time")
+            .unwrap()
+            .expect("node ended without a word");
+        serde_json::from_str(&line).unwrap()
+    };
+
+    let mut viewer = run(token("viewer", &["kent:VIEWER"]));
+    let mut out = lines(&mut viewer);
+    assert_eq!(next(&mut out).await, json!({ "ready": true }));
+    let v = json!({ "m": cs01, "p": "2023-24 Q2", "v": 88.5 });
+    app.data_as(&token("officer", &["kent:OFFICER"]), SUBMIT, v)
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut out).await,
+        json!({ "event": { "data": { "resultChanged": {
+            "measure": { "code": "CS01" }, "period": "2023-24 Q2", "value": 88.5, "published": false } } } })
+    );
+    assert!(viewer.wait().await.unwrap().success());
+
+    let forged = api::auth::mint(
+        "another-secret-of-at-least-32-bytes",
+        "councilperf",
+        "councilperf",
+        "mallory",
+        Vec::new(),
+        Duration::from_secs(600),
+    )
+    .unwrap();
+    let mut mallory = run(forged);
+    let mut out = lines(&mut mallory);
+    assert_eq!(next(&mut out).await, json!({ "closed": 4403 }));
+}
