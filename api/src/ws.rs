@@ -263,18 +263,24 @@ impl Connection {
         }
     }
 
+    /// Whether run `run` of operation `id` is still wanted: the client
+    /// may have completed it, and reused its id since.
+    fn running(&self, id: &str, run: u64) -> bool {
+        self.ops.get(id).is_some_and(|(r, _)| *r == run)
+    }
+
     /// Passes on what an operation produced, unless the client completed
     /// it meanwhile.
     async fn forward(&mut self, out: Out) -> Option<Close> {
         match out {
             Out::Message { id, run, text } => {
-                if self.ops.get(&id).is_some_and(|(r, _)| *r == run) {
+                if self.running(&id, run) {
                     return self.send(text).await;
                 }
                 None
             }
             Out::Done { id, run, complete } => {
-                if !self.ops.get(&id).is_some_and(|(r, _)| *r == run) {
+                if !self.running(&id, run) {
                     return None;
                 }
                 self.ops.remove(&id);
