@@ -299,15 +299,20 @@ impl TestApp {
         Ok(out)
     }
 
-    /// SQL statements the server has sent so far, from `/metrics`.
-    pub async fn statements(&self) -> anyhow::Result<u64> {
-        let text = self
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(self
             .client
             .get(format!("{}/metrics", self.address))
             .send()
             .await?
             .text()
-            .await?;
+            .await?)
+    }
+
+    /// SQL statements the server has sent so far, from `/metrics`.
+    pub async fn statements(&self) -> anyhow::Result<u64> {
+        let text = self.metrics().await?;
         text.lines()
             .find_map(|l| l.strip_prefix("councilperf_db_statements_total "))
             .context("no statement counter in /metrics")?

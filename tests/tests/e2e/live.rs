@@ -145,15 +145,7 @@ async fn each_subscriber_hears_what_it_may_read_from_another_replica() {
             );
         }
 
-        let metrics = b
-            .client
-            .get(format!("{}/metrics", b.address))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = b.metrics().await.unwrap();
         assert!(metrics.contains("councilperf_ws_sockets 3"), "{metrics}");
         assert!(metrics.contains("councilperf_ws_subscriptions 9"), "{metrics}");
         let delivered: u64 = metrics
@@ -382,15 +374,7 @@ async fn sockets_past_the_limit_and_slow_subscribers_are_closed() {
         4499,
         "a subscriber that fell behind"
     );
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await.unwrap();
     assert!(
         metrics.contains("councilperf_live_subscribers_dropped_total 1"),
         "{metrics}"
