@@ -65,8 +65,9 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// How long a socket may take to send `connection_init`.
     pub init_timeout: Duration,
-    /// Events a subscriber may fall behind its replica's feed before it is
-    /// dropped: what bounds the memory of slow consumers.
+    /// Batches of events (one per write) a subscriber may fall behind its
+    /// replica's feed before it is dropped: what bounds the memory of slow
+    /// consumers.
     pub live_buffer: usize,
 }
 

@@ -62,10 +62,13 @@ impl Event {
     }
 }
 
-/// What a replica's feed carries to its subscribers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a replica's feed carries to its subscribers. Events come in the
+/// batches they were committed (or notified) in, so that a bulk import is
+/// a few signals rather than thousands: a subscriber's backlog is counted
+/// in batches.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Signal {
-    Event(Event),
+    Events(Arc<[Event]>),
     /// The replica lost its listening connection, or got it back: events
     /// may have been missed, and subscribers should read afresh.
     Resync,
@@ -115,11 +118,11 @@ pub fn existing_local_feed(db: &DatabaseConnection) -> Option<Feed> {
         .cloned()
 }
 
-/// Announces committed events on a feed.
+/// Announces committed events on a feed, as one batch.
 pub fn announce(feed: &Feed, events: Vec<Event>) {
-    for e in events {
+    if !events.is_empty() {
         // No receiver: nobody is subscribed, nothing to tell.
-        let _ = feed.send(Signal::Event(e));
+        let _ = feed.send(Signal::Events(events.into()));
     }
 }
 

@@ -128,27 +128,40 @@ where
         .take()
         .ok_or_else(|| ApiError::BadUserInput("one subscription per operation".to_owned()))
         .gql()?;
+    // The events of the batch being delivered that this subscription
+    // wants, last first.
+    let pending: Vec<Event> = Vec::new();
     Ok(stream::unfold(
-        (receiver, deliver),
-        move |(mut receiver, deliver)| async move {
+        (receiver, pending, deliver),
+        move |(mut receiver, mut pending, deliver)| async move {
             loop {
-                let event = match receiver.recv().await {
-                    Ok(Signal::Event(e)) if wanted.covers(e.authority(), plan_of(&e)) => e,
-                    Ok(Signal::Event(_)) => continue,
-                    Ok(Signal::Resync) => {
-                        return Some((Err(ApiError::LiveInterrupted).gql(), (receiver, deliver)));
+                let Some(event) = pending.pop() else {
+                    match receiver.recv().await {
+                        Ok(Signal::Events(batch)) => {
+                            pending = batch
+                                .iter()
+                                .rev()
+                                .filter(|e| wanted.covers(e.authority(), plan_of(e)))
+                                .copied()
+                                .collect();
+                        }
+                        Ok(Signal::Resync) => {
+                            let told = Err(ApiError::LiveInterrupted).gql();
+                            return Some((told, (receiver, pending, deliver)));
+                        }
+                        Err(RecvError::Lagged(_)) => {
+                            listening.lagged.notify_one();
+                            return None;
+                        }
+                        Err(RecvError::Closed) => return None,
                     }
-                    Err(RecvError::Lagged(_)) => {
-                        listening.lagged.notify_one();
-                        return None;
-                    }
-                    Err(RecvError::Closed) => return None,
+                    continue;
                 };
                 r.forget();
                 match deliver(r, event).await {
-                    Ok(None) => continue,
-                    Ok(Some(t)) => return Some((Ok(t), (receiver, deliver))),
-                    Err(e) => return Some((Err(e), (receiver, deliver))),
+                    Ok(None) => {}
+                    Ok(Some(t)) => return Some((Ok(t), (receiver, pending, deliver))),
+                    Err(e) => return Some((Err(e), (receiver, pending, deliver))),
                 }
             }
         },
