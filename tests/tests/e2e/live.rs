@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use api::config::Limits;
-use schema::live::Signal;
+use schema::live::{Event, Signal};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::ws::{Frame, Socket};
@@ -373,9 +373,26 @@ async fn sockets_past_the_limit_and_slow_subscribers_are_closed() {
     for _ in 0..5 {
         assert_eq!(event(&mut first).await.1["resultChanged"]["value"], 1.5);
     }
-    // Three batches at once on this server's feed, with room for one: the
-    // subscriber has fallen behind.
+    // On this server's feed: a batch of 500 events for Kent, each of which
+    // the subscriber reads (of results that are not there), then three
+    // more batches while it is at it, with room for one: it has fallen
+    // behind.
+    let d = app
+        .data(r#"{ authority(slug: "kent") { id plans { id } } }"#, Value::Null)
+        .await
+        .unwrap();
+    let id = |v: &Value| v.as_str().unwrap().parse::<i64>().unwrap();
+    let (authority, plan) = (id(&d["authority"]["id"]), id(&d["authority"]["plans"][0]["id"]));
+    let missing: Vec<Event> = (1..=500)
+        .map(|n| Event::Result {
+            result: -n,
+            measure: -n,
+            plan,
+            authority,
+        })
+        .collect();
     let feed = schema::live::existing_local_feed(&app.db).unwrap();
+    feed.send(Signal::Events(missing.into())).unwrap();
     for _ in 0..3 {
         feed.send(Signal::Events(Vec::new().into())).unwrap();
     }
