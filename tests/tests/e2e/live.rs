@@ -89,6 +89,28 @@ async fn each_subscriber_hears_what_it_may_read_from_another_replica() {
         listen(&mut public, &all).await;
         listen(&mut outsider, &all).await;
 
+        // A refused write announces nothing: its published result, had it
+        // been announced, would reach every subscriber first.
+        let refused = json!({ "i": [
+            { "measureId": cs01, "period": "2023-24 Q1", "value": 11.0 },
+            { "measureId": cs01, "period": "2023-24 Q1", "value": 12.0 },
+        ] });
+        let body: Value = a
+            .send(
+                "mutation($i: [SubmitResultInput!]!) { submitResults(input: $i) { value } }",
+                refused,
+                Some(&officer),
+            )
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+
         // An unpublished result and its commentary, written through A.
         let v = json!({ "m": cs01, "p": "2023-24 Q2", "v": 91.5 });
         a.data_as(&officer, SUBMIT, v).await.unwrap();
