@@ -225,7 +225,7 @@ impl Connection {
             let expires = self.expires;
             tokio::select! {
                 biased;
-                _ = stopping.wait_for(|s| *s) => return Some(Close::GoingAway),
+                Ok(_) = stopping.wait_for(|s| *s) => return Some(Close::GoingAway),
                 () = lagged.notified() => return Some(Close::TooSlow),
                 () = sleep_until(init_by), if self.viewer.is_none() => return Some(Close::InitTimeout),
                 () = sleep_until(expires.unwrap_or(init_by)), if expires.is_some() => return Some(Close::Expired),
