@@ -102,6 +102,16 @@ impl Config {
                 max_in_flight: parsed::<usize>("COUNCILPERF_MAX_IN_FLIGHT")?
                     .unwrap_or(defaults.max_in_flight)
                     .max(1),
+                max_sockets: parsed("COUNCILPERF_WS_MAX_SOCKETS")?.unwrap_or(defaults.max_sockets),
+                max_subscriptions: parsed("COUNCILPERF_WS_MAX_SUBSCRIPTIONS")?
+                    .unwrap_or(defaults.max_subscriptions),
+                max_message_bytes: parsed("COUNCILPERF_WS_MAX_MESSAGE_BYTES")?
+                    .unwrap_or(defaults.max_message_bytes),
+                init_timeout: parsed::<u64>("COUNCILPERF_WS_INIT_TIMEOUT_SECS")?
+                    .map_or(defaults.init_timeout, Duration::from_secs),
+                live_buffer: parsed::<usize>("COUNCILPERF_LIVE_BUFFER")?
+                    .unwrap_or(defaults.live_buffer)
+                    .max(1),
             },
             jwt: Jwt::from_env()?,
             cors_origins: var("COUNCILPERF_CORS_ORIGINS")

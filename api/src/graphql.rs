@@ -22,6 +22,7 @@ use schema::store::Reader;
 use serde::Deserialize;
 
 use crate::auth;
+use crate::config::Limits;
 use crate::document::{self, Bounds};
 use crate::state::{RequestId, State};
 
@@ -67,7 +68,7 @@ fn wants_graphql_response(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.contains(GRAPHQL_RESPONSE))
 }
 
-fn error_response(e: &ApiError) -> Response {
+pub(crate) fn error_response(e: &ApiError) -> Response {
     let mut err = ServerError::new(e.to_string(), None);
     err.extensions
         .get_or_insert_with(Default::default)
@@ -84,7 +85,7 @@ fn request_error(req: &HttpRequest, e: &ApiError) -> HttpResponse {
 
 /// Every error carries a code. Those async-graphql makes itself (parse,
 /// validation, argument coercion) have none: they are the client's.
-fn with_codes(mut resp: Response) -> Response {
+pub(crate) fn with_codes(mut resp: Response) -> Response {
     for e in &mut resp.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
@@ -113,10 +114,15 @@ pub(crate) async fn session_of(state: &State, req: &HttpRequest) -> Result<Sessi
     let Some(h) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Session::anonymous());
     };
-    let token = h
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+    let token = h.to_str().map_err(|_| ApiError::Unauthenticated)?;
+    Ok(bearer(state, token).await?.0)
+}
+
+/// The session an `Authorization` value (`Bearer <jwt>`) speaks for, and
+/// when its token expires (seconds since the Unix epoch).
+pub(crate) async fn bearer(state: &State, authorization: &str) -> Result<(Session, u64), ApiError> {
+    let token = authorization
+        .strip_prefix("Bearer ")
         .ok_or(ApiError::Unauthenticated)?;
     let claims = state
         .verifier
@@ -126,15 +132,13 @@ pub(crate) async fn session_of(state: &State, req: &HttpRequest) -> Result<Sessi
     if !sane_subject(&claims.sub) {
         return Err(ApiError::Unauthenticated);
     }
-    auth::session(&state.db, claims).await
+    let expires = claims.exp;
+    Ok((auth::session(&state.db, claims).await?, expires))
 }
 
-/// Parses, measures and runs one operation while holding an in-flight
-/// permit: the caller bounds all of it by the query timeout.
-async fn run(state: &State, mut r: Request, session: Session) -> Response {
-    // Waiting for a permit counts against the timeout.
-    let _permit = state.in_flight.acquire().await;
-    let limits = &state.limits;
+/// Why a document may not run, measured before anything else reads it:
+/// the same limits whichever transport brought it.
+pub(crate) fn refusal(limits: &Limits, r: &mut Request) -> Option<ApiError> {
     let bounds = Bounds {
         fields: limits.max_fields,
         aliases: limits.max_aliases,
@@ -143,29 +147,40 @@ async fn run(state: &State, mut r: Request, session: Session) -> Response {
         spreads: limits.max_spreads,
     };
     if r.query.len() > limits.max_query_bytes {
-        return error_response(&ApiError::BadUserInput(format!(
+        return Some(ApiError::BadUserInput(format!(
             "the query is {} bytes long; at most {} are allowed",
             r.query.len(),
             limits.max_query_bytes
         )));
     }
-    if forged_file_reference(&r) {
-        return error_response(&ApiError::BadUserInput(
+    if forged_file_reference(r) {
+        return Some(ApiError::BadUserInput(
             "a file is named that this request did not upload: send files as multipart parts".to_owned(),
         ));
     }
     // A query that does not parse is reported by execute itself.
-    let reads_only = match r.parsed_query() {
-        Ok(doc) => {
-            if let Err(refusal) = document::check(doc, &bounds) {
-                return error_response(&ApiError::BadUserInput(refusal.to_string()));
-            }
-            doc.operations
-                .iter()
-                .all(|(_, op)| op.node.ty == OperationType::Query)
-        }
-        Err(_) => false,
-    };
+    let refused = document::check(r.parsed_query().ok()?, &bounds).err()?;
+    Some(ApiError::BadUserInput(refused.to_string()))
+}
+
+/// Parses, measures and runs one operation while holding an in-flight
+/// permit: the caller bounds all of it by the query timeout.
+async fn run(state: &State, mut r: Request, session: Session) -> Response {
+    // Waiting for a permit counts against the timeout.
+    let _permit = state.in_flight.acquire().await;
+    if let Some(refused) = refusal(&state.limits, &mut r) {
+        return error_response(&refused);
+    }
+    if operation_type(&mut r) == Some(OperationType::Subscription) {
+        return error_response(&ApiError::BadUserInput(
+            "subscriptions are served over the WebSocket at /graphql/ws (graphql-transport-ws)".to_owned(),
+        ));
+    }
+    let reads_only = r.parsed_query().is_ok_and(|doc| {
+        doc.operations
+            .iter()
+            .all(|(_, op)| op.node.ty == OperationType::Query)
+    });
     if !reads_only {
         return run_on(state, r, Reader::Pool(state.db.clone()), session).await;
     }
@@ -242,7 +257,7 @@ async fn run_on(state: &State, r: Request, reader: Reader, session: Session) -> 
 }
 
 /// Runs one operation under the time limit, and counts and logs it.
-pub(crate) async fn execute(state: &State, req: &HttpRequest, r: Request, session: Session) -> Response {
+pub(crate) async fn execute(state: &State, request_id: &str, r: Request, session: Session) -> Response {
     let started = Instant::now();
     let operation = r.operation_name.clone().unwrap_or_default();
     let subject = match &session.viewer {
@@ -266,11 +281,6 @@ pub(crate) async fn execute(state: &State, req: &HttpRequest, r: Request, sessio
         .unwrap_or_else(|| "OK".to_owned());
     let elapsed = started.elapsed();
     state.metrics.observe(&operation, &outcome, elapsed);
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
     tracing::info!(
         request_id,
         operation,
@@ -282,9 +292,17 @@ pub(crate) async fn execute(state: &State, req: &HttpRequest, r: Request, sessio
     resp
 }
 
+/// The id the request was tagged with.
+pub(crate) fn request_id(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}
+
 /// A response failed as a whole (nothing executed) when it has no data and
 /// its errors point at no field.
-fn is_request_error(resp: &Response) -> bool {
+pub(crate) fn is_request_error(resp: &Response) -> bool {
     resp.data == async_graphql::Value::Null && resp.errors.iter().all(|e| e.path.is_empty())
 }
 
@@ -444,7 +462,7 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
         Err(e) => return refuse(&e),
     };
     match batch {
-        BatchRequest::Single(r) => respond_one(&req, &execute(&state, &req, r, session).await),
+        BatchRequest::Single(r) => respond_one(&req, &execute(&state, &request_id(&req), r, session).await),
         BatchRequest::Batch(rs) => {
             if rs.is_empty() || rs.len() > state.limits.max_batch {
                 return request_error(
@@ -457,7 +475,7 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
             }
             let mut out = Vec::with_capacity(rs.len());
             for r in rs {
-                out.push(execute(&state, &req, r, session.clone()).await);
+                out.push(execute(&state, &request_id(&req), r, session.clone()).await);
             }
             let status = out
                 .iter()
@@ -496,13 +514,12 @@ fn get_request(query_string: &str) -> Result<Request, ApiError> {
     Ok(r)
 }
 
-/// The operation a GET would run is a mutation (GET must never change data).
-fn is_mutation(r: &mut Request) -> bool {
+/// The type of the operation a request would run, if it names one the
+/// document holds (or the document holds only one).
+pub(crate) fn operation_type(r: &mut Request) -> Option<OperationType> {
     let name = r.operation_name.clone();
-    let Ok(doc) = r.parsed_query() else {
-        return false;
-    };
-    let ty = match name {
+    let doc = r.parsed_query().ok()?;
+    match name {
         Some(name) => doc
             .operations
             .iter()
@@ -515,8 +532,7 @@ fn is_mutation(r: &mut Request) -> bool {
                 _ => None,
             }
         }
-    };
-    ty == Some(OperationType::Mutation)
+    }
 }
 
 pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
@@ -532,12 +548,13 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         Ok(r) => r,
         Err(e) => return request_error(&req, &e),
     };
-    if is_mutation(&mut r) {
+    // GET must never change data.
+    if operation_type(&mut r) == Some(OperationType::Mutation) {
         return refuse(&ApiError::MutationByGet);
     }
     let session = match session_of(&state, &req).await {
         Ok(v) => v,
         Err(e) => return refuse(&e),
     };
-    respond_one(&req, &execute(&state, &req, r, session).await)
+    respond_one(&req, &execute(&state, &request_id(&req), r, session).await)
 }

@@ -7,14 +7,16 @@ pub mod db;
 pub mod document;
 pub mod graphql;
 pub mod import;
+pub mod live;
 pub mod metrics;
 pub mod pages;
 pub mod server;
 pub mod sheets;
 pub mod state;
+pub mod ws;
 
 pub use config::Config;
-pub use server::Application;
+pub use server::{Application, Shutdown};
 
 /// Logs as text, or JSON when `LOG_FORMAT=json`; level from `RUST_LOG`.
 pub fn init_tracing() {

@@ -20,6 +20,14 @@ const MAX_OPERATION_NAMES: usize = 200;
 pub struct Metrics {
     /// SQL statements sent to the database.
     pub statements: AtomicU64,
+    /// WebSockets open now.
+    pub sockets: AtomicU64,
+    /// Subscriptions running now.
+    pub subscriptions: AtomicU64,
+    /// Events delivered to subscribers.
+    pub events_delivered: AtomicU64,
+    /// Sockets dropped for falling behind their events.
+    pub subscribers_dropped: AtomicU64,
     requests: Mutex<Requests>,
 }
 
@@ -43,6 +51,12 @@ fn escape(label: &str) -> String {
 impl Metrics {
     pub fn count(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One more of a gauge, until the guard returned is dropped.
+    pub fn hold(gauge: &AtomicU64) -> Held<'_> {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Held(gauge)
     }
 
     /// Records one GraphQL operation: its name, outcome (OK or the first
@@ -89,6 +103,38 @@ impl Metrics {
             "councilperf_db_statements_total {}",
             self.statements.load(Ordering::Relaxed)
         );
+        for (name, kind, help, counter) in [
+            (
+                "councilperf_ws_sockets",
+                "gauge",
+                "WebSockets open.",
+                &self.sockets,
+            ),
+            (
+                "councilperf_ws_subscriptions",
+                "gauge",
+                "Subscriptions running.",
+                &self.subscriptions,
+            ),
+            (
+                "councilperf_live_events_delivered_total",
+                "counter",
+                "Events delivered to subscribers.",
+                &self.events_delivered,
+            ),
+            (
+                "councilperf_live_subscribers_dropped_total",
+                "counter",
+                "Sockets closed because they fell behind their events.",
+                &self.subscribers_dropped,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
         let r = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
         let mut head = |name: &str, kind: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -133,5 +179,14 @@ impl Metrics {
             "# HELP councilperf_db_pool_idle Idle connections in the pool.\n# TYPE councilperf_db_pool_idle gauge\ncouncilperf_db_pool_idle {pool_idle}"
         );
         out
+    }
+}
+
+/// A unit of a gauge, given back when dropped.
+pub struct Held<'a>(&'a AtomicU64);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -15,7 +15,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::{REQUEST_ID, RequestId, State};
-use crate::{auth, db, graphql, import, pages, sheets};
+use crate::{auth, db, graphql, import, live, pages, sheets, ws};
 
 /// Tags the request with its id, runs it inside a span that carries the id,
 /// and echoes the id in the response.
@@ -51,6 +51,22 @@ pub struct Application {
     port: u16,
     db: DatabaseConnection,
     server: actix_web::dev::Server,
+    shutdown: Shutdown,
+}
+
+/// Stops a server cleanly: its sockets are closed (1001, going away), then
+/// it stops accepting and lets in-flight requests finish.
+#[derive(Clone)]
+pub struct Shutdown {
+    sockets: Arc<tokio::sync::watch::Sender<bool>>,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Shutdown {
+    pub async fn shut_down(&self) {
+        self.sockets.send_replace(true);
+        self.server.stop(true).await;
+    }
 }
 
 impl Application {
@@ -64,6 +80,7 @@ impl Application {
         if demo && import::load_demo(&db).await? {
             tracing::info!("loaded the demo councils");
         }
+        let (live, sockets) = live::start(&config.database_url, &db, config.limits.live_buffer).await?;
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State {
@@ -78,6 +95,7 @@ impl Application {
             metrics,
             verifier,
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),
+            live,
             graphiql_cdn: config.graphiql_cdn.clone(),
         });
         let origins = config.cors_origins.clone();
@@ -92,16 +110,33 @@ impl Application {
                 .route("/graphiql", web::get().to(pages::graphiql))
                 .route("/graphql", web::post().to(graphql::post))
                 .route("/graphql", web::get().to(graphql::get))
+                .route("/graphql/ws", web::get().to(ws::socket))
                 .route("/plans/{plan_id}/{file}", web::get().to(sheets::get))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
                 .route("/metrics", web::get().to(metrics_text))
         })
         .listen(listener)?
-        // On SIGTERM, stop accepting and give in-flight requests this long.
+        // Signals are ours to handle (`run`): sockets close first.
+        .disable_signals()
+        // On shutdown, stop accepting and give in-flight requests this long.
         .shutdown_timeout(config.limits.query_timeout.as_secs().max(1))
         .run();
-        Ok(Application { port, db, server })
+        let shutdown = Shutdown {
+            sockets: Arc::new(sockets),
+            server: server.handle(),
+        };
+        Ok(Application {
+            port,
+            db,
+            server,
+            shutdown,
+        })
+    }
+
+    /// What stops this server cleanly, from outside it.
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -113,9 +148,41 @@ impl Application {
         &self.db
     }
 
+    /// Serves until stopped: by [`Shutdown`], SIGINT or SIGTERM.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let shutdown = self.shutdown;
+        let on_signal = shutdown.clone();
+        let signals = tokio::spawn(async move {
+            stop_signal().await;
+            tracing::info!("shutting down");
+            on_signal.shut_down().await;
+        });
+        let served = self.server.await;
+        signals.abort();
+        drop(shutdown);
+        served
     }
+}
+
+/// SIGINT (Ctrl-C), or SIGTERM as an orchestrator sends.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(cause = %e, "cannot watch for SIGTERM");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn healthz() -> HttpResponse {

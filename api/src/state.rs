@@ -1,5 +1,5 @@
 //! What every request handler shares: the schema, the pool, the limits, the
-//! metrics and the token verifier; and the id that tags one request.
+//! metrics, the token verifier and the live feed; and the id that tags one request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth;
 use crate::config::Limits;
+use crate::live::Live;
 use crate::metrics::Metrics;
 
 pub struct State {
@@ -22,6 +23,8 @@ pub struct State {
     pub in_flight: tokio::sync::Semaphore,
     /// Where GraphiQL's code is loaded from.
     pub graphiql_cdn: String,
+    /// The live feed the sockets listen to.
+    pub live: Live,
 }
 
 /// The id of one request: the client's `x-request-id` if it sent a sane one,

@@ -61,6 +61,10 @@ pub enum ApiError {
     /// The cause is logged when the error is made and never shown.
     #[error("internal error")]
     Internal,
+    /// A replica's live updates lost their database connection, or got it
+    /// back: events may have been missed in between.
+    #[error("live updates were interrupted and may have missed events: read again")]
+    LiveInterrupted,
 
     // Refusals of a whole HTTP request, before any GraphQL runs.
     #[error("the body is larger than {0} bytes")]
@@ -90,7 +94,7 @@ impl ApiError {
             | ApiError::BadRequest(_) => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
             ApiError::Timeout(_) | ApiError::BodyTimeout(_) => Code::Timeout,
-            ApiError::Unavailable => Code::Unavailable,
+            ApiError::Unavailable | ApiError::LiveInterrupted => Code::Unavailable,
             ApiError::Internal => Code::Internal,
         }
     }
@@ -104,7 +108,7 @@ impl ApiError {
             ApiError::BadUserInput(_) | ApiError::BadRequest(_) => 400,
             ApiError::Conflict(_) => 409,
             ApiError::Timeout(_) => 504,
-            ApiError::Unavailable => 503,
+            ApiError::Unavailable | ApiError::LiveInterrupted => 503,
             ApiError::Internal => 500,
             ApiError::BodyTooLarge(_) => 413,
             ApiError::BodyTimeout(_) => 408,

@@ -17,6 +17,7 @@ pub mod context;
 pub mod error;
 pub mod graphql;
 pub mod inputs;
+pub mod live;
 pub mod loaders;
 pub mod policy;
 pub mod rating;
@@ -24,15 +25,14 @@ pub mod scalars;
 pub mod service;
 pub mod store;
 
-use async_graphql::EmptySubscription;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
 pub use context::Session;
-use graphql::{MutationRoot, QueryRoot};
+use graphql::{MutationRoot, QueryRoot, SubscriptionRoot};
 
-pub type CouncilSchema = async_graphql::Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type CouncilSchema = async_graphql::Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// What one request may ask for: the HTTP handler enforces the sizes and
 /// times, the schema the depth and complexity. One set, read from the
@@ -60,6 +60,18 @@ pub struct Limits {
     /// Operations executing at once; more wait their turn, so memory stays
     /// bounded however many clients connect.
     pub max_in_flight: usize,
+    /// WebSockets (`/graphql/ws`) open at once on one server.
+    pub max_sockets: usize,
+    /// Operations running at once on one socket.
+    pub max_subscriptions: usize,
+    /// Bytes of one message a socket receives.
+    pub max_message_bytes: usize,
+    /// How long a socket may take to send `connection_init`.
+    pub init_timeout: Duration,
+    /// Batches of events (one per write) a subscriber may fall behind its
+    /// replica's feed before it is dropped: what bounds the memory of slow
+    /// consumers.
+    pub live_buffer: usize,
 }
 
 impl Default for Limits {
@@ -77,6 +89,11 @@ impl Default for Limits {
             query_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(10),
             max_in_flight: 32,
+            max_sockets: 1_000,
+            max_subscriptions: 20,
+            max_message_bytes: 256 * 1024,
+            init_timeout: Duration::from_secs(10),
+            live_buffer: 1_024,
         }
     }
 }
@@ -92,11 +109,10 @@ pub fn build(
     introspection: bool,
     suggestions: bool,
 ) -> CouncilSchema {
-    let mut b =
-        async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-            .data(db)
-            .limit_depth(limits.max_depth)
-            .limit_complexity(limits.max_complexity);
+    let mut b = async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
+        .data(db)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity);
     if !introspection {
         b = b.disable_introspection();
     }
@@ -118,7 +134,7 @@ pub fn request_data(
 
 /// The schema's SDL, as committed in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .finish()
         .sdl()
 }

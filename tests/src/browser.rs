@@ -1,16 +1,17 @@
-//! Headless Chromium driven over the DevTools protocol, for tests of the
-//! dashboard page: just enough of a WebSocket client (RFC 6455, text frames,
-//! client to server masked) to send commands and read their answers, and a
-//! log of every request the page makes.
+//! Headless Chromium driven over the DevTools protocol (JSON over a
+//! WebSocket), for tests of the dashboard page: commands and their answers,
+//! and a log of every request the page makes.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Debian's `chromium`, or the browser `CHROMIUM` names.
 pub fn chromium() -> Option<PathBuf> {
@@ -21,16 +22,16 @@ pub fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Whether a missing tool must fail its test: `.ci/run` sets `CI`, and a
-/// bare `cargo test` on a machine without the tool reports it as skipped.
+/// Whether a missing browser must fail its test: `.ci/run` sets `CI`, and
+/// a bare `cargo test` on a machine without one reports it as skipped.
 pub fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+    std::env::var_os("CI").is_some()
 }
 
 pub struct Browser {
     /// Killed when the browser is dropped.
     _process: Child,
-    socket: BufReader<TcpStream>,
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     profile: PathBuf,
     next_id: u64,
     /// Every URL the page requested (documents, scripts, fetches, sockets).
@@ -104,33 +105,7 @@ impl Browser {
             .and_then(|t| t.iter().find(|t| t["type"] == "page"))
             .and_then(|t| t["webSocketDebuggerUrl"].as_str())
             .context("Chromium shows no page")?;
-        let path = page
-            .strip_prefix(&format!("ws://127.0.0.1:{port}"))
-            .context("unexpected DevTools address")?;
-        let mut socket = BufReader::new(TcpStream::connect(("127.0.0.1", port)).await?);
-        socket
-            .get_mut()
-            .write_all(
-                format!(
-                    "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n\
-                     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-                     Sec-WebSocket-Version: 13\r\n\r\n"
-                )
-                .as_bytes(),
-            )
-            .await?;
-        let mut status = String::new();
-        socket.read_line(&mut status).await?;
-        if !status.contains(" 101 ") {
-            bail!("DevTools refused the WebSocket: {status}");
-        }
-        loop {
-            let mut line = String::new();
-            socket.read_line(&mut line).await?;
-            if line.trim().is_empty() {
-                break;
-            }
-        }
+        let (socket, _) = tokio_tungstenite::connect_async(page).await?;
         let mut browser = Browser {
             _process: process,
             socket,
@@ -143,56 +118,17 @@ impl Browser {
         Ok(browser)
     }
 
-    async fn send(&mut self, text: &str) -> anyhow::Result<()> {
-        let payload = text.as_bytes();
-        let mut frame = vec![0x81]; // one final text frame
-        match payload.len() {
-            n if n < 126 => frame.push(0x80 | u8::try_from(n)?),
-            n if n <= usize::from(u16::MAX) => {
-                frame.push(0x80 | 126);
-                frame.extend(u16::try_from(n)?.to_be_bytes());
-            }
-            n => {
-                frame.push(0x80 | 127);
-                frame.extend(u64::try_from(n)?.to_be_bytes());
-            }
-        }
-        // A client must mask its frames; a zero mask leaves the bytes as they are.
-        frame.extend([0; 4]);
-        frame.extend(payload);
-        Ok(self.socket.get_mut().write_all(&frame).await?)
-    }
-
     async fn receive(&mut self) -> anyhow::Result<Value> {
-        let mut message = Vec::new();
         loop {
-            let mut head = [0; 2];
-            self.socket.read_exact(&mut head).await?;
-            let (fin, opcode) = (head[0] & 0x80 != 0, head[0] & 0x0f);
-            let len = match head[1] & 0x7f {
-                126 => {
-                    let mut b = [0; 2];
-                    self.socket.read_exact(&mut b).await?;
-                    u64::from(u16::from_be_bytes(b))
-                }
-                127 => {
-                    let mut b = [0; 8];
-                    self.socket.read_exact(&mut b).await?;
-                    u64::from_be_bytes(b)
-                }
-                n => u64::from(n),
-            };
-            let mut payload = vec![0; usize::try_from(len)?];
-            self.socket.read_exact(&mut payload).await?;
-            match opcode {
-                0x8 => bail!("Chromium closed the DevTools socket"),
-                0x0..=0x2 => {
-                    message.extend(payload);
-                    if fin {
-                        return Ok(serde_json::from_slice(&message)?);
-                    }
-                }
-                _ => {} // pings and pongs
+            match self
+                .socket
+                .next()
+                .await
+                .context("Chromium closed the DevTools socket")??
+            {
+                Message::Text(text) => return Ok(serde_json::from_str(text.as_str())?),
+                Message::Close(_) => bail!("Chromium closed the DevTools socket"),
+                _ => {}
             }
         }
     }
@@ -202,7 +138,9 @@ impl Browser {
     pub async fn call(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
-        self.send(&json!({ "id": id, "method": method, "params": params }).to_string())
+        let command = json!({ "id": id, "method": method, "params": params });
+        self.socket
+            .send(Message::Text(command.to_string().into()))
             .await?;
         loop {
             let message = self.next_message().await?;

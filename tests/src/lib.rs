@@ -5,6 +5,7 @@
 //! `TEST_DATABASE_URL` is set, each in a database of its own.
 
 pub mod browser;
+pub mod ws;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -119,6 +120,8 @@ pub struct TestApp {
     pub database_url: String,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
+    /// Stops the server cleanly.
+    pub shutdown: api::Shutdown,
     /// The SQLite file to remove when the test ends.
     file: Option<std::path::PathBuf>,
 }
@@ -171,12 +174,25 @@ async fn start(
     pool_size: u32,
 ) -> anyhow::Result<TestApp> {
     let database_url = fresh_database(engine).await?;
-    let file = database_url
+    let mut app = serve(engine, &database_url, demo, limits, jwt, pool_size).await?;
+    app.file = database_url
         .strip_prefix("sqlite://")
         .and_then(|rest| rest.split('?').next())
         .map(std::path::PathBuf::from);
+    Ok(app)
+}
+
+/// A server on an existing database.
+async fn serve(
+    engine: Engine,
+    database_url: &str,
+    demo: bool,
+    limits: Limits,
+    jwt: api::config::Jwt,
+    pool_size: u32,
+) -> anyhow::Result<TestApp> {
     let config = Config {
-        database_url: database_url.clone(),
+        database_url: database_url.to_owned(),
         bind: "127.0.0.1:0".parse()?,
         pool_size: Some(pool_size),
         limits,
@@ -189,11 +205,12 @@ async fn start(
     let app = Application::build(&config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let shutdown = app.shutdown();
     tokio::spawn(app.run());
     Ok(TestApp {
         engine,
         address,
-        database_url,
+        database_url: database_url.to_owned(),
         db,
         // Idle connections are let go before the server's 5 s keep-alive
         // closes them, so a request never races the close (a test that
@@ -201,11 +218,18 @@ async fn start(
         client: reqwest::Client::builder()
             .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()?,
-        file,
+        shutdown,
+        file: None,
     })
 }
 
 impl TestApp {
+    /// Another server on this one's database, with `limits`: a second
+    /// replica behind the same load balancer.
+    pub async fn replica(&self, limits: Limits) -> anyhow::Result<TestApp> {
+        serve(self.engine, &self.database_url, false, limits, test_jwt(), 4).await
+    }
+
     /// POSTs one operation and returns the whole response body.
     pub async fn post(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
         let resp = self.send(query, variables, None).await?;
@@ -300,15 +324,20 @@ impl TestApp {
         Ok(out)
     }
 
-    /// SQL statements the server has sent so far, from `/metrics`.
-    pub async fn statements(&self) -> anyhow::Result<u64> {
-        let text = self
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(self
             .client
             .get(format!("{}/metrics", self.address))
             .send()
             .await?
             .text()
-            .await?;
+            .await?)
+    }
+
+    /// SQL statements the server has sent so far, from `/metrics`.
+    pub async fn statements(&self) -> anyhow::Result<u64> {
+        let text = self.metrics().await?;
         text.lines()
             .find_map(|l| l.strip_prefix("councilperf_db_statements_total "))
             .context("no statement counter in /metrics")?

@@ -215,7 +215,7 @@ async fn query(
     variables: Value,
 ) -> Result<Value, ApiError> {
     let r = Request::new(query).variables(Variables::from_json(variables));
-    let resp = execute(state, req, r, session).await;
+    let resp = execute(state, &crate::graphql::request_id(req), r, session).await;
     if let Some(e) = resp.errors.first() {
         let code = e
             .extensions

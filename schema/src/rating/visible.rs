@@ -26,6 +26,13 @@ pub fn in_benchmark(published: bool) -> bool {
     shown(published, false)
 }
 
+/// Whether a change to a stored result may be announced to a viewer: only
+/// when the rating the viewer reads now shows that very result, as a query
+/// would show it.
+pub fn announced(rating: &Rating, result_id: i64) -> bool {
+    rating.result_id == Some(result_id)
+}
+
 /// Empties a rating of an unpublished period for a viewer who may not read
 /// it (its value is left out already): every field is null, not only the
 /// value, as a target can give the figure away.

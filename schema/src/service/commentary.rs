@@ -9,6 +9,7 @@ use super::reporting::measure_in_period;
 use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};
+use crate::live::Event;
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};
 use crate::store;
 use crate::store::write::Write;
@@ -38,7 +39,14 @@ pub async fn add_commentary(
         updated_at: Set(w.now),
         ..Default::default()
     };
-    w.create("addCommentary", "commentary", row).await
+    let c = w.create("addCommentary", "commentary", row).await?;
+    w.raise(Event::Commentary {
+        commentary: c.id,
+        measure: m.id,
+        plan: m.plan_id,
+        authority: m.authority_id,
+    });
+    Ok(c)
 }
 
 pub async fn edit_commentary(

@@ -11,6 +11,7 @@ use sea_orm::{
 
 use super::write::Write;
 use crate::error::{ApiError, ApiResult};
+use crate::live::Event;
 
 /// One target to set.
 pub struct NewTarget<'a> {
@@ -167,6 +168,14 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
         .chain(positions.into_iter().zip(created))
         .collect();
     all.sort_by_key(|(i, _)| *i);
+    for (i, r) in &all {
+        w.raise(Event::Result {
+            result: r.id,
+            measure: r.measure_id,
+            plan: items[*i].measure.plan_id,
+            authority: r.authority_id,
+        });
+    }
     Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
@@ -210,6 +219,11 @@ pub async fn publish(w: &Write, p: &plan::Model, period: Period) -> ApiResult<()
         .exec(&w.txn)
         .await?;
     if let TryInsertResult::Inserted(r) = inserted {
+        w.raise(Event::Published {
+            publication: r.last_insert_id,
+            plan: p.id,
+            authority: p.authority_id,
+        });
         let after = publication::Entity::find_by_id(r.last_insert_id)
             .one(&w.txn)
             .await?;

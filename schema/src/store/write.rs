@@ -2,7 +2,7 @@
 //! record of each row it creates or changes, so a refused or failed mutation
 //! (or import) leaves no row behind. Inputs arrive validated.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, PoisonError};
 
 use chrono::{DateTime, Utc};
 use entity::model::{
@@ -11,13 +11,15 @@ use entity::model::{
     plan, plan_node, publication, result, target,
 };
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseBackend,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, Statement,
+    TransactionTrait,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::{ApiError, ApiResult};
+use crate::live::{self, Event, Feed};
 
 /// SQLite takes one writer at a time and answers a second with "database is
 /// locked"; queueing writers here turns that into waiting.
@@ -33,6 +35,10 @@ pub struct Write {
     pub actor: String,
     pub now: DateTime<Utc>,
     _gate: Option<MutexGuard<'static, ()>>,
+    /// What this write announces once it has committed (see [`live`]).
+    events: std::sync::Mutex<Vec<Event>>,
+    /// SQLite's in-process feed, when a server of this process listens.
+    local: Option<Feed>,
 }
 
 /// A write that will never commit, kept open so that what it would make can
@@ -62,6 +68,8 @@ pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
         actor: actor.to_owned(),
         now: Utc::now(),
         _gate: gate,
+        events: std::sync::Mutex::default(),
+        local: live::existing_local_feed(db),
     })
 }
 
@@ -75,8 +83,35 @@ impl<A: ActiveModelTrait, M> Row<A> for M where
 type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 
 impl Write {
+    /// Commits, announcing the events raised: on PostgreSQL by `NOTIFY`
+    /// inside the transaction, which PostgreSQL delivers only on commit; on
+    /// SQLite to this process's feed once the commit has succeeded.
     pub async fn commit(self) -> ApiResult<()> {
-        Ok(self.txn.commit().await?)
+        let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
+        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            for payload in live::payloads(&events) {
+                self.txn
+                    .execute_raw(Statement::from_sql_and_values(
+                        DatabaseBackend::Postgres,
+                        "SELECT pg_notify($1, $2)",
+                        [live::CHANNEL.into(), payload.into()],
+                    ))
+                    .await?;
+            }
+        }
+        self.txn.commit().await?;
+        if let Some(feed) = &self.local {
+            live::announce(feed, events);
+        }
+        Ok(())
+    }
+
+    /// Raises an event, announced when (and only if) the write commits.
+    pub fn raise(&self, event: Event) {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event);
     }
 
     fn record<T: Serialize>(

@@ -23,6 +23,36 @@ const COMMENT: &str = r#"mutation($measure: ID!, $body: String!) {
 /// Commentary is shown as text: markup in it stays words on the page.
 const BODY: &str = "<b>Recovery plan</b> agreed with the service";
 
+const CS04: &str = r#"query($plan: ID!) { plan(id: $plan) { measures { id code } } }"#;
+
+/// Kent's CS04 (daytime calls answered, target 95%) restated from AMBER to GREEN.
+const SUBMIT: &str = r#"mutation($measure: ID!) {
+  submitResult(input: { measureId: $measure, period: "2023-24 Q1", value: 99 }) { status }
+}"#;
+
+/// Waits until the page's socket is subscribed (within about 30 s).
+const GONE_LIVE: &str = r#"new Promise((resolve, reject) => {
+  let tries = 0;
+  const check = () => {
+    if (document.getElementById('live').textContent === 'Live') resolve(true);
+    else if (++tries > 600) reject(new Error('the page never went live'));
+    else setTimeout(check, 50);
+  };
+  check();
+})"#;
+
+/// Whether CS04's row turns GREEN within about two seconds.
+const CS04_GREEN: &str = r#"new Promise((resolve) => {
+  let tries = 0;
+  const check = () => {
+    const row = document.querySelector('[data-measure="CS04"]');
+    if (row && row.dataset.status === 'GREEN') resolve(true);
+    else if (++tries > 40) resolve(false);
+    else setTimeout(check, 50);
+  };
+  check();
+})"#;
+
 const STATUSES: &str = r#"query($plan: ID!, $period: Period!) {
   plan(id: $plan) {
     breakdown(period: $period) { green amber red noTarget noData }
@@ -202,6 +232,34 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     let screenshot = target_dir().join("dashboard.png");
     chromium.screenshot(&screenshot).await.unwrap();
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
+
+    // Live: a result submitted through the API redraws the open page. An
+    // event raised before the page's subscription reached the server is
+    // not heard, so the submission is repeated until one is.
+    chromium.evaluate(GONE_LIVE).await.unwrap();
+    let cs04 = app.data(CS04, json!({ "plan": plan })).await.unwrap()["plan"]["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == "CS04")
+        .unwrap()["id"]
+        .clone();
+    let mut heard = false;
+    for _ in 0..10 {
+        app.data_as(&officer, SUBMIT, json!({ "measure": cs04 }))
+            .await
+            .unwrap();
+        if chromium.evaluate(CS04_GREEN).await.unwrap() == true {
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "the page never redrew CS04 after its result changed");
+    let page = chromium.evaluate(&rendered_after("")).await.unwrap();
+    let (counts, statuses) = expected(&app, &plan, "2023-24 Q1").await;
+    assert_eq!(counts["green"], "17");
+    assert_eq!(strings(&page["breakdown"]), counts);
+    assert_eq!(rows(&page), statuses);
 
     // A user picks an earlier period with the keyboard (newest is listed first).
     chromium

@@ -208,15 +208,7 @@ async fn cors_request_ids_and_metrics() {
     );
 
     app.post("{ nope }", Value::Null).await.unwrap();
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await.unwrap();
     assert!(
         text.contains(r#"councilperf_graphql_operations_total{operation="Slugs",outcome="OK"} 1"#),
         "{text}"

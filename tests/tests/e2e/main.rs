@@ -13,6 +13,7 @@ mod hardening;
 mod http;
 mod import;
 mod jwks;
+mod live;
 mod matrix;
 mod operations;
 mod reads;
