@@ -24,7 +24,13 @@ pub struct Config {
     pub introspection: bool,
     /// Development mode: field suggestions in validation errors.
     pub development: bool,
+    /// Megabytes of query answers the exact response cache keeps (0: none).
+    pub cache_mb: usize,
 }
+
+/// The response cache's default size: the answers of a few hundred
+/// dashboards, well inside the server's memory bound.
+pub const DEFAULT_CACHE_MB: usize = 32;
 
 /// Which tokens the server trusts.
 #[derive(Clone, Debug)]
@@ -111,6 +117,7 @@ impl Config {
                 .unwrap_or_default(),
             introspection: parsed("COUNCILPERF_INTROSPECTION")?.unwrap_or(true),
             development: parsed("COUNCILPERF_DEV")?.unwrap_or(false),
+            cache_mb: parsed("COUNCILPERF_CACHE_MB")?.unwrap_or(DEFAULT_CACHE_MB),
         })
     }
 }

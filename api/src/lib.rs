@@ -2,6 +2,7 @@
 //! GraphQL-over-HTTP handler, health and metrics, demo data and import.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod document;

@@ -12,6 +12,7 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tracing::Instrument;
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::state::{REQUEST_ID, RequestId, State};
@@ -75,6 +76,7 @@ impl Application {
             ),
             db: db.clone(),
             limits: config.limits.clone(),
+            cache: Cache::new(config.cache_mb, metrics.clone()),
             metrics,
             verifier,
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),

@@ -9,6 +9,7 @@ use schema::CouncilSchema;
 use sea_orm::DatabaseConnection;
 
 use crate::auth;
+use crate::cache::Cache;
 use crate::config::Limits;
 use crate::metrics::Metrics;
 
@@ -20,6 +21,8 @@ pub struct State {
     pub verifier: auth::Verifier,
     /// Permits to execute an operation: `limits.max_in_flight` of them.
     pub in_flight: tokio::sync::Semaphore,
+    /// The exact response cache, unless turned off.
+    pub cache: Option<Cache>,
 }
 
 /// The id of one request: the client's `x-request-id` if it sent a sane one,

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_init;
 mod m20261126_000001_deadlines;
+mod m20261126_000002_data_version;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_init::Migration),
             Box::new(m20261126_000001_deadlines::Migration),
+            Box::new(m20261126_000002_data_version::Migration),
         ]
     }
 }

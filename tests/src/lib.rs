@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, bail};
-use api::config::Limits;
+use api::config::{DEFAULT_CACHE_MB, Limits};
 use api::{Application, Config};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
@@ -145,12 +145,25 @@ pub async fn spawn_config(
     limits: Limits,
     jwt: api::config::Jwt,
 ) -> anyhow::Result<TestApp> {
-    start(engine, demo, limits, jwt, 4).await
+    start(engine, demo, limits, jwt, 4, DEFAULT_CACHE_MB).await
 }
 
 /// A server with `pool_size` database connections.
 pub async fn spawn_with_pool(engine: Engine, demo: bool, pool_size: u32) -> anyhow::Result<TestApp> {
-    start(engine, demo, Limits::default(), test_jwt(), pool_size).await
+    start(
+        engine,
+        demo,
+        Limits::default(),
+        test_jwt(),
+        pool_size,
+        DEFAULT_CACHE_MB,
+    )
+    .await
+}
+
+/// A server whose response cache holds `cache_mb` megabytes (0: none).
+pub async fn spawn_with_cache(engine: Engine, demo: bool, cache_mb: usize) -> anyhow::Result<TestApp> {
+    start(engine, demo, Limits::default(), test_jwt(), 4, cache_mb).await
 }
 
 async fn start(
@@ -159,6 +172,7 @@ async fn start(
     limits: Limits,
     jwt: api::config::Jwt,
     pool_size: u32,
+    cache_mb: usize,
 ) -> anyhow::Result<TestApp> {
     let database_url = fresh_database(engine).await?;
     let file = database_url
@@ -174,6 +188,7 @@ async fn start(
         cors_origins: vec!["https://dashboard.example".to_owned()],
         introspection: true,
         development: false,
+        cache_mb,
     };
     let app = Application::build(&config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -75,6 +75,7 @@ type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 
 impl Write {
     pub async fn commit(self) -> ApiResult<()> {
+        super::version::bump(&self.txn).await?;
         Ok(self.txn.commit().await?)
     }
 

@@ -163,6 +163,7 @@ async fn tests_config() -> api::Config {
         cors_origins: Vec::new(),
         introspection: true,
         development: false,
+        cache_mb: api::config::DEFAULT_CACHE_MB,
     }
 }
 

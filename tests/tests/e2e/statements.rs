@@ -2,7 +2,7 @@
 //! measures: resolvers batch through DataLoaders, never query per row.
 
 use serde_json::Value;
-use tests::{engines, spawn};
+use tests::{engines, spawn, spawn_with_cache, token};
 
 use crate::fixtures::sized;
 
@@ -55,5 +55,55 @@ async fn statements_per_request_do_not_grow_with_measures() {
             );
             assert!(small <= 25, "{name}: {small} statements");
         }
+    }
+}
+
+/// BENCHMARKS.md's operation (a): a plan's node tree with every measure's
+/// result, status and direction.
+const DASHBOARD: &str = r#"{ authority(slug: "large") { plans { nodes { code title children { code title measures { code title result(period: "2023-24 Q2") { value target status direction } } } } } } }"#;
+
+async fn cost_as(app: &tests::TestApp, token: Option<&str>, query: &str) -> (u64, Value) {
+    let before = app.statements().await.unwrap();
+    let body: Value = app
+        .send(query, Value::Null, token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    (app.statements().await.unwrap() - before, body)
+}
+
+/// Four statements: the token's grants (its authorities and their partners
+/// together), the authority's plans, the plan's nodes, measures and
+/// publications together, and the results and targets rating reads
+/// together. Anonymous: the authority instead of the grants.
+#[tokio::test]
+async fn the_dashboard_costs_four_statements() {
+    for engine in engines() {
+        let app = spawn_with_cache(engine, false, 0).await.unwrap();
+        api::import::import(&app.db, &sized("large", 150)).await.unwrap();
+        let officer = token("officer", &["large:OFFICER"]);
+        let (n, _) = cost_as(&app, Some(&officer), DASHBOARD).await;
+        assert_eq!(n, 4, "{engine:?}: the officer's dashboard");
+        let (n, _) = cost_as(&app, None, DASHBOARD).await;
+        assert_eq!(n, 4, "{engine:?}: the public dashboard");
+    }
+}
+
+/// With the cache on, an answer it keeps costs one statement (the data
+/// version) and is the same answer; a miss costs the version twice more
+/// (once to look, once in the query's snapshot).
+#[tokio::test]
+async fn a_kept_answer_costs_one_statement() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        api::import::import(&app.db, &sized("large", 150)).await.unwrap();
+        let (miss, first) = cost_as(&app, None, DASHBOARD).await;
+        assert_eq!(miss, 6, "{engine:?}: a miss");
+        let (hit, again) = cost_as(&app, None, DASHBOARD).await;
+        assert_eq!(hit, 1, "{engine:?}: a hit");
+        assert_eq!(first, again);
     }
 }

@@ -1,0 +1,149 @@
+//! The exact response cache (DESIGN.md, "Exact caching and scale-out"): a
+//! query's answer is kept under a key of everything it depends on — the
+//! data version it was computed at, the day (deadlines turn late and actions
+//! overdue at midnight), who asked (the session: anonymous callers are one
+//! class), the document, the operation and the variables. The version is
+//! bumped by every write transaction in the database, so an answer is served
+//! again only while no write has committed since, on any replica. Bounded in
+//! bytes; least recently used answers go first.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix_web::web::Bytes;
+use async_graphql::Request;
+use chrono::NaiveDate;
+use lru::LruCache;
+use schema::Session;
+use sha2::{Digest, Sha256};
+
+use crate::metrics::Metrics;
+
+/// The SHA-256 of everything an answer depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key([u8; 32]);
+
+/// What an answer depends on besides the data: read before it runs.
+pub struct Inputs<'a> {
+    pub today: NaiveDate,
+    pub session: &'a Session,
+    pub request: &'a Request,
+}
+
+impl Inputs<'_> {
+    /// The key of the answer at data version `version`.
+    pub fn key(&self, version: i64) -> Key {
+        let mut h = Sha256::new();
+        // Each part is preceded by its length, so that no two different
+        // lists of parts hash the same bytes.
+        let mut part = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        part(&version.to_le_bytes());
+        part(self.today.to_string().as_bytes());
+        // The whole session, not only its grants: `viewer` answers with the
+        // subject and name, and `authority(slug:)` with the authorities the
+        // token check read.
+        part(format!("{:?}", self.session).as_bytes());
+        part(self.request.query.as_bytes());
+        part(
+            self.request
+                .operation_name
+                .as_deref()
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        part(&serde_json::to_vec(&self.request.variables).unwrap_or_default());
+        Key(h.finalize().into())
+    }
+}
+
+/// A kept answer: its JSON body and entity tag.
+pub struct Entry {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+/// What an entry costs besides its body: the key, the tag and the
+/// bookkeeping of the map, roughly.
+const ENTRY_OVERHEAD: usize = 160;
+
+fn cost(e: &Entry) -> usize {
+    e.body.len() + e.etag.len() + ENTRY_OVERHEAD
+}
+
+/// A strong entity tag of a body: the first 128 bits of its SHA-256.
+pub fn etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("\"{}\"", hex::encode(&digest[..16]))
+}
+
+pub struct Cache {
+    capacity: usize,
+    inner: Mutex<Inner>,
+    metrics: Arc<Metrics>,
+}
+
+struct Inner {
+    entries: LruCache<Key, Arc<Entry>>,
+    bytes: usize,
+}
+
+impl Cache {
+    /// A cache of `megabytes` (0: none).
+    pub fn new(megabytes: usize, metrics: Arc<Metrics>) -> Option<Self> {
+        (megabytes > 0).then(|| Cache {
+            capacity: megabytes.saturating_mul(1024 * 1024),
+            inner: Mutex::new(Inner {
+                entries: LruCache::unbounded(),
+                bytes: 0,
+            }),
+            metrics,
+        })
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn get(&self, key: &Key) -> Option<Arc<Entry>> {
+        let found = self.inner().entries.get(key).cloned();
+        let counter = if found.is_some() {
+            &self.metrics.cache_hits
+        } else {
+            &self.metrics.cache_misses
+        };
+        Metrics::count(counter);
+        found
+    }
+
+    /// Keeps an answer, making room by dropping the least recently used;
+    /// one larger than the whole cache is answered but not kept.
+    pub fn put(&self, key: Key, body: Bytes) -> Arc<Entry> {
+        let entry = Arc::new(Entry {
+            etag: etag(&body),
+            body,
+        });
+        let size = cost(&entry);
+        if size > self.capacity {
+            return entry;
+        }
+        let mut inner = self.inner();
+        if let Some(old) = inner.entries.put(key, entry.clone()) {
+            inner.bytes -= cost(&old);
+        }
+        inner.bytes += size;
+        while inner.bytes > self.capacity {
+            let Some((_, gone)) = inner.entries.pop_lru() else {
+                break;
+            };
+            inner.bytes -= cost(&gone);
+            Metrics::count(&self.metrics.cache_evictions);
+        }
+        self.metrics
+            .cache_bytes
+            .store(inner.bytes as u64, Ordering::Relaxed);
+        entry
+    }
+}
