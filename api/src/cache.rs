@@ -7,6 +7,7 @@
 //! again only while no write has committed since, on any replica. Bounded in
 //! bytes; least recently used answers go first.
 
+use std::hash::Hash;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -65,13 +66,9 @@ pub struct Entry {
     pub etag: String,
 }
 
-/// What an entry costs besides its body: the key, the tag and the
+/// What an entry costs besides its body and tag: the key and the
 /// bookkeeping of the map, roughly.
 const ENTRY_OVERHEAD: usize = 160;
-
-fn cost(e: &Entry) -> usize {
-    e.body.len() + e.etag.len() + ENTRY_OVERHEAD
-}
 
 /// A strong entity tag of a body: the first 128 bits of its SHA-256.
 pub fn etag(body: &[u8]) -> String {
@@ -79,36 +76,73 @@ pub fn etag(body: &[u8]) -> String {
     format!("\"{}\"", hex::encode(&digest[..16]))
 }
 
-pub struct Cache {
+/// A map that drops its least recently used entries to stay within a
+/// number of bytes: the response cache's, and the persisted queries'.
+pub struct Lru<K: Hash + Eq, V> {
+    entries: LruCache<K, (V, usize)>,
+    bytes: usize,
     capacity: usize,
-    inner: Mutex<Inner>,
-    metrics: Arc<Metrics>,
 }
 
-struct Inner {
-    entries: LruCache<Key, Arc<Entry>>,
-    bytes: usize,
+impl<K: Hash + Eq, V: Clone> Lru<K, V> {
+    pub fn new(capacity_bytes: usize) -> Self {
+        Lru {
+            entries: LruCache::unbounded(),
+            bytes: 0,
+            capacity: capacity_bytes,
+        }
+    }
+
+    pub fn get(&mut self, key: &K) -> Option<V> {
+        self.entries.get(key).map(|(v, _)| v.clone())
+    }
+
+    /// Keeps `value`, which costs `size` bytes, and returns how many entries
+    /// made room for it; one larger than the whole map is not kept.
+    pub fn put(&mut self, key: K, value: V, size: usize) -> u64 {
+        if size > self.capacity {
+            return 0;
+        }
+        if let Some((_, old)) = self.entries.put(key, (value, size)) {
+            self.bytes -= old;
+        }
+        self.bytes += size;
+        let mut evicted = 0;
+        while self.bytes > self.capacity {
+            let Some((_, (_, gone))) = self.entries.pop_lru() else {
+                break;
+            };
+            self.bytes -= gone;
+            evicted += 1;
+        }
+        evicted
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+pub struct Cache {
+    entries: Mutex<Lru<Key, Arc<Entry>>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Cache {
     /// A cache of `megabytes` (0: none).
     pub fn new(megabytes: usize, metrics: Arc<Metrics>) -> Option<Self> {
         (megabytes > 0).then(|| Cache {
-            capacity: megabytes.saturating_mul(1024 * 1024),
-            inner: Mutex::new(Inner {
-                entries: LruCache::unbounded(),
-                bytes: 0,
-            }),
+            entries: Mutex::new(Lru::new(megabytes.saturating_mul(1024 * 1024))),
             metrics,
         })
     }
 
-    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    fn entries(&self) -> std::sync::MutexGuard<'_, Lru<Key, Arc<Entry>>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn get(&self, key: &Key) -> Option<Arc<Entry>> {
-        let found = self.inner().entries.get(key).cloned();
+        let found = self.entries().get(key);
         let counter = if found.is_some() {
             &self.metrics.cache_hits
         } else {
@@ -118,32 +152,19 @@ impl Cache {
         found
     }
 
-    /// Keeps an answer, making room by dropping the least recently used;
-    /// one larger than the whole cache is answered but not kept.
+    /// Keeps an answer, making room by dropping the least recently used.
     pub fn put(&self, key: Key, body: Bytes) -> Arc<Entry> {
         let entry = Arc::new(Entry {
             etag: etag(&body),
             body,
         });
-        let size = cost(&entry);
-        if size > self.capacity {
-            return entry;
-        }
-        let mut inner = self.inner();
-        if let Some(old) = inner.entries.put(key, entry.clone()) {
-            inner.bytes -= cost(&old);
-        }
-        inner.bytes += size;
-        while inner.bytes > self.capacity {
-            let Some((_, gone)) = inner.entries.pop_lru() else {
-                break;
-            };
-            inner.bytes -= cost(&gone);
-            Metrics::count(&self.metrics.cache_evictions);
-        }
+        let size = entry.body.len() + entry.etag.len() + ENTRY_OVERHEAD;
+        let mut entries = self.entries();
+        let evicted = entries.put(key, entry.clone(), size);
+        self.metrics.cache_evictions.fetch_add(evicted, Ordering::Relaxed);
         self.metrics
             .cache_bytes
-            .store(inner.bytes as u64, Ordering::Relaxed);
+            .store(entries.bytes() as u64, Ordering::Relaxed);
         entry
     }
 }

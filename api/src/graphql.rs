@@ -137,6 +137,9 @@ pub(crate) async fn session_of(state: &State, req: &HttpRequest) -> Result<Sessi
 }
 
 /// An answer: one executed now, or the body of one the cache kept.
+// Moved a few times per request, as the bare `Response` was: boxing it would
+// cost an allocation per executed answer for nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Answer {
     Run(Response),
     Kept(Arc<cache::Entry>),
@@ -550,7 +553,12 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
         Err(e) => return refuse(&e),
     };
     match batch {
-        BatchRequest::Single(r) => respond_one(&req, &execute(&state, &req, r, session).await),
+        BatchRequest::Single(mut r) => {
+            if let Err(e) = state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
+                return request_error(&req, &e);
+            }
+            respond_one(&req, &execute(&state, &req, r, session).await)
+        }
         BatchRequest::Batch(rs) => {
             if rs.is_empty() || rs.len() > state.limits.max_batch {
                 return request_error(
@@ -562,8 +570,12 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
                 );
             }
             let mut out = Vec::with_capacity(rs.len());
-            for r in rs {
-                out.push(execute(&state, &req, r, session.clone()).await);
+            for mut r in rs {
+                let answer = match state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
+                    Ok(()) => execute(&state, &req, r, session.clone()).await,
+                    Err(e) => Answer::Run(error_response(&e)),
+                };
+                out.push(answer);
             }
             let status = out
                 .iter()
@@ -578,7 +590,8 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
 /// The parameters of a GraphQL GET request, as the spec names them.
 #[derive(Deserialize)]
 struct GetParams {
-    query: String,
+    /// Absent when the query is sent by its hash alone.
+    query: Option<String>,
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     /// JSON, URL-encoded.
@@ -591,7 +604,7 @@ fn get_request(query_string: &str) -> Result<Request, ApiError> {
     let p = web::Query::<GetParams>::from_query(query_string)
         .map_err(|e| bad(&e))?
         .into_inner();
-    let mut r = Request::new(p.query);
+    let mut r = Request::new(p.query.unwrap_or_default());
     r.operation_name = p.operation_name.filter(|n| !n.is_empty());
     if let Some(v) = p.variables.filter(|v| !v.trim().is_empty()) {
         r.variables = serde_json::from_str::<Variables>(&v).map_err(|e| bad(&e))?;
@@ -640,6 +653,9 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         Ok(r) => r,
         Err(e) => return request_error(&req, &e),
     };
+    if let Err(e) = state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
+        return request_error(&req, &e);
+    }
     if is_mutation(&mut r) {
         return refuse(&ApiError::MutationByGet);
     }
@@ -647,5 +663,49 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         Ok(v) => v,
         Err(e) => return refuse(&e),
     };
-    respond_one(&req, &execute(&state, &req, r, session).await)
+    let private = matches!(session.viewer, Viewer::User { .. });
+    let answer = execute(&state, &req, r, session).await;
+    let Some((body, tag)) = answer.tagged_body() else {
+        return respond_one(&req, &answer);
+    };
+    revalidated(&req, body, &tag, private)
+}
+
+/// A successful answer to a GET, with what browsers and a CDN need to
+/// revalidate it: its entity tag, and that it must be revalidated each
+/// time (`no-cache`) — by anyone for the public, by the token's holder
+/// alone otherwise. A client that holds the same answer gets 304.
+fn revalidated(req: &HttpRequest, body: web::Bytes, tag: &str, private: bool) -> HttpResponse {
+    let held = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+        });
+    let mut r = if held {
+        HttpResponse::NotModified().finish()
+    } else {
+        respond(req, Ok(body), None, false)
+    };
+    let headers = r.headers_mut();
+    let control = if private {
+        "private, no-cache"
+    } else {
+        "public, no-cache"
+    };
+    for (name, value) in [
+        (header::ETAG, tag),
+        (header::CACHE_CONTROL, control),
+        // A shared cache must not answer a token's holder with the public's
+        // copy, nor the reverse.
+        (header::VARY, "Authorization"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    r
 }

@@ -9,6 +9,7 @@ pub mod document;
 pub mod graphql;
 pub mod import;
 pub mod metrics;
+pub mod persisted;
 pub mod server;
 pub mod sheets;
 pub mod state;

@@ -15,6 +15,7 @@ use tracing::Instrument;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::persisted::{self, Persisted};
 use crate::state::{REQUEST_ID, RequestId, State};
 use crate::{auth, db, graphql, import, sheets};
 
@@ -65,6 +66,11 @@ impl Application {
         if demo && import::load_demo(&db).await? {
             tracing::info!("loaded the demo councils");
         }
+        let trusted = config
+            .trusted_documents
+            .as_deref()
+            .map(persisted::trusted_documents)
+            .transpose()?;
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State {
@@ -77,6 +83,7 @@ impl Application {
             db: db.clone(),
             limits: config.limits.clone(),
             cache: Cache::new(config.cache_mb, metrics.clone()),
+            persisted: Persisted::new(config.persisted_queries_mb, trusted),
             metrics,
             verifier,
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),

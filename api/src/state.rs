@@ -12,6 +12,7 @@ use crate::auth;
 use crate::cache::Cache;
 use crate::config::Limits;
 use crate::metrics::Metrics;
+use crate::persisted::Persisted;
 
 pub struct State {
     pub schema: CouncilSchema,
@@ -23,6 +24,7 @@ pub struct State {
     pub in_flight: tokio::sync::Semaphore,
     /// The exact response cache, unless turned off.
     pub cache: Option<Cache>,
+    pub persisted: Persisted,
 }
 
 /// The id of one request: the client's `x-request-id` if it sent a sane one,

@@ -145,25 +145,26 @@ pub async fn spawn_config(
     limits: Limits,
     jwt: api::config::Jwt,
 ) -> anyhow::Result<TestApp> {
-    start(engine, demo, limits, jwt, 4, DEFAULT_CACHE_MB).await
+    start(engine, demo, limits, jwt, 4, |_| {}).await
 }
 
 /// A server with `pool_size` database connections.
 pub async fn spawn_with_pool(engine: Engine, demo: bool, pool_size: u32) -> anyhow::Result<TestApp> {
-    start(
-        engine,
-        demo,
-        Limits::default(),
-        test_jwt(),
-        pool_size,
-        DEFAULT_CACHE_MB,
-    )
-    .await
+    start(engine, demo, Limits::default(), test_jwt(), pool_size, |_| {}).await
 }
 
 /// A server whose response cache holds `cache_mb` megabytes (0: none).
 pub async fn spawn_with_cache(engine: Engine, demo: bool, cache_mb: usize) -> anyhow::Result<TestApp> {
-    start(engine, demo, Limits::default(), test_jwt(), 4, cache_mb).await
+    spawn_adjusted(engine, demo, |c| c.cache_mb = cache_mb).await
+}
+
+/// A server whose configuration `adjust` changes from the tests' own.
+pub async fn spawn_adjusted(
+    engine: Engine,
+    demo: bool,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<TestApp> {
+    start(engine, demo, Limits::default(), test_jwt(), 4, adjust).await
 }
 
 async fn start(
@@ -172,14 +173,14 @@ async fn start(
     limits: Limits,
     jwt: api::config::Jwt,
     pool_size: u32,
-    cache_mb: usize,
+    adjust: impl FnOnce(&mut Config),
 ) -> anyhow::Result<TestApp> {
     let database_url = fresh_database(engine).await?;
     let file = database_url
         .strip_prefix("sqlite://")
         .and_then(|rest| rest.split('?').next())
         .map(std::path::PathBuf::from);
-    let config = Config {
+    let mut config = Config {
         database_url: database_url.clone(),
         bind: "127.0.0.1:0".parse()?,
         pool_size: Some(pool_size),
@@ -188,16 +189,28 @@ async fn start(
         cors_origins: vec!["https://dashboard.example".to_owned()],
         introspection: true,
         development: false,
-        cache_mb,
+        cache_mb: DEFAULT_CACHE_MB,
+        persisted_queries_mb: api::config::DEFAULT_PERSISTED_QUERIES_MB,
+        trusted_documents: None,
     };
-    let app = Application::build(&config, demo).await?;
+    adjust(&mut config);
+    serve(engine, &config, demo, file).await
+}
+
+async fn serve(
+    engine: Engine,
+    config: &Config,
+    demo: bool,
+    file: Option<std::path::PathBuf>,
+) -> anyhow::Result<TestApp> {
+    let app = Application::build(config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     tokio::spawn(app.run());
     Ok(TestApp {
         engine,
         address,
-        database_url,
+        database_url: config.database_url.clone(),
         db,
         // Idle connections are let go before the server's 5 s keep-alive
         // closes them, so a request never races the close (a test that
@@ -210,6 +223,42 @@ async fn start(
 }
 
 impl TestApp {
+    /// A second server on this one's database, as replicas behind a load
+    /// balancer are: each with its own pool and response cache.
+    pub async fn replica(&self) -> anyhow::Result<TestApp> {
+        let config = Config {
+            database_url: self.database_url.clone(),
+            bind: "127.0.0.1:0".parse()?,
+            pool_size: Some(4),
+            limits: Limits::default(),
+            jwt: test_jwt(),
+            cors_origins: Vec::new(),
+            introspection: true,
+            development: false,
+            cache_mb: DEFAULT_CACHE_MB,
+            persisted_queries_mb: api::config::DEFAULT_PERSISTED_QUERIES_MB,
+            trusted_documents: None,
+        };
+        serve(self.engine, &config, false, None).await
+    }
+
+    /// A counter or gauge the server serves at `/metrics`.
+    pub async fn metric(&self, name: &str) -> anyhow::Result<u64> {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await?
+            .text()
+            .await?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .with_context(|| format!("no {name} in /metrics"))?
+            .trim()
+            .parse()
+            .with_context(|| format!("{name} is not a number"))
+    }
+
     /// POSTs one operation and returns the whole response body.
     pub async fn post(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
         let resp = self.send(query, variables, None).await?;
@@ -291,19 +340,7 @@ impl TestApp {
 
     /// SQL statements the server has sent so far, from `/metrics`.
     pub async fn statements(&self) -> anyhow::Result<u64> {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.address))
-            .send()
-            .await?
-            .text()
-            .await?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("councilperf_db_statements_total "))
-            .context("no statement counter in /metrics")?
-            .trim()
-            .parse()
-            .context("statement counter")
+        self.metric("councilperf_db_statements_total").await
     }
 }
 

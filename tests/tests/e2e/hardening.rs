@@ -164,6 +164,8 @@ async fn tests_config() -> api::Config {
         introspection: true,
         development: false,
         cache_mb: api::config::DEFAULT_CACHE_MB,
+        persisted_queries_mb: api::config::DEFAULT_PERSISTED_QUERIES_MB,
+        trusted_documents: None,
     }
 }
 

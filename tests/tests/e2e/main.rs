@@ -4,6 +4,7 @@
 mod abuse;
 mod analytics;
 mod auth;
+mod cache;
 mod demo;
 mod escalation;
 mod fixtures;
@@ -13,6 +14,7 @@ mod import;
 mod jwks;
 mod matrix;
 mod operations;
+mod persisted;
 mod reads;
 mod schema_file;
 mod sheets;
