@@ -6,7 +6,9 @@
 use sea_orm::sea_query::{
     Alias, Condition, Expr, IntoCondition, JoinType, Query, SelectStatement, UnionType,
 };
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult,
+};
 
 /// One table's share of a [`read`]: which of its columns, and which rows.
 pub(crate) struct Part {
@@ -57,25 +59,29 @@ fn prefix(part: usize) -> String {
 const PART: &str = "part";
 
 /// One branch of the union: part `i`'s own rows, with the columns of every
-/// part. The other parts' tables are left-joined on a false condition, so
-/// their columns are NULL yet keep their types, and every branch lines up on
-/// both engines (PostgreSQL resolves the type of a bare NULL in a UNION
-/// branch by branch, and two of them make `text`).
-fn branch(parts: &[Part], i: usize) -> SelectStatement {
+/// part, NULL in the other parts' places. PostgreSQL needs those NULLs typed
+/// (it resolves a bare NULL's type branch by branch, and two make `text`),
+/// so there the other parts' tables are left-joined on a false condition,
+/// which it plans as nothing. SQLite has no column types to reconcile, and
+/// would scan such a table once per row, so there they are bare NULLs.
+fn branch(parts: &[Part], i: usize, backend: DbBackend) -> SelectStatement {
+    let typed = backend == DbBackend::Postgres;
     let mut q = Query::select();
     q.expr_as(Expr::cust(i.to_string()), Alias::new(PART));
     for (j, p) in parts.iter().enumerate() {
         for c in &p.columns {
-            q.expr_as(
-                Expr::col((Alias::new(p.table), Alias::new(*c))),
-                Alias::new(format!("{}{c}", prefix(j))),
-            );
+            let value = if typed || j == i {
+                Expr::col((Alias::new(p.table), Alias::new(*c)))
+            } else {
+                Expr::cust("NULL")
+            };
+            q.expr_as(value, Alias::new(format!("{}{c}", prefix(j))));
         }
     }
     let own = &parts[i];
     q.from(Alias::new(own.table));
     for (j, p) in parts.iter().enumerate() {
-        if j != i {
+        if typed && j != i {
             q.join(JoinType::LeftJoin, Alias::new(p.table), Expr::cust("1 = 0"));
         }
     }
@@ -93,11 +99,12 @@ pub(crate) async fn read<const N: usize>(
         prefix: prefix(i),
         rows: Vec::new(),
     });
-    let Some(mut q) = (N > 0).then(|| branch(parts, 0)) else {
+    let backend = db.get_database_backend();
+    let Some(mut q) = (N > 0).then(|| branch(parts, 0, backend)) else {
         return Ok(out);
     };
     for i in 1..N {
-        q.union(UnionType::All, branch(parts, i));
+        q.union(UnionType::All, branch(parts, i, backend));
     }
     for row in db.query_all(&q).await? {
         let part: i32 = row.try_get("", PART)?;
