@@ -2,10 +2,11 @@
 //! query's answer is kept under a key of everything it depends on — the
 //! data version it was computed at, the day (deadlines turn late and actions
 //! overdue at midnight), who asked (the session: anonymous callers are one
-//! class), the document, the operation and the variables. The version is
-//! bumped by every write transaction in the database, so an answer is served
-//! again only while no write has committed since, on any replica. Bounded in
-//! bytes; least recently used answers go first.
+//! class), the document, the operation and the variables. Every write
+//! transaction changes the version, which lives in the database
+//! (`schema::store::version`), so an answer is served again only while no
+//! write has committed since, on any replica. Bounded in bytes; least
+//! recently used answers go first.
 
 use std::hash::Hash;
 use std::sync::atomic::Ordering;
@@ -33,7 +34,7 @@ pub struct Inputs<'a> {
 
 impl Inputs<'_> {
     /// The key of the answer at data version `version`.
-    pub fn key(&self, version: i64) -> Key {
+    pub fn key(&self, version: &str) -> Key {
         let mut h = Sha256::new();
         // Each part is preceded by its length, so that no two different
         // lists of parts hash the same bytes.
@@ -41,7 +42,7 @@ impl Inputs<'_> {
             h.update((bytes.len() as u64).to_le_bytes());
             h.update(bytes);
         };
-        part(&version.to_le_bytes());
+        part(version.as_bytes());
         part(self.today.to_string().as_bytes());
         // The whole session, not only its grants: `viewer` answers with the
         // subject and name, and `authority(slug:)` with the authorities the

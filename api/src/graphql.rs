@@ -307,7 +307,7 @@ async fn read(state: &State, r: Request, session: Session) -> Answer {
     };
     match store::data_version(&state.db).await {
         Ok(now) => {
-            if let Some(kept) = cache.get(&inputs.key(now)) {
+            if let Some(kept) = cache.get(&inputs.key(&now)) {
                 return Answer::Kept(kept);
             }
         }
@@ -324,7 +324,7 @@ async fn read(state: &State, r: Request, session: Session) -> Answer {
             return Answer::Run(error_response(&e));
         }
     };
-    let key = inputs.key(version);
+    let key = inputs.key(&version);
     let resp = run_on(state, r, reader, session).await;
     // Errors are not kept (a timeout or a lost database says nothing of the
     // next try), nor an answer that straddled midnight.

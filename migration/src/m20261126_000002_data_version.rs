@@ -1,9 +1,11 @@
-//! The data version: one row that every write transaction bumps, so that a
-//! reader can tell in one statement whether anything changed since an answer
-//! was computed (the exact response cache, issue 18).
+//! The data version on SQLite: one row that every write transaction bumps,
+//! so that a reader can tell in one statement whether anything changed since
+//! an answer was computed (the exact response cache, issue 18). PostgreSQL
+//! uses its snapshots instead (`schema::store::version`).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 pub struct Migration;
 
@@ -16,6 +18,9 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
         m.create_table(
             Table::create()
                 .table("data_version")
@@ -34,6 +39,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
         m.drop_table(Table::drop().table("data_version").take()).await
     }
 }

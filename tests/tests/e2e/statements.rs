@@ -2,7 +2,7 @@
 //! measures: resolvers batch through DataLoaders, never query per row.
 
 use serde_json::Value;
-use tests::{engines, spawn, spawn_with_cache, token};
+use tests::{Engine, engines, spawn, spawn_with_cache, token};
 
 use crate::fixtures::sized;
 
@@ -94,7 +94,9 @@ async fn the_dashboard_costs_four_statements() {
 
 /// With the cache on, an answer it keeps costs one statement (the data
 /// version) and is the same answer; a miss costs the version twice more
-/// (once to look, once in the query's snapshot).
+/// (once to look, once in the query's snapshot). On PostgreSQL the version
+/// is the snapshot, which other tests writing to their own databases in the
+/// same cluster move on: there the hit may take a few tries.
 #[tokio::test]
 async fn a_kept_answer_costs_one_statement() {
     for engine in engines() {
@@ -102,8 +104,20 @@ async fn a_kept_answer_costs_one_statement() {
         api::import::import(&app.db, &sized("large", 150)).await.unwrap();
         let (miss, first) = cost_as(&app, None, DASHBOARD).await;
         assert_eq!(miss, 6, "{engine:?}: a miss");
-        let (hit, again) = cost_as(&app, None, DASHBOARD).await;
-        assert_eq!(hit, 1, "{engine:?}: a hit");
-        assert_eq!(first, again);
+        let tries = if engine == Engine::Sqlite { 1 } else { 20 };
+        let mut costs = Vec::new();
+        for _ in 0..tries {
+            let (n, again) = cost_as(&app, None, DASHBOARD).await;
+            assert_eq!(first, again);
+            costs.push(n);
+            if n == 1 {
+                break;
+            }
+        }
+        assert_eq!(
+            costs.last(),
+            Some(&1),
+            "{engine:?}: a hit costs one statement: {costs:?}"
+        );
     }
 }
