@@ -35,8 +35,9 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         start: usize,
     },
-    /// Print a pgbench script of the statements behind the dashboard query
-    /// (operation a) for one authority of DATABASE_URL, for
+    /// Print a pgbench script of the eight statements issue 7's server sent
+    /// for the dashboard query (operation a; the server now sends four, read
+    /// together) for one authority of DATABASE_URL, for
     /// `pgbench -M prepared -f script`.
     PgbenchScript {
         #[arg(long, default_value = "a0001")]
@@ -599,7 +600,7 @@ async fn load(
     Ok(())
 }
 
-/// The dashboard's statements as the server sends them: the token's
+/// The dashboard's statements as issue 7's server sent them: the token's
 /// authority and its partners (which also answer `authority(slug:)`), the
 /// authority's plans, the plan's nodes, measures and publications, then the
 /// results and targets of the periods rating reads.
