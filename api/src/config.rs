@@ -27,7 +27,21 @@ pub struct Config {
     pub development: bool,
     /// Where GraphiQL's code is loaded from (no trailing slash).
     pub graphiql_cdn: String,
+    /// Megabytes of query answers the exact response cache keeps (0: none).
+    pub cache_mb: usize,
+    /// Megabytes of documents clients register as persisted queries.
+    pub persisted_queries_mb: usize,
+    /// When set, the only documents that run (a directory of `.graphql`
+    /// files or an Apollo persisted query manifest).
+    pub trusted_documents: Option<std::path::PathBuf>,
 }
+
+/// The response cache's default size: the answers of a few hundred
+/// dashboards, well inside the server's memory bound.
+pub const DEFAULT_CACHE_MB: usize = 32;
+
+/// Room for a few hundred registered dashboard queries.
+pub const DEFAULT_PERSISTED_QUERIES_MB: usize = 4;
 
 /// Which tokens the server trusts.
 #[derive(Clone, Debug)]
@@ -125,6 +139,10 @@ impl Config {
             introspection: parsed("COUNCILPERF_INTROSPECTION")?.unwrap_or(true),
             development: parsed("COUNCILPERF_DEV")?.unwrap_or(false),
             graphiql_cdn: graphiql_cdn(var("COUNCILPERF_GRAPHIQL_CDN").as_deref())?,
+            cache_mb: parsed("COUNCILPERF_CACHE_MB")?.unwrap_or(DEFAULT_CACHE_MB),
+            persisted_queries_mb: parsed("COUNCILPERF_PERSISTED_QUERIES_MB")?
+                .unwrap_or(DEFAULT_PERSISTED_QUERIES_MB),
+            trusted_documents: var("COUNCILPERF_TRUSTED_DOCUMENTS").map(Into::into),
         })
     }
 }

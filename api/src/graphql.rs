@@ -5,6 +5,7 @@
 //! error catalogue (`schema::error`).
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
@@ -14,17 +15,19 @@ use async_graphql::futures_util::{FutureExt, StreamExt};
 use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ParseRequestError, Request, Response, ServerError, Variables};
+use chrono::Utc;
 use schema::Session;
 use schema::error::{ApiError, Code, RETRY_AFTER_SECS};
 use schema::policy::Viewer;
 use schema::service::import::sheet::MAX_SHEET_BYTES;
-use schema::store::Reader;
-use serde::Deserialize;
+use schema::store::{self, Reader};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
-use crate::auth;
 use crate::config::Limits;
 use crate::document::{self, Bounds};
 use crate::state::{RequestId, State};
+use crate::{auth, cache};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -80,7 +83,11 @@ pub(crate) fn error_response(e: &ApiError) -> Response {
 /// `application/graphql-response+json`, 200 for `application/json`.
 fn request_error(req: &HttpRequest, e: &ApiError) -> HttpResponse {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    respond(req, serde_json::to_vec(&error_response(e)), Some(status), false)
+    respond(req, json_body(&error_response(e)), Some(status), false)
+}
+
+fn json_body<T: Serialize>(value: &T) -> Result<web::Bytes, serde_json::Error> {
+    serde_json::to_vec(value).map(web::Bytes::from)
 }
 
 /// Every error carries a code. Those async-graphql makes itself (parse,
@@ -163,18 +170,77 @@ pub(crate) fn refusal(limits: &Limits, r: &mut Request) -> Option<ApiError> {
     Some(ApiError::BadUserInput(refused.to_string()))
 }
 
+/// An answer: one executed now, or the body of one the cache kept.
+// Moved a few times per request, as the bare `Response` was: boxing it would
+// cost an allocation per executed answer for nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Answer {
+    Run(Response),
+    Kept(Arc<cache::Entry>),
+}
+
+impl Answer {
+    fn has_code(&self, code: Code) -> bool {
+        matches!(self, Answer::Run(r) if has_code(r, code))
+    }
+
+    fn is_request_error(&self) -> bool {
+        matches!(self, Answer::Run(r) if is_request_error(r))
+    }
+
+    /// OK, or the first error's code.
+    fn outcome(&self) -> String {
+        let Answer::Run(resp) = self else {
+            return "OK".to_owned();
+        };
+        resp.errors
+            .first()
+            .and_then(|e| {
+                e.extensions
+                    .as_ref()?
+                    .get("code")
+                    .map(|c| c.to_string().trim_matches('"').to_owned())
+            })
+            .unwrap_or_else(|| "OK".to_owned())
+    }
+
+    /// The body and entity tag of a successful answer.
+    fn tagged_body(&self) -> Option<(web::Bytes, String)> {
+        match self {
+            Answer::Kept(e) => Some((e.body.clone(), e.etag.clone())),
+            Answer::Run(r) if r.errors.is_empty() => {
+                let body = web::Bytes::from(serde_json::to_vec(r).ok()?);
+                let tag = cache::etag(&body);
+                Some((body, tag))
+            }
+            Answer::Run(_) => None,
+        }
+    }
+}
+
+impl Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Answer::Run(r) => r.serialize(s),
+            Answer::Kept(e) => serde_json::from_slice::<&RawValue>(&e.body)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+        }
+    }
+}
+
 /// Parses, measures and runs one operation while holding an in-flight
 /// permit: the caller bounds all of it by the query timeout.
-async fn run(state: &State, mut r: Request, session: Session) -> Response {
+async fn run(state: &State, mut r: Request, session: Session) -> Answer {
     // Waiting for a permit counts against the timeout.
     let _permit = state.in_flight.acquire().await;
     if let Some(refused) = refusal(&state.limits, &mut r) {
-        return error_response(&refused);
+        return Answer::Run(error_response(&refused));
     }
     if operation_type(&mut r) == Some(OperationType::Subscription) {
-        return error_response(&ApiError::BadUserInput(
+        return Answer::Run(error_response(&ApiError::BadUserInput(
             "subscriptions are served over the WebSocket at /graphql/ws (graphql-transport-ws)".to_owned(),
-        ));
+        )));
     }
     let reads_only = r.parsed_query().is_ok_and(|doc| {
         doc.operations
@@ -182,14 +248,14 @@ async fn run(state: &State, mut r: Request, session: Session) -> Response {
             .all(|(_, op)| op.node.ty == OperationType::Query)
     });
     if !reads_only {
-        return run_on(state, r, Reader::Pool(state.db.clone()), session).await;
+        return Answer::Run(run_on(state, r, Reader::Pool(state.db.clone()), session).await);
     }
     // A read met a connection that died with the database: once more, on a
     // connection the pool has checked.
     let again = retry_copy(&mut r);
     let first = read(state, r, session.clone()).await;
     match again {
-        Some(r) if has_code(&first, Code::Unavailable) => read(state, r, session).await,
+        Some(r) if first.has_code(Code::Unavailable) => read(state, r, session).await,
         _ => first,
     }
 }
@@ -233,10 +299,56 @@ fn retry_copy(r: &mut Request) -> Option<Request> {
 }
 
 /// A query reads through one snapshot, so every resolver sees one moment.
-async fn read(state: &State, r: Request, session: Session) -> Response {
+async fn snapshot_read(state: &State, r: Request, session: Session) -> Response {
     match Reader::snapshot(&state.db).await {
         Ok(reader) => run_on(state, r, reader, session).await,
         Err(e) => error_response(&e),
+    }
+}
+
+/// A query, from the cache when it holds the answer at the current data
+/// version. That version is read on its own first: one statement, exact at
+/// the moment it runs. A miss runs the query in a snapshot whose own version
+/// keys the answer, so what is kept is exactly what that version holds.
+async fn read(state: &State, r: Request, session: Session) -> Answer {
+    let Some(cache) = &state.cache else {
+        return Answer::Run(snapshot_read(state, r, session).await);
+    };
+    let today = Utc::now().date_naive();
+    let inputs = cache::Inputs {
+        today,
+        session: &session,
+        request: &r,
+    };
+    match store::data_version(&state.db).await {
+        Ok(now) => {
+            if let Some(kept) = cache.get(&inputs.key(&now)) {
+                return Answer::Kept(kept);
+            }
+        }
+        Err(e) => return Answer::Run(error_response(&e)),
+    }
+    let reader = match Reader::snapshot(&state.db).await {
+        Ok(reader) => reader,
+        Err(e) => return Answer::Run(error_response(&e)),
+    };
+    let version = match store::data_version(&reader).await {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = reader.close().await;
+            return Answer::Run(error_response(&e));
+        }
+    };
+    let key = inputs.key(&version);
+    let resp = run_on(state, r, reader, session).await;
+    // Errors are not kept (a timeout or a lost database says nothing of the
+    // next try), nor an answer that straddled midnight.
+    if !resp.errors.is_empty() || Utc::now().date_naive() != today {
+        return Answer::Run(resp);
+    }
+    match serde_json::to_vec(&resp) {
+        Ok(body) => Answer::Kept(cache.put(key, body.into())),
+        Err(_) => Answer::Run(resp),
     }
 }
 
@@ -257,7 +369,7 @@ async fn run_on(state: &State, r: Request, reader: Reader, session: Session) -> 
 }
 
 /// Runs one operation under the time limit, and counts and logs it.
-pub(crate) async fn execute(state: &State, request_id: &str, r: Request, session: Session) -> Response {
+pub(crate) async fn execute(state: &State, request_id: &str, r: Request, session: Session) -> Answer {
     let started = Instant::now();
     let operation = r.operation_name.clone().unwrap_or_default();
     let subject = match &session.viewer {
@@ -265,20 +377,12 @@ pub(crate) async fn execute(state: &State, request_id: &str, r: Request, session
         Viewer::User { subject, .. } => subject.clone(),
     };
     let timeout = state.limits.query_timeout;
-    let resp = tokio::time::timeout(timeout, run(state, r, session))
-        .await
-        .unwrap_or_else(|_| error_response(&ApiError::Timeout(timeout)));
-    let resp = with_codes(resp);
-    let outcome = resp
-        .errors
-        .first()
-        .and_then(|e| {
-            e.extensions
-                .as_ref()?
-                .get("code")
-                .map(|c| c.to_string().trim_matches('"').to_owned())
-        })
-        .unwrap_or_else(|| "OK".to_owned());
+    let answer = match tokio::time::timeout(timeout, run(state, r, session)).await {
+        Ok(Answer::Run(resp)) => Answer::Run(with_codes(resp)),
+        Ok(kept) => kept,
+        Err(_) => Answer::Run(with_codes(error_response(&ApiError::Timeout(timeout)))),
+    };
+    let outcome = answer.outcome();
     let elapsed = started.elapsed();
     state.metrics.observe(&operation, &outcome, elapsed);
     tracing::info!(
@@ -286,10 +390,11 @@ pub(crate) async fn execute(state: &State, request_id: &str, r: Request, session
         operation,
         subject,
         outcome,
+        cached = matches!(answer, Answer::Kept(_)),
         elapsed_ms = elapsed.as_millis() as u64,
         "graphql"
     );
-    resp
+    answer
 }
 
 /// The id the request was tagged with.
@@ -312,7 +417,7 @@ pub(crate) fn is_request_error(resp: &Response) -> bool {
 /// load balancers retry.
 fn respond(
     req: &HttpRequest,
-    body: Result<Vec<u8>, serde_json::Error>,
+    body: Result<web::Bytes, serde_json::Error>,
     error_status: Option<StatusCode>,
     unavailable: bool,
 ) -> HttpResponse {
@@ -341,13 +446,17 @@ fn respond(
 }
 
 /// A request error (nothing executed) has no `data` entry at all.
-fn respond_one(req: &HttpRequest, resp: &Response) -> HttpResponse {
+fn respond_one(req: &HttpRequest, answer: &Answer) -> HttpResponse {
+    let resp = match answer {
+        Answer::Kept(e) => return respond(req, Ok(e.body.clone()), None, false),
+        Answer::Run(resp) => resp,
+    };
     let unavailable = has_code(resp, Code::Unavailable);
     if is_request_error(resp) {
-        let body = serde_json::to_vec(&serde_json::json!({ "errors": resp.errors }));
+        let body = json_body(&serde_json::json!({ "errors": resp.errors }));
         return respond(req, body, Some(StatusCode::BAD_REQUEST), unavailable);
     }
-    respond(req, serde_json::to_vec(resp), None, unavailable)
+    respond(req, json_body(resp), None, unavailable)
 }
 
 /// Reads the body up to the limit and within the body timeout; a larger
@@ -462,7 +571,12 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
         Err(e) => return refuse(&e),
     };
     match batch {
-        BatchRequest::Single(r) => respond_one(&req, &execute(&state, &request_id(&req), r, session).await),
+        BatchRequest::Single(mut r) => {
+            if let Err(e) = state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
+                return request_error(&req, &e);
+            }
+            respond_one(&req, &execute(&state, &request_id(&req), r, session).await)
+        }
         BatchRequest::Batch(rs) => {
             if rs.is_empty() || rs.len() > state.limits.max_batch {
                 return request_error(
@@ -474,15 +588,19 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
                 );
             }
             let mut out = Vec::with_capacity(rs.len());
-            for r in rs {
-                out.push(execute(&state, &request_id(&req), r, session.clone()).await);
+            for mut r in rs {
+                let answer = match state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
+                    Ok(()) => execute(&state, &request_id(&req), r, session.clone()).await,
+                    Err(e) => Answer::Run(error_response(&e)),
+                };
+                out.push(answer);
             }
             let status = out
                 .iter()
-                .all(is_request_error)
+                .all(Answer::is_request_error)
                 .then_some(StatusCode::BAD_REQUEST);
-            let unavailable = out.iter().any(|r| has_code(r, Code::Unavailable));
-            respond(&req, serde_json::to_vec(&out), status, unavailable)
+            let unavailable = out.iter().any(|r| r.has_code(Code::Unavailable));
+            respond(&req, json_body(&out), status, unavailable)
         }
     }
 }
@@ -490,7 +608,8 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
 /// The parameters of a GraphQL GET request, as the spec names them.
 #[derive(Deserialize)]
 struct GetParams {
-    query: String,
+    /// Absent when the query is sent by its hash alone.
+    query: Option<String>,
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     /// JSON, URL-encoded.
@@ -503,7 +622,7 @@ fn get_request(query_string: &str) -> Result<Request, ApiError> {
     let p = web::Query::<GetParams>::from_query(query_string)
         .map_err(|e| bad(&e))?
         .into_inner();
-    let mut r = Request::new(p.query);
+    let mut r = Request::new(p.query.unwrap_or_default());
     r.operation_name = p.operation_name.filter(|n| !n.is_empty());
     if let Some(v) = p.variables.filter(|v| !v.trim().is_empty()) {
         r.variables = serde_json::from_str::<Variables>(&v).map_err(|e| bad(&e))?;
@@ -548,6 +667,9 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         Ok(r) => r,
         Err(e) => return request_error(&req, &e),
     };
+    if let Err(e) = state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
+        return request_error(&req, &e);
+    }
     // GET must never change data.
     if operation_type(&mut r) == Some(OperationType::Mutation) {
         return refuse(&ApiError::MutationByGet);
@@ -556,5 +678,49 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         Ok(v) => v,
         Err(e) => return refuse(&e),
     };
-    respond_one(&req, &execute(&state, &request_id(&req), r, session).await)
+    let private = matches!(session.viewer, Viewer::User { .. });
+    let answer = execute(&state, &request_id(&req), r, session).await;
+    let Some((body, tag)) = answer.tagged_body() else {
+        return respond_one(&req, &answer);
+    };
+    revalidated(&req, body, &tag, private)
+}
+
+/// A successful answer to a GET, with what browsers and a CDN need to
+/// revalidate it: its entity tag, and that it must be revalidated each
+/// time (`no-cache`) — by anyone for the public, by the token's holder
+/// alone otherwise. A client that holds the same answer gets 304.
+fn revalidated(req: &HttpRequest, body: web::Bytes, tag: &str, private: bool) -> HttpResponse {
+    let held = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+        });
+    let mut r = if held {
+        HttpResponse::NotModified().finish()
+    } else {
+        respond(req, Ok(body), None, false)
+    };
+    let headers = r.headers_mut();
+    let control = if private {
+        "private, no-cache"
+    } else {
+        "public, no-cache"
+    };
+    for (name, value) in [
+        (header::ETAG, tag),
+        (header::CACHE_CONTROL, control),
+        // A shared cache must not answer a token's holder with the public's
+        // copy, nor the reverse.
+        (header::VARY, "Authorization"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    r
 }

@@ -2,6 +2,7 @@
 //! GraphQL-over-HTTP handler, health and metrics, demo data and import.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod document;
@@ -10,6 +11,7 @@ pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod pages;
+pub mod persisted;
 pub mod server;
 pub mod sheets;
 pub mod state;

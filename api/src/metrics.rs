@@ -28,6 +28,13 @@ pub struct Metrics {
     pub events_delivered: AtomicU64,
     /// Sockets dropped for falling behind their events.
     pub subscribers_dropped: AtomicU64,
+    /// Queries answered from the response cache, and those it did not hold.
+    pub cache_hits: AtomicU64,
+    pub cache_misses: AtomicU64,
+    /// Answers dropped to make room for newer ones.
+    pub cache_evictions: AtomicU64,
+    /// Bytes the cache holds.
+    pub cache_bytes: AtomicU64,
     requests: Mutex<Requests>,
 }
 
@@ -103,7 +110,7 @@ impl Metrics {
             "councilperf_db_statements_total {}",
             self.statements.load(Ordering::Relaxed)
         );
-        for (name, kind, help, counter) in [
+        for (name, kind, help, value) in [
             (
                 "councilperf_ws_sockets",
                 "gauge",
@@ -128,11 +135,35 @@ impl Metrics {
                 "Sockets closed because they fell behind their events.",
                 &self.subscribers_dropped,
             ),
+            (
+                "councilperf_cache_hits_total",
+                "counter",
+                "Queries answered from the response cache.",
+                &self.cache_hits,
+            ),
+            (
+                "councilperf_cache_misses_total",
+                "counter",
+                "Queries the response cache did not hold.",
+                &self.cache_misses,
+            ),
+            (
+                "councilperf_cache_evictions_total",
+                "counter",
+                "Answers dropped from the response cache to make room.",
+                &self.cache_evictions,
+            ),
+            (
+                "councilperf_cache_bytes",
+                "gauge",
+                "Bytes held by the response cache.",
+                &self.cache_bytes,
+            ),
         ] {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
-                counter.load(Ordering::Relaxed)
+                value.load(Ordering::Relaxed)
             );
         }
         let r = self.requests.lock().unwrap_or_else(PoisonError::into_inner);

@@ -12,8 +12,10 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tracing::Instrument;
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::persisted::{self, Persisted};
 use crate::state::{REQUEST_ID, RequestId, State};
 use crate::{auth, db, graphql, import, live, pages, sheets, ws};
 
@@ -81,6 +83,11 @@ impl Application {
             tracing::info!("loaded the demo councils");
         }
         let (live, sockets) = live::start(&config.database_url, &db, config.limits.live_buffer).await?;
+        let trusted = config
+            .trusted_documents
+            .as_deref()
+            .map(persisted::trusted_documents)
+            .transpose()?;
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State {
@@ -92,6 +99,8 @@ impl Application {
             ),
             db: db.clone(),
             limits: config.limits.clone(),
+            cache: Cache::new(config.cache_mb, metrics.clone()),
+            persisted: Persisted::new(config.persisted_queries_mb, trusted),
             metrics,
             verifier,
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),

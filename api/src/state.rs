@@ -9,9 +9,11 @@ use schema::CouncilSchema;
 use sea_orm::DatabaseConnection;
 
 use crate::auth;
+use crate::cache::Cache;
 use crate::config::Limits;
 use crate::live::Live;
 use crate::metrics::Metrics;
+use crate::persisted::Persisted;
 
 pub struct State {
     pub schema: CouncilSchema,
@@ -25,6 +27,9 @@ pub struct State {
     pub graphiql_cdn: String,
     /// The live feed the sockets listen to.
     pub live: Live,
+    /// The exact response cache, unless turned off.
+    pub cache: Option<Cache>,
+    pub persisted: Persisted,
 }
 
 /// The id of one request: the client's `x-request-id` if it sent a sane one,

@@ -31,7 +31,8 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use crate::graphql::{
-    bearer, error_response, execute, is_request_error, operation_type, refusal, request_id, with_codes,
+    Answer, bearer, error_response, execute, is_request_error, operation_type, refusal, request_id,
+    with_codes,
 };
 use crate::metrics::Metrics;
 use crate::state::State;
@@ -412,7 +413,7 @@ fn error_message(id: &str, resp: &Response) -> String {
     json!({ "id": id, "type": "error", "payload": resp.errors }).to_string()
 }
 
-fn next_message(id: &str, resp: &Response) -> String {
+fn next_message(id: &str, resp: &impl serde::Serialize) -> String {
     json!({ "id": id, "type": "next", "payload": resp }).to_string()
 }
 
@@ -449,12 +450,14 @@ impl Operation {
 
     /// A query or mutation: one answer, as HTTP would give it.
     async fn once(self, r: Request, session: Session, request_id: String) {
-        let resp = execute(&self.state, &request_id, r, session).await;
-        if is_request_error(&resp) {
-            self.put(error_message(&self.id, &resp)).await;
-            return self.done(false).await;
-        }
-        if self.put(next_message(&self.id, &resp)).await {
+        let answer = match execute(&self.state, &request_id, r, session).await {
+            Answer::Run(resp) if is_request_error(&resp) => {
+                self.put(error_message(&self.id, &resp)).await;
+                return self.done(false).await;
+            }
+            answer => answer,
+        };
+        if self.put(next_message(&self.id, &answer)).await {
             self.done(true).await;
         }
     }

@@ -35,8 +35,9 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         start: usize,
     },
-    /// Print a pgbench script of the statements behind the dashboard query
-    /// (operation a) for one authority of DATABASE_URL, for
+    /// Print a pgbench script of the eight statements issue 7's server sent
+    /// for the dashboard query (operation a; the server now sends four, read
+    /// together) for one authority of DATABASE_URL, for
     /// `pgbench -M prepared -f script`.
     PgbenchScript {
         #[arg(long, default_value = "a0001")]
@@ -79,6 +80,16 @@ enum Command {
             default_value = "dashboard,breakdown,comparison,trend,submit"
         )]
         ops: Vec<String>,
+        /// Open loop: for each operation, first measure its saturation rate
+        /// (closed loop at the largest `--connections`), then send requests
+        /// at this fraction of it, at a constant rate whatever the answers
+        /// do (as wrk2 and k6's constant-arrival-rate do). Latency counts
+        /// from when each request was due, so a stall shows in full.
+        #[arg(long)]
+        open_loop_at: Option<f64>,
+        /// Send reads without a token: the anonymous public.
+        #[arg(long)]
+        anonymous: bool,
     },
     /// Send the hostile documents of issue 11 to a running server and
     /// report how fast each is refused and how the server's memory moves.
@@ -270,12 +281,22 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
 /// baseline of the dashboard.
 #[derive(Clone)]
 enum Target {
-    Graphql { token: String, measure_ids: Vec<String> },
+    Graphql {
+        token: String,
+        measure_ids: Vec<String>,
+        /// Reads go without the token (the anonymous public).
+        anonymous: bool,
+    },
     Baseline,
 }
 
 impl Target {
-    async fn graphql(client: &reqwest::Client, url: &str, slug: &str) -> anyhow::Result<Self> {
+    async fn graphql(
+        client: &reqwest::Client,
+        url: &str,
+        slug: &str,
+        anonymous: bool,
+    ) -> anyhow::Result<Self> {
         let secret =
             std::env::var("JWT_SECRET").context("JWT_SECRET (the server's) to sign an officer's token")?;
         let jwt = api::config::Jwt::from_env()?;
@@ -302,7 +323,11 @@ impl Target {
             .filter(|m| m["kind"] != "PARTNERSHIP")
             .filter_map(|m| m["id"].as_str().map(str::to_owned))
             .collect();
-        Ok(Target::Graphql { token, measure_ids })
+        Ok(Target::Graphql {
+            token,
+            measure_ids,
+            anonymous,
+        })
     }
 
     /// The `n`th request of operation `op`.
@@ -316,12 +341,20 @@ impl Target {
         n: usize,
     ) -> anyhow::Result<reqwest::RequestBuilder> {
         Ok(match self {
-            Target::Graphql { token, measure_ids } => {
+            Target::Graphql {
+                token,
+                measure_ids,
+                anonymous,
+            } => {
                 let (query, variables) = operation(op, slug, period, measure_ids, n)?;
-                client
+                let request = client
                     .post(format!("{url}/graphql"))
-                    .bearer_auth(token)
-                    .json(&json!({ "query": query, "variables": variables }))
+                    .json(&json!({ "query": query, "variables": variables }));
+                if *anonymous && op != "submit" {
+                    request
+                } else {
+                    request.bearer_auth(token)
+                }
             }
             Target::Baseline if op == "dashboard" => {
                 client.get(format!("{url}/dashboard/{slug}/{}", period.replace(' ', "%20")))
@@ -347,6 +380,144 @@ impl Target {
     }
 }
 
+/// Sends one request and reads its answer: the error code if it failed.
+async fn send(request: reqwest::RequestBuilder) -> Option<String> {
+    match request.send().await {
+        Ok(r) => match r.json::<Value>().await {
+            Ok(b) => b["errors"][0]["extensions"]["code"]
+                .as_str()
+                .or_else(|| b.get("errors").map(|_| "uncoded"))
+                .map(str::to_owned),
+            Err(_) => Some("not JSON".to_owned()),
+        },
+        Err(_) => Some("transport".to_owned()),
+    }
+}
+
+/// What one run measured.
+#[derive(Default)]
+struct Run {
+    latencies: Vec<Duration>,
+    errors: HashMap<String, u64>,
+}
+
+impl Run {
+    fn add(&mut self, other: Run) {
+        self.latencies.extend(other.latencies);
+        for (code, n) in other.errors {
+            *self.errors.entry(code).or_default() += n;
+        }
+    }
+
+    fn record(&mut self, latency: Duration, failure: Option<String>) {
+        self.latencies.push(latency);
+        if let Some(code) = failure {
+            *self.errors.entry(code).or_default() += 1;
+        }
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let all = &self.latencies;
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+
+    fn errors(&self) -> String {
+        if self.errors.is_empty() {
+            return "0".to_owned();
+        }
+        let mut named: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(code, n)| format!("{n} {code}"))
+            .collect();
+        named.sort();
+        named.join(", ")
+    }
+}
+
+/// Where a run sends its requests.
+#[derive(Clone)]
+struct Driver {
+    client: reqwest::Client,
+    url: String,
+    target: Target,
+    op: String,
+    slug: String,
+    period: String,
+}
+
+impl Driver {
+    fn request(&self, n: usize) -> anyhow::Result<reqwest::RequestBuilder> {
+        self.target
+            .request(&self.client, &self.url, &self.op, &self.slug, &self.period, n)
+    }
+
+    /// `c` workers, each sending its next request when its last is answered,
+    /// for `seconds`.
+    async fn closed_loop(&self, c: usize, seconds: u64) -> anyhow::Result<Run> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let tasks: Vec<_> = (0..c)
+            .map(|worker| {
+                let driver = self.clone();
+                tokio::spawn(async move {
+                    let mut run = Run::default();
+                    // Worker w submits to measures w, w + c, w + 2c, … and
+                    // round again: no two workers share a measure (while
+                    // there are at least as many measures as workers), so
+                    // a CONFLICT is a real race, not the harness's.
+                    let rounds = (driver.target.measures() / c).max(1);
+                    let mut k = 0;
+                    while Instant::now() < deadline {
+                        let n = worker + c * (k % rounds);
+                        k += 1;
+                        let Ok(request) = driver.request(n) else {
+                            break;
+                        };
+                        let t = Instant::now();
+                        let failure = send(request).await;
+                        run.record(t.elapsed(), failure);
+                    }
+                    run
+                })
+            })
+            .collect();
+        let mut run = Run::default();
+        for t in tasks {
+            run.add(t.await?);
+        }
+        Ok(run)
+    }
+
+    /// Requests due at `rate` a second for `seconds`, on at most `c`
+    /// connections at once. A request's latency counts from when it was
+    /// due, so one that waited for a connection shows its wait.
+    async fn open_loop(&self, rate: f64, c: usize, seconds: u64) -> anyhow::Result<Run> {
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(c));
+        let start = tokio::time::Instant::now();
+        let total = (rate * seconds as f64) as usize;
+        let mut tasks = Vec::with_capacity(total);
+        for n in 0..total {
+            let due = start + Duration::from_secs_f64(n as f64 / rate);
+            tokio::time::sleep_until(due).await;
+            let (driver, permits) = (self.clone(), permits.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await.ok()?;
+                let request = driver.request(n).ok()?;
+                let failure = send(request).await;
+                Some((due.elapsed(), failure))
+            }));
+        }
+        let mut run = Run::default();
+        for t in tasks {
+            if let Some((latency, failure)) = t.await? {
+                run.record(latency, failure);
+            }
+        }
+        Ok(run)
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn load(
     url: &str,
@@ -357,93 +528,70 @@ async fn load(
     pid: Option<u32>,
     baseline: bool,
     ops: &[String],
+    open_loop_at: Option<f64>,
+    anonymous: bool,
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
     let target = if baseline {
         Target::Baseline
     } else {
-        Target::graphql(&client, url, slug).await?
+        Target::graphql(&client, url, slug, anonymous).await?
     };
-    println!("| operation | connections | requests/s | p50 ms | p99 ms | statements/request | errors |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    match open_loop_at {
+        None => println!(
+            "| operation | connections | requests/s | p50 ms | p99 ms | statements/request | errors |"
+        ),
+        Some(_) => println!(
+            "| operation | saturation requests/s | open-loop rate/s | requests/s | p50 ms | p99 ms | statements/request | errors |"
+        ),
+    }
+    println!(
+        "| --- | --- | --- | --- | --- | --- | --- |{}",
+        if open_loop_at.is_some() { " --- |" } else { "" }
+    );
     for op in ops {
-        for &c in connections {
-            let before = target.statements(&client, url).await?;
-            let deadline = Instant::now() + Duration::from_secs(seconds);
-            let tasks: Vec<_> = (0..c)
-                .map(|worker| {
-                    let (client, url, target, op) =
-                        (client.clone(), url.to_owned(), target.clone(), op.clone());
-                    let (slug, period) = (slug.to_owned(), period.to_owned());
-                    tokio::spawn(async move {
-                        let mut latencies = Vec::new();
-                        let mut errors: HashMap<String, u64> = HashMap::new();
-                        // Worker w submits to measures w, w + c, w + 2c, … and
-                        // round again: no two workers share a measure (while
-                        // there are at least as many measures as workers), so
-                        // a CONFLICT is a real race, not the harness's.
-                        let rounds = (target.measures() / c).max(1);
-                        let mut k = 0;
-                        while Instant::now() < deadline {
-                            let n = worker + c * (k % rounds);
-                            k += 1;
-                            let Ok(request) = target.request(&client, &url, &op, &slug, &period, n) else {
-                                break;
-                            };
-                            let t = Instant::now();
-                            let failure = match request.send().await {
-                                Ok(r) => match r.json::<Value>().await {
-                                    Ok(b) => b["errors"][0]["extensions"]["code"]
-                                        .as_str()
-                                        .or_else(|| b.get("errors").map(|_| "uncoded"))
-                                        .map(str::to_owned),
-                                    Err(_) => Some("not JSON".to_owned()),
-                                },
-                                Err(_) => Some("transport".to_owned()),
-                            };
-                            latencies.push(t.elapsed());
-                            if let Some(code) = failure {
-                                *errors.entry(code).or_default() += 1;
-                            }
-                        }
-                        (latencies, errors)
-                    })
-                })
-                .collect();
-            let mut all = Vec::new();
-            let mut errors: HashMap<String, u64> = HashMap::new();
-            for t in tasks {
-                let (l, e) = t.await?;
-                all.extend(l);
-                for (code, n) in e {
-                    *errors.entry(code).or_default() += n;
-                }
+        let driver = Driver {
+            client: client.clone(),
+            url: url.to_owned(),
+            target: target.clone(),
+            op: op.clone(),
+            slug: slug.to_owned(),
+            period: period.to_owned(),
+        };
+        // Each run: its connections and, in open loop, the saturation rate
+        // measured and the rate sent.
+        let runs: Vec<(usize, Option<(f64, f64)>)> = match open_loop_at {
+            None => connections.iter().map(|&c| (c, None)).collect(),
+            Some(fraction) => {
+                let c = connections.iter().copied().max().unwrap_or(32);
+                let saturation =
+                    driver.closed_loop(c, seconds).await?.latencies.len() as f64 / seconds as f64;
+                vec![(c, Some((saturation, saturation * fraction)))]
             }
-            let after = target.statements(&client, url).await?;
-            all.sort();
-            let pct = |p: f64| {
-                all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-                    .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        for (c, rate) in runs {
+            let before = target.statements(&client, url).await?;
+            let mut run = match rate {
+                None => driver.closed_loop(c, seconds).await?,
+                Some((_, rate)) => driver.open_loop(rate, c, seconds).await?,
             };
-            let n = all.len().max(1) as f64;
+            let after = target.statements(&client, url).await?;
+            run.latencies.sort();
+            let n = run.latencies.len().max(1) as f64;
             let per_request = match (before, after) {
                 (Some(b), Some(a)) => format!("{:.1}", (a - b) as f64 / n),
                 _ => "-".to_owned(),
             };
-            println!(
-                "| {op} | {c} | {:.0} | {:.1} | {:.1} | {per_request} | {} |",
-                all.len() as f64 / seconds as f64,
-                pct(0.50),
-                pct(0.99),
-                if errors.is_empty() {
-                    "0".to_owned()
-                } else {
-                    let mut named: Vec<String> =
-                        errors.iter().map(|(code, n)| format!("{n} {code}")).collect();
-                    named.sort();
-                    named.join(", ")
-                },
-            );
+            let throughput = run.latencies.len() as f64 / seconds as f64;
+            let (p50, p99, errors) = (run.percentile(0.50), run.percentile(0.99), run.errors());
+            match rate {
+                Some((saturation, rate)) => println!(
+                    "| {op} | {saturation:.0} | {rate:.0} | {throughput:.0} | {p50:.1} | {p99:.1} | {per_request} | {errors} |"
+                ),
+                None => println!(
+                    "| {op} | {c} | {throughput:.0} | {p50:.1} | {p99:.1} | {per_request} | {errors} |"
+                ),
+            }
         }
     }
     if let Some(mb) = pid.and_then(peak_rss_mb) {
@@ -452,7 +600,7 @@ async fn load(
     Ok(())
 }
 
-/// The dashboard's statements as the server sends them: the token's
+/// The dashboard's statements as issue 7's server sent them: the token's
 /// authority and its partners (which also answer `authority(slug:)`), the
 /// authority's plans, the plan's nodes, measures and publications, then the
 /// results and targets of the periods rating reads.
@@ -516,7 +664,23 @@ async fn main() -> anyhow::Result<()> {
             pid,
             baseline,
             ops,
-        } => load(&url, &slug, &period, &connections, seconds, pid, baseline, &ops).await,
+            open_loop_at,
+            anonymous,
+        } => {
+            load(
+                &url,
+                &slug,
+                &period,
+                &connections,
+                seconds,
+                pid,
+                baseline,
+                &ops,
+                open_loop_at,
+                anonymous,
+            )
+            .await
+        }
         Command::Hostile { url, pid } => hostile::run(&url, pid).await,
         Command::Baseline { bind, pool_size } => {
             let config = api::Config::from_env()?;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_init;
 mod m20261126_000001_deadlines;
 mod m20261126_000002_benchmarks;
+mod m20261126_000003_data_version;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_init::Migration),
             Box::new(m20261126_000001_deadlines::Migration),
             Box::new(m20261126_000002_benchmarks::Migration),
+            Box::new(m20261126_000003_data_version::Migration),
         ]
     }
 }

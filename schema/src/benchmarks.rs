@@ -325,7 +325,7 @@ impl Loader<(i64, Period)> for ValuesLoader {
                 None,
             )
             .await?;
-            let results = store::result_values_in(&self.db, &measure_ids, &periods).await?;
+            let results = store::results_in(&self.db, &measure_ids, &periods).await?;
             (
                 publications
                     .into_iter()

@@ -22,6 +22,9 @@ pub enum Code {
     /// The database cannot be reached; the client should retry.
     Unavailable,
     Internal,
+    /// A query sent by its hash alone that the server does not know: send
+    /// it again with its text (Apollo's automatic persisted queries).
+    PersistedQueryNotFound,
 }
 
 impl Code {
@@ -35,6 +38,7 @@ impl Code {
             Code::Timeout => "TIMEOUT",
             Code::Unavailable => "UNAVAILABLE",
             Code::Internal => "INTERNAL",
+            Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 }
@@ -79,13 +83,18 @@ pub enum ApiError {
     MutationByGet,
     #[error("{0}")]
     BadRequest(String),
+    /// The message is the one Apollo's clients look for.
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
+    #[error("not allowed: this server runs only its trusted documents")]
+    UntrustedDocument,
 }
 
 impl ApiError {
     pub fn code(&self) -> Code {
         match self {
             ApiError::Unauthenticated => Code::Unauthenticated,
-            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::Forbidden(_) | ApiError::UntrustedDocument => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::BadUserInput(_)
             | ApiError::BodyTooLarge(_)
@@ -96,6 +105,7 @@ impl ApiError {
             ApiError::Timeout(_) | ApiError::BodyTimeout(_) => Code::Timeout,
             ApiError::Unavailable | ApiError::LiveInterrupted => Code::Unavailable,
             ApiError::Internal => Code::Internal,
+            ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
         }
     }
 
@@ -103,8 +113,8 @@ impl ApiError {
     pub fn http_status(&self) -> u16 {
         match self {
             ApiError::Unauthenticated => 401,
-            ApiError::Forbidden(_) => 403,
-            ApiError::NotFound(_) => 404,
+            ApiError::Forbidden(_) | ApiError::UntrustedDocument => 403,
+            ApiError::NotFound(_) | ApiError::PersistedQueryNotFound => 404,
             ApiError::BadUserInput(_) | ApiError::BadRequest(_) => 400,
             ApiError::Conflict(_) => 409,
             ApiError::Timeout(_) => 504,

@@ -75,6 +75,56 @@ where
     }
 }
 
+/// A plan's own rows, read together (`store::plan_rows`).
+#[derive(Clone, Default)]
+pub struct OfPlan {
+    pub nodes: Rows<plan_node::Model>,
+    pub measures: Rows<measure::Model>,
+    pub publications: Rows<publication::Model>,
+}
+
+/// A plan's nodes, measures and publications by plan id.
+pub struct ByPlan {
+    db: Reader,
+}
+
+impl Loader<i64> for ByPlan {
+    type Value = OfPlan;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Shared<HashMap<i64, OfPlan>> {
+        let read = store::plan_rows(&self.db, keys).await?;
+        let mut grouped: HashMap<i64, (Vec<_>, Vec<_>, Vec<_>)> =
+            keys.iter().map(|k| (*k, Default::default())).collect();
+        for n in read.nodes {
+            if let Some(g) = grouped.get_mut(&n.plan_id) {
+                g.0.push(n);
+            }
+        }
+        for m in read.measures {
+            if let Some(g) = grouped.get_mut(&m.plan_id) {
+                g.1.push(m);
+            }
+        }
+        for p in read.publications {
+            if let Some(g) = grouped.get_mut(&p.plan_id) {
+                g.2.push(p);
+            }
+        }
+        Ok(grouped
+            .into_iter()
+            .map(|(k, (nodes, measures, publications))| {
+                let rows = OfPlan {
+                    nodes: nodes.into(),
+                    measures: measures.into(),
+                    publications: publications.into(),
+                };
+                (k, rows)
+            })
+            .collect())
+    }
+}
+
 /// A loader's error, shared between every key of its batch.
 pub type Shared<T> = Result<T, Arc<ApiError>>;
 
@@ -129,6 +179,12 @@ macro_rules! loaders {
             pub fn forget(&self) {
                 $(self.$name.clear::<i64>();)+
             }
+
+            /// A plan's nodes, measures and publications (none for no
+            /// such plan).
+            pub async fn plan_rows(&self, plan_id: i64) -> Shared<OfPlan> {
+                Ok(self.of_plan.load_one(plan_id).await?.unwrap_or_default())
+            }
         }
     };
 }
@@ -149,10 +205,7 @@ loaders! {
     partners_of_authority: ByParent<partner::Entity> =
         |db| by_parent(db, partner::Column::AuthorityId, Some(partner::Column::Slug));
     panels_of_authority: ByParent<panel::Entity> = |db| by_parent(db, panel::Column::AuthorityId, None);
-    nodes_of_plan: ByParent<plan_node::Entity> =
-        |db| by_parent(db, plan_node::Column::PlanId, Some(plan_node::Column::Position));
-    measures_of_plan: ByParent<measure::Entity> =
-        |db| by_parent(db, measure::Column::PlanId, Some(measure::Column::Position));
+    of_plan: ByPlan = |db| ByPlan { db: db.clone() };
     remit_of_panel: ByParent<panel_remit::Entity> = |db| by_parent(db, panel_remit::Column::PanelId, None);
     meetings_of_panel: ByParent<meeting::Entity> =
         |db| by_parent(db, meeting::Column::PanelId, Some(meeting::Column::HeldOn));
@@ -163,8 +216,6 @@ loaders! {
     action_plans_of_measure: ByParent<action_plan::Entity> =
         |db| by_parent(db, action_plan::Column::MeasureId, None);
     actions_of_plan: ByParent<action::Entity> = |db| by_parent(db, action::Column::ActionPlanId, None);
-    publications_of_plan: ByParent<publication::Entity> =
-        |db| by_parent(db, publication::Column::PlanId, None);
     history_of_result: ByParent<result_history::Entity> =
         |db| by_parent(db, result_history::Column::ResultId, Some(result_history::Column::Version));
     history_of_commentary: ByParent<commentary_history::Entity> = |db| {

@@ -10,7 +10,7 @@ pub mod ws;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, bail};
-use api::config::Limits;
+use api::config::{DEFAULT_CACHE_MB, Limits};
 use api::{Application, Config};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
@@ -158,23 +158,34 @@ pub async fn spawn_config(
     limits: Limits,
     jwt: api::config::Jwt,
 ) -> anyhow::Result<TestApp> {
-    start(engine, demo, limits, jwt, 4).await
+    spawn_adjusted(engine, demo, |c| {
+        c.limits = limits;
+        c.jwt = jwt;
+    })
+    .await
 }
 
 /// A server with `pool_size` database connections.
 pub async fn spawn_with_pool(engine: Engine, demo: bool, pool_size: u32) -> anyhow::Result<TestApp> {
-    start(engine, demo, Limits::default(), test_jwt(), pool_size).await
+    spawn_adjusted(engine, demo, |c| c.pool_size = Some(pool_size)).await
 }
 
-async fn start(
+/// A server whose response cache holds `cache_mb` megabytes (0: none).
+pub async fn spawn_with_cache(engine: Engine, demo: bool, cache_mb: usize) -> anyhow::Result<TestApp> {
+    spawn_adjusted(engine, demo, |c| c.cache_mb = cache_mb).await
+}
+
+/// A server on a fresh database whose configuration `adjust` changes from
+/// the tests' own.
+pub async fn spawn_adjusted(
     engine: Engine,
     demo: bool,
-    limits: Limits,
-    jwt: api::config::Jwt,
-    pool_size: u32,
+    adjust: impl FnOnce(&mut Config),
 ) -> anyhow::Result<TestApp> {
     let database_url = fresh_database(engine).await?;
-    let mut app = serve(engine, &database_url, demo, limits, jwt, pool_size).await?;
+    let mut config = config(&database_url)?;
+    adjust(&mut config);
+    let mut app = serve(engine, &config, demo).await?;
     app.file = database_url
         .strip_prefix("sqlite://")
         .and_then(|rest| rest.split('?').next())
@@ -182,27 +193,27 @@ async fn start(
     Ok(app)
 }
 
-/// A server on an existing database.
-async fn serve(
-    engine: Engine,
-    database_url: &str,
-    demo: bool,
-    limits: Limits,
-    jwt: api::config::Jwt,
-    pool_size: u32,
-) -> anyhow::Result<TestApp> {
-    let config = Config {
+/// The tests' configuration of a server on `database_url`.
+fn config(database_url: &str) -> anyhow::Result<Config> {
+    Ok(Config {
         database_url: database_url.to_owned(),
         bind: "127.0.0.1:0".parse()?,
-        pool_size: Some(pool_size),
-        limits,
-        jwt,
+        pool_size: Some(4),
+        limits: Limits::default(),
+        jwt: test_jwt(),
         cors_origins: vec!["https://dashboard.example".to_owned()],
         introspection: true,
         development: false,
         graphiql_cdn: api::config::DEFAULT_GRAPHIQL_CDN.to_owned(),
-    };
-    let app = Application::build(&config, demo).await?;
+        cache_mb: DEFAULT_CACHE_MB,
+        persisted_queries_mb: api::config::DEFAULT_PERSISTED_QUERIES_MB,
+        trusted_documents: None,
+    })
+}
+
+/// A server on an existing database.
+async fn serve(engine: Engine, config: &Config, demo: bool) -> anyhow::Result<TestApp> {
+    let app = Application::build(config, demo).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let shutdown = app.shutdown();
@@ -210,7 +221,7 @@ async fn serve(
     Ok(TestApp {
         engine,
         address,
-        database_url: database_url.to_owned(),
+        database_url: config.database_url.clone(),
         db,
         // Idle connections are let go before the server's 5 s keep-alive
         // closes them, so a request never races the close (a test that
@@ -225,9 +236,12 @@ async fn serve(
 
 impl TestApp {
     /// Another server on this one's database, with `limits`: a second
-    /// replica behind the same load balancer.
+    /// replica behind the same load balancer, with its own pool and
+    /// response cache.
     pub async fn replica(&self, limits: Limits) -> anyhow::Result<TestApp> {
-        serve(self.engine, &self.database_url, false, limits, test_jwt(), 4).await
+        let mut config = config(&self.database_url)?;
+        config.limits = limits;
+        serve(self.engine, &config, false).await
     }
 
     /// POSTs one operation and returns the whole response body.
@@ -335,15 +349,21 @@ impl TestApp {
             .await?)
     }
 
-    /// SQL statements the server has sent so far, from `/metrics`.
-    pub async fn statements(&self) -> anyhow::Result<u64> {
-        let text = self.metrics().await?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("councilperf_db_statements_total "))
-            .context("no statement counter in /metrics")?
+    /// A counter or gauge the server serves at `/metrics`.
+    pub async fn metric(&self, name: &str) -> anyhow::Result<u64> {
+        self.metrics()
+            .await?
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .with_context(|| format!("no {name} in /metrics"))?
             .trim()
             .parse()
-            .context("statement counter")
+            .with_context(|| format!("{name} is not a number"))
+    }
+
+    /// SQL statements the server has sent so far, from `/metrics`.
+    pub async fn statements(&self) -> anyhow::Result<u64> {
+        self.metric("councilperf_db_statements_total").await
     }
 }
 

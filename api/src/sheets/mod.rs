@@ -16,7 +16,7 @@ use schema::error::{ApiError, Code};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::graphql::{execute, refuse, session_of};
+use crate::graphql::{Answer, execute, refuse, session_of};
 use crate::state::State;
 
 /// A cell of a sheet.
@@ -215,7 +215,14 @@ async fn query(
     variables: Value,
 ) -> Result<Value, ApiError> {
     let r = Request::new(query).variables(Variables::from_json(variables));
-    let resp = execute(state, &crate::graphql::request_id(req), r, session).await;
+    let resp = match execute(state, &crate::graphql::request_id(req), r, session).await {
+        Answer::Run(resp) => resp,
+        // A kept answer has no errors: its data is the sheet's.
+        Answer::Kept(e) => {
+            let mut body: Value = serde_json::from_slice(&e.body).map_err(ApiError::internal)?;
+            return Ok(body["data"].take());
+        }
+    };
     if let Some(e) = resp.errors.first() {
         let code = e
             .extensions

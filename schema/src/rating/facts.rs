@@ -112,8 +112,7 @@ impl<'v> Facts<'v> {
         }
     }
 
-    /// Reads the results and targets rating `keys` needs: two statements,
-    /// side by side on the pool (a query's snapshot runs them in turn).
+    /// Reads the results and targets rating `keys` needs: one statement.
     pub async fn read(&mut self, db: &Reader, keys: &[(i64, Period)]) -> Shared<()> {
         let ids = unique(keys.iter().map(|k| k.0));
         let mut periods: Vec<Period> = keys
@@ -123,10 +122,7 @@ impl<'v> Facts<'v> {
             .collect();
         periods.sort();
         periods.dedup();
-        let (results, targets) = tokio::try_join!(
-            store::result_values_in(db, &ids, &periods),
-            store::target_values_in(db, &ids, Some(&periods)),
-        )?;
+        let (results, targets) = store::rating_values_in(db, &ids, &periods).await?;
         self.add_results(results);
         self.add_targets(targets);
         Ok(())

@@ -129,25 +129,21 @@ impl Ratings {
 
     /// One rating pass over every measure of a plan at every given period.
     /// The plan, its measures and publications come through the loaders
-    /// (a dashboard has read them already); then two statements.
+    /// (a dashboard has read them already); then one statement.
     async fn pass(
         &self,
         rows: &Loaders,
         plan_id: i64,
         periods: &[Period],
     ) -> Shared<HashMap<Period, HashMap<i64, Rating>>> {
-        let (measures, plan, publications) = tokio::try_join!(
-            rows.measures_of_plan.load_one(plan_id),
-            rows.plan.load_one(plan_id),
-            rows.publications_of_plan.load_one(plan_id),
-        )?;
-        let measures = measures.unwrap_or_default();
+        let (of_plan, plan) = tokio::try_join!(rows.plan_rows(plan_id), rows.plan.load_one(plan_id))?;
         let mut facts = Facts::new(
             &self.viewer,
-            &measures,
+            &of_plan.measures,
             plan.as_slice(),
-            &publications.unwrap_or_default(),
+            &of_plan.publications,
         );
+        let measures = of_plan.measures;
         let keys: Vec<(i64, Period)> = periods
             .iter()
             .flat_map(|p| measures.iter().map(move |m| (m.id, *p)))

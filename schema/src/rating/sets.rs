@@ -18,7 +18,7 @@ use crate::loaders::Shared;
 use crate::loaders::{Loaders, Rows};
 
 pub async fn plan_nodes(rows: &Loaders, plan_id: i64) -> Shared<Rows<plan_node::Model>> {
-    Ok(rows.nodes_of_plan.load_one(plan_id).await?.unwrap_or_default())
+    Ok(rows.plan_rows(plan_id).await?.nodes)
 }
 
 /// The plan's measures, archived ones left out, that pass `keep`.
@@ -27,9 +27,8 @@ pub async fn plan_measures_where(
     plan_id: i64,
     keep: impl Fn(&measure::Model) -> bool,
 ) -> Shared<Vec<measure::Model>> {
-    let measures = rows.measures_of_plan.load_one(plan_id).await?;
+    let measures = rows.plan_rows(plan_id).await?.measures;
     Ok(measures
-        .unwrap_or_default()
         .iter()
         .filter(|m| is_live(*m) && keep(m))
         .cloned()
@@ -89,17 +88,18 @@ pub async fn panel_measures(l: &Loaders, panel_id: i64) -> Shared<Vec<measure::M
         .collect();
     plan_ids.sort_unstable();
     plan_ids.dedup();
-    let all_nodes = l.nodes_of_plan.load_many(plan_ids.iter().copied()).await?;
-    let all_measures = l.measures_of_plan.load_many(plan_ids.iter().copied()).await?;
+    let of_plans = l.of_plan.load_many(plan_ids.iter().copied()).await?;
     let named: HashSet<i64> = measure_ids.into_iter().collect();
     let mut out = Vec::new();
     for pid in plan_ids {
-        let inside = subtree(all_nodes.get(&pid).map_or(&[][..], |v| v), &node_ids);
+        let Some(of_plan) = of_plans.get(&pid) else {
+            continue;
+        };
+        let inside = subtree(&of_plan.nodes, &node_ids);
         out.extend(
-            all_measures
-                .get(&pid)
-                .into_iter()
-                .flat_map(|v| v.iter())
+            of_plan
+                .measures
+                .iter()
                 .filter(|m| is_live(*m))
                 .filter(|m| named.contains(&m.id) || m.node_id.is_some_and(|n| inside.contains(&n)))
                 .cloned(),
@@ -109,12 +109,8 @@ pub async fn panel_measures(l: &Loaders, panel_id: i64) -> Shared<Vec<measure::M
 }
 
 pub async fn published_periods(rows: &Loaders, plan_id: i64) -> Shared<Vec<Period>> {
-    let publications = rows.publications_of_plan.load_one(plan_id).await?;
-    let mut periods: Vec<Period> = publications
-        .unwrap_or_default()
-        .iter()
-        .map(|p| p.period)
-        .collect();
+    let publications = rows.plan_rows(plan_id).await?.publications;
+    let mut periods: Vec<Period> = publications.iter().map(|p| p.period).collect();
     periods.sort();
     periods.dedup();
     Ok(periods)

@@ -4,7 +4,7 @@
 //! whatever the number of ids it is given.
 
 use entity::model::{authority, partner};
-use sea_orm::sea_query::{ValueType, ValueTypeErr};
+use sea_orm::sea_query::{Query, ValueType, ValueTypeErr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter,
     QueryOrder,
@@ -18,10 +18,14 @@ pub mod edits;
 mod reader;
 mod reads;
 pub mod reporting;
+mod together;
+mod version;
 pub mod write;
 
 pub use reader::Reader;
 pub use reads::*;
+use together::Part;
+pub use version::data_version;
 
 /// Lists of ids are sent in chunks below every engine's bound-parameter limit.
 const CHUNK: usize = 10_000;
@@ -60,19 +64,35 @@ pub async fn authority_by_slug(db: &impl ConnectionTrait, slug: &str) -> ApiResu
 }
 
 /// Authorities by slug, and the partners of those authorities: what a
-/// token's grants name.
+/// token's grants name, in one statement.
 pub async fn grant_targets(
     db: &impl ConnectionTrait,
     slugs: &[String],
 ) -> ApiResult<(Vec<authority::Model>, Vec<partner::Model>)> {
-    let slugs = slugs.iter().filter(|s| entity::values::is_slug(s)).cloned();
-    let auths = authority::Entity::find()
-        .filter(authority::Column::Slug.is_in(slugs))
-        .all(db)
-        .await?;
-    let ids: Vec<i64> = auths.iter().map(|a| a.id).collect();
-    let partners = rows_where_in::<partner::Entity>(db, partner::Column::AuthorityId, &ids, None).await?;
-    Ok((auths, partners))
+    let slugs: Vec<String> = slugs
+        .iter()
+        .filter(|s| entity::values::is_slug(s))
+        .cloned()
+        .collect();
+    if slugs.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let named = Query::select()
+        .column(authority::Column::Id)
+        .from(authority::Entity)
+        .and_where(authority::Column::Slug.is_in(slugs.clone()))
+        .to_owned();
+    let [auths, partners] = together::read(
+        db,
+        &[
+            Part::rows::<authority::Entity>(authority::Column::Slug.is_in(slugs)),
+            Part::rows::<partner::Entity>(partner::Column::AuthorityId.in_subquery(named)),
+        ],
+    )
+    .await?;
+    let mut partners: Vec<partner::Model> = partners.decode()?;
+    partners.sort_by_key(|p| p.id);
+    Ok((auths.decode()?, partners))
 }
 
 /// The id column of an entity whose primary key is a single `i64`.

@@ -9,7 +9,8 @@ use sea_orm::{
     Select,
 };
 
-use super::{by_ids, chunked, rows_where_in};
+use super::together::{self, Part};
+use super::{CHUNK, by_ids, chunked, rows_where_in};
 use crate::error::ApiResult;
 
 /// What rating needs of a set of measures: their plans (for the rules) and
@@ -73,18 +74,76 @@ pub async fn results_in(
     chunked(measure_ids, |chunk| results_of(chunk, periods).all(db)).await
 }
 
-/// Result values of the measures in exactly the given periods.
-pub async fn result_values_in(
+/// What rating reads of some measures in exactly the given periods: their
+/// results and targets, in one statement (per chunk of measures).
+pub async fn rating_values_in(
     db: &impl ConnectionTrait,
     measure_ids: &[i64],
     periods: &[Period],
-) -> ApiResult<Vec<ResultValue>> {
-    chunked(measure_ids, |chunk| {
-        results_of(chunk, periods)
-            .into_partial_model::<ResultValue>()
-            .all(db)
-    })
-    .await
+) -> ApiResult<(Vec<ResultValue>, Vec<TargetValue>)> {
+    use entity::model::result::Column as R;
+    use entity::model::target::Column as T;
+    let (mut results, mut targets) = (Vec::new(), Vec::new());
+    for chunk in measure_ids.chunks(CHUNK) {
+        let [r, t] = together::read(
+            db,
+            &[
+                Part::columns::<result::Entity>(
+                    [R::Id, R::MeasureId, R::Period, R::Value, R::Restated],
+                    R::MeasureId
+                        .is_in(chunk.iter().copied())
+                        .and(R::Period.is_in(periods.iter().copied())),
+                ),
+                Part::columns::<target::Entity>(
+                    [T::MeasureId, T::Period, T::Target, T::Floor],
+                    T::MeasureId
+                        .is_in(chunk.iter().copied())
+                        .and(T::Period.is_in(periods.iter().copied())),
+                ),
+            ],
+        )
+        .await?;
+        results.extend(r.decode::<ResultValue>()?);
+        targets.extend(t.decode::<TargetValue>()?);
+    }
+    Ok((results, targets))
+}
+
+/// A plan's own rows: its nodes and measures in their order, and its
+/// publications.
+pub struct PlanRows {
+    pub nodes: Vec<plan_node::Model>,
+    pub measures: Vec<measure::Model>,
+    pub publications: Vec<publication::Model>,
+}
+
+/// The nodes, measures and publications of plans: what a dashboard shows
+/// and a rating pass reads of a plan, in one statement (per chunk of plans).
+pub async fn plan_rows(db: &impl ConnectionTrait, plan_ids: &[i64]) -> ApiResult<PlanRows> {
+    let mut out = PlanRows {
+        nodes: Vec::new(),
+        measures: Vec::new(),
+        publications: Vec::new(),
+    };
+    for chunk in plan_ids.chunks(CHUNK) {
+        let [nodes, measures, publications] = together::read(
+            db,
+            &[
+                Part::rows::<plan_node::Entity>(plan_node::Column::PlanId.is_in(chunk.iter().copied())),
+                Part::rows::<measure::Entity>(measure::Column::PlanId.is_in(chunk.iter().copied())),
+                Part::rows::<publication::Entity>(publication::Column::PlanId.is_in(chunk.iter().copied())),
+            ],
+        )
+        .await?;
+        out.nodes.extend(nodes.decode::<plan_node::Model>()?);
+        out.measures.extend(measures.decode::<measure::Model>()?);
+        out.publications
+            .extend(publications.decode::<publication::Model>()?);
+    }
+    out.nodes.sort_by_key(|n| (n.position, n.id));
+    out.measures.sort_by_key(|m| (m.position, m.id));
+    out.publications.sort_by_key(|p| p.id);
+    Ok(out)
 }
 
 /// Result values of the measures for periods starting within `[from, to]`,

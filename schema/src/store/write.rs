@@ -87,6 +87,7 @@ impl Write {
     /// inside the transaction, which PostgreSQL delivers only on commit; on
     /// SQLite to this process's feed once the commit has succeeded.
     pub async fn commit(self) -> ApiResult<()> {
+        super::version::bump(&self.txn).await?;
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
         if self.txn.get_database_backend() == DatabaseBackend::Postgres {
             for payload in live::payloads(&events) {

@@ -373,20 +373,11 @@ async fn the_dashboard_and_its_assets_allow_only_this_server() {
 
 #[tokio::test]
 async fn graphiql_loads_from_the_configured_cdn() {
-    let config = api::Config {
-        database_url: tests::fresh_database(Engine::Sqlite).await.unwrap(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        pool_size: Some(2),
-        limits: api::config::Limits::default(),
-        jwt: tests::test_jwt(),
-        cors_origins: Vec::new(),
-        introspection: true,
-        development: false,
-        graphiql_cdn: api::config::graphiql_cdn(Some("https://npm.council.example/cdn/")).unwrap(),
-    };
-    let app = api::Application::build(&config, false).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run());
+    let cdn = api::config::graphiql_cdn(Some("https://npm.council.example/cdn/")).unwrap();
+    let app = tests::spawn_adjusted(Engine::Sqlite, false, |c| c.graphiql_cdn = cdn)
+        .await
+        .unwrap();
+    let base = app.address.clone();
     let client = reqwest::Client::new();
     for path in ["/graphiql", "/graphql"] {
         let html = client

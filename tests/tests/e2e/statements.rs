@@ -4,7 +4,7 @@
 use entity::{AuthorityKind, Frequency, Num, Polarity, Unit};
 use schema::service::import::{AuthorityRow, MetricRow, MetricValueRow, Reference};
 use serde_json::Value;
-use tests::{engines, spawn};
+use tests::{Engine, engines, spawn, spawn_with_cache, token};
 
 use crate::fixtures::sized;
 
@@ -126,7 +126,8 @@ const BENCHMARKS: [(&str, &str); 3] = [
 #[tokio::test]
 async fn a_benchmark_costs_the_same_over_a_few_or_hundreds_of_authorities() {
     for engine in engines() {
-        let app = spawn(engine, false).await.unwrap();
+        // Uncached: every request reads.
+        let app = spawn_with_cache(engine, false, 0).await.unwrap();
         api::import::import_reference(&app.db, &comparators(0, 4, true), "test")
             .await
             .unwrap();
@@ -161,5 +162,69 @@ async fn a_benchmark_costs_the_same_over_a_few_or_hundreds_of_authorities() {
             );
             assert!(*m <= 12, "{name}: {m} statements");
         }
+    }
+}
+
+/// BENCHMARKS.md's operation (a): a plan's node tree with every measure's
+/// result, status and direction.
+const DASHBOARD: &str = r#"{ authority(slug: "large") { plans { nodes { code title children { code title measures { code title result(period: "2023-24 Q2") { value target status direction } } } } } } }"#;
+
+async fn cost_as(app: &tests::TestApp, token: Option<&str>, query: &str) -> (u64, Value) {
+    let before = app.statements().await.unwrap();
+    let body: Value = app
+        .send(query, Value::Null, token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    (app.statements().await.unwrap() - before, body)
+}
+
+/// Four statements: the token's grants (its authorities and their partners
+/// together), the authority's plans, the plan's nodes, measures and
+/// publications together, and the results and targets rating reads
+/// together. Anonymous: the authority instead of the grants.
+#[tokio::test]
+async fn the_dashboard_costs_four_statements() {
+    for engine in engines() {
+        let app = spawn_with_cache(engine, false, 0).await.unwrap();
+        api::import::import(&app.db, &sized("large", 150)).await.unwrap();
+        let officer = token("officer", &["large:OFFICER"]);
+        let (n, _) = cost_as(&app, Some(&officer), DASHBOARD).await;
+        assert_eq!(n, 4, "{engine:?}: the officer's dashboard");
+        let (n, _) = cost_as(&app, None, DASHBOARD).await;
+        assert_eq!(n, 4, "{engine:?}: the public dashboard");
+    }
+}
+
+/// With the cache on, an answer it keeps costs one statement (the data
+/// version) and is the same answer; a miss costs the version twice more
+/// (once to look, once in the query's snapshot). On PostgreSQL the version
+/// is the snapshot, which other tests writing to their own databases in the
+/// same cluster move on: there the hit may take a few tries.
+#[tokio::test]
+async fn a_kept_answer_costs_one_statement() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        api::import::import(&app.db, &sized("large", 150)).await.unwrap();
+        let (miss, first) = cost_as(&app, None, DASHBOARD).await;
+        assert_eq!(miss, 6, "{engine:?}: a miss");
+        let tries = if engine == Engine::Sqlite { 1 } else { 20 };
+        let mut costs = Vec::new();
+        for _ in 0..tries {
+            let (n, again) = cost_as(&app, None, DASHBOARD).await;
+            assert_eq!(first, again);
+            costs.push(n);
+            if n == 1 {
+                break;
+            }
+        }
+        assert_eq!(
+            costs.last(),
+            Some(&1),
+            "{engine:?}: a hit costs one statement: {costs:?}"
+        );
     }
 }
