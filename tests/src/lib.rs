@@ -269,11 +269,33 @@ impl TestApp {
 
     /// Runs an operation as the holder of `token` and returns its `data`.
     pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let body: Value = self.send(query, variables, Some(token)).await?.json().await?;
+        self.answer(Some(token), query, variables).await
+    }
+
+    /// Runs an operation that must succeed, as the holder of `token` or
+    /// anonymously, and returns its `data`.
+    pub async fn answer(&self, token: Option<&str>, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let body: Value = self.send(query, variables, token).await?.json().await?;
         if let Some(errors) = body.get("errors") {
             bail!("[{:?}] unexpected errors: {errors}", self.engine);
         }
         Ok(body["data"].clone())
+    }
+
+    /// An authority's first plan and its measure `code`: their ids.
+    pub async fn measure(&self, slug: &str, code: &str) -> anyhow::Result<(Value, Value)> {
+        let d = self
+            .data(
+                "query($s: String!) { authority(slug: $s) { plans { id measures { id code } } } }",
+                json!({ "s": slug }),
+            )
+            .await?;
+        let plan = &d["authority"]["plans"][0];
+        let measure = plan["measures"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["code"] == code))
+            .with_context(|| format!("{slug} has no measure {code}"))?;
+        Ok((plan["id"].clone(), measure["id"].clone()))
     }
 
     /// The server still answers a plain query: after an abuse, it kept serving.
@@ -287,11 +309,7 @@ impl TestApp {
 
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn data(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let body = self.post(query, variables).await?;
-        if let Some(errors) = body.get("errors") {
-            bail!("[{:?}] unexpected errors: {errors}", self.engine);
-        }
-        Ok(body["data"].clone())
+        self.answer(None, query, variables).await
     }
 
     /// The error codes of an operation that must fail.

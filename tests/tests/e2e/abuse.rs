@@ -35,20 +35,7 @@ async fn codes_within(app: &tests::TestApp, query: &str, deadline: Duration) -> 
 
 /// The id of Kent's demo measure CS01.
 async fn kent_cs01(app: &tests::TestApp) -> Value {
-    let d = app
-        .data(
-            r#"{ authority(slug: "kent") { plans { measures { id code } } } }"#,
-            Value::Null,
-        )
-        .await
-        .unwrap();
-    d["authority"]["plans"][0]["measures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["code"] == "CS01")
-        .unwrap()["id"]
-        .clone()
+    app.measure("kent", "CS01").await.unwrap().1
 }
 
 /// `levels` fragments, each spreading the next one twice: 2^levels fields.

@@ -22,24 +22,9 @@ const SUBMIT: &str = r#"mutation($m: ID!, $p: Period!, $v: Float!) {
 const COMMENT: &str = r#"mutation($m: ID!, $p: Period!, $b: String!) {
   addCommentary(input: { measureId: $m, period: $p, body: $b, kind: SERVICE }) { id } }"#;
 
-/// Kent's plan and a measure of it, by code.
+/// Kent's plan and its measure CS01.
 async fn kent(app: &TestApp) -> (Value, Value) {
-    let d = app
-        .data(
-            r#"{ authority(slug: "kent") { plans { id measures { id code } } } }"#,
-            Value::Null,
-        )
-        .await
-        .unwrap();
-    let plan = &d["authority"]["plans"][0];
-    let cs01 = plan["measures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["code"] == "CS01")
-        .unwrap()["id"]
-        .clone();
-    (plan["id"].clone(), cs01)
+    app.measure("kent", "CS01").await.unwrap()
 }
 
 /// Subscribes, then waits for a pong: the server reads a socket's messages

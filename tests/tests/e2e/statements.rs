@@ -171,15 +171,8 @@ const DASHBOARD: &str = r#"{ authority(slug: "large") { plans { nodes { code tit
 
 async fn cost_as(app: &tests::TestApp, token: Option<&str>, query: &str) -> (u64, Value) {
     let before = app.statements().await.unwrap();
-    let body: Value = app
-        .send(query, Value::Null, token)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(body.get("errors").is_none(), "{body}");
-    (app.statements().await.unwrap() - before, body)
+    let data = app.answer(token, query, Value::Null).await.unwrap();
+    (app.statements().await.unwrap() - before, data)
 }
 
 /// Four statements: the token's grants (its authorities and their partners
