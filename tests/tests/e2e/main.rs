@@ -11,6 +11,7 @@ mod demo;
 mod escalation;
 mod fixtures;
 mod hardening;
+mod harness;
 mod http;
 mod import;
 mod jwks;
