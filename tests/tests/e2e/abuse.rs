@@ -218,20 +218,18 @@ async fn nul_bytes_are_bad_input_or_nothing_found() {
             "{engine:?}"
         );
         let admin = token("admin", &["PLATFORM_ADMIN"]);
-        let body: Value = app
-            .send(
+        let codes = app
+            .error_codes_as(
+                &admin,
                 r#"mutation { createAuthority(input: { slug: "nul", name: "Nul\u0000 Council", kind: DISTRICT }) { id } }"#,
                 Value::Null,
-                Some(&admin),
             )
-            .await
-            .unwrap()
-            .json()
             .await
             .unwrap();
         assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{engine:?} {body}"
+            codes.first().map(String::as_str),
+            Some("BAD_USER_INPUT"),
+            "{engine:?} {codes:?}"
         );
     }
 }
@@ -351,16 +349,14 @@ async fn concurrent_plain_resubmissions_all_land() {
         );
         // Naming a stale version is the one way to be told CONFLICT.
         let stale = r#"mutation($m: ID!) { submitResult(input: { measureId: $m, period: "2023-24 Q2", value: 1, expectedVersion: 3 }) { value } }"#;
-        let body: Value = app
-            .send(stale, json!({ "m": cs01 }), Some(&officer))
-            .await
-            .unwrap()
-            .json()
+        let codes = app
+            .error_codes_as(&officer, stale, json!({ "m": cs01 }))
             .await
             .unwrap();
         assert_eq!(
-            body["errors"][0]["extensions"]["code"], "CONFLICT",
-            "{engine:?} {body}"
+            codes.first().map(String::as_str),
+            Some("CONFLICT"),
+            "{engine:?} {codes:?}"
         );
         let current = r#"mutation($m: ID!) { submitResult(input: { measureId: $m, period: "2023-24 Q2", value: 1, expectedVersion: 96 }) { value } }"#;
         app.data_as(&officer, current, json!({ "m": cs01 }))
@@ -410,29 +406,22 @@ async fn forged_file_references_are_bad_input() {
         "#__graphql_file__:0",
         "#__graphql_file__:99999999999999999999999",
     ] {
-        let body: Value = app
-            .send(q, json!({ "f": reference }), Some(&admin))
-            .await
-            .unwrap()
-            .json()
+        let codes = app
+            .error_codes_as(&admin, q, json!({ "f": reference }))
             .await
             .unwrap();
         assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{reference}: {body}"
+            codes.first().map(String::as_str),
+            Some("BAD_USER_INPUT"),
+            "{reference}: {codes:?}"
         );
     }
     let literal = r##"mutation { importResults(planId: "1", file: "#__graphql_file__:x") { applied } }"##;
-    let body: Value = app
-        .send(literal, Value::Null, Some(&admin))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let codes = app.error_codes_as(&admin, literal, Value::Null).await.unwrap();
     assert_eq!(
-        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-        "{body}"
+        codes.first().map(String::as_str),
+        Some("BAD_USER_INPUT"),
+        "{codes:?}"
     );
     app.still_serving().await;
 }

@@ -80,20 +80,18 @@ async fn each_subscriber_hears_what_it_may_read_from_another_replica() {
             { "measureId": cs01, "period": "2023-24 Q1", "value": 11.0 },
             { "measureId": cs01, "period": "2023-24 Q1", "value": 12.0 },
         ] });
-        let body: Value = a
-            .send(
+        let codes = a
+            .error_codes_as(
+                &officer,
                 "mutation($i: [SubmitResultInput!]!) { submitResults(input: $i) { value } }",
                 refused,
-                Some(&officer),
             )
-            .await
-            .unwrap()
-            .json()
             .await
             .unwrap();
         assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{body}"
+            codes.first().map(String::as_str),
+            Some("BAD_USER_INPUT"),
+            "{codes:?}"
         );
 
         // An unpublished result and its commentary, written through A.
