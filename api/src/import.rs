@@ -93,9 +93,16 @@ pub async fn import_sheet(
         .transpose()
         .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
     let plan = async_graphql::ID(plan.to_owned());
-    let (out, _) = schema::service::sheet::import_sheet(db, &importer(actor), &plan, period, &bytes, dry_run)
+    let failed = |e: schema::error::ApiError| anyhow::anyhow!("importing {}: {e}", file.display());
+    let (mut out, passed) = schema::service::sheet::import_sheet(db, &importer(actor), &plan, period, &bytes)
         .await
-        .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
+        .map_err(failed)?;
+    if let Some(w) = passed
+        && !dry_run
+    {
+        w.commit().await.map_err(failed)?;
+        out.applied = true;
+    }
     for e in &out.errors {
         eprintln!(
             "{} row {}{}: {} {}",

@@ -46,7 +46,7 @@ impl Code {
 /// Seconds a client is told to wait (`Retry-After`) when the database is away.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("authentication required: the token is missing, malformed, expired or not trusted")]
     Unauthenticated,
@@ -56,6 +56,15 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadUserInput(String),
+    /// Bad input about one field of it, named by its GraphQL name, so that a
+    /// client (`extensions.field`) or a sheet (the column) can point at it
+    /// without reading the message.
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    /// A refusal of one item of a batch, by its index from 0: a client
+    /// reads it from `extensions.index`.
+    #[error("row {index}: {source}")]
+    AtIndex { index: usize, source: Box<ApiError> },
     #[error("{0}")]
     Conflict(String),
     #[error("the query ran longer than {}s", .0.as_secs_f32())]
@@ -97,6 +106,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::UntrustedDocument => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::BadUserInput(_)
+            | ApiError::Invalid { .. }
             | ApiError::BodyTooLarge(_)
             | ApiError::UnsupportedMediaType
             | ApiError::MutationByGet
@@ -106,6 +116,53 @@ impl ApiError {
             ApiError::Unavailable | ApiError::LiveInterrupted => Code::Unavailable,
             ApiError::Internal => Code::Internal,
             ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
+            ApiError::AtIndex { source, .. } => source.code(),
+        }
+    }
+
+    /// Bad input about `field` (its GraphQL name).
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The same refusal, about item `index` of a batch; failures of the
+    /// server are no item's fault and stay as they are.
+    pub fn at_index(self, index: usize) -> Self {
+        match self.code() {
+            Code::BadUserInput | Code::Forbidden | Code::Conflict | Code::NotFound => ApiError::AtIndex {
+                index,
+                source: Box::new(self),
+            },
+            _ => self,
+        }
+    }
+
+    /// The input field the error is about, when it is about one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Invalid { field, .. } => Some(field),
+            ApiError::AtIndex { source, .. } => source.field(),
+            _ => None,
+        }
+    }
+
+    /// The item of a batch the error is about.
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            ApiError::AtIndex { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// What the error says without the item it is about: a sheet names the
+    /// row its own way.
+    pub fn unplaced(&self) -> &ApiError {
+        match self {
+            ApiError::AtIndex { source, .. } => source.unplaced(),
+            other => other,
         }
     }
 
@@ -115,7 +172,8 @@ impl ApiError {
             ApiError::Unauthenticated => 401,
             ApiError::Forbidden(_) | ApiError::UntrustedDocument => 403,
             ApiError::NotFound(_) | ApiError::PersistedQueryNotFound => 404,
-            ApiError::BadUserInput(_) | ApiError::BadRequest(_) => 400,
+            ApiError::BadUserInput(_) | ApiError::Invalid { .. } | ApiError::BadRequest(_) => 400,
+            ApiError::AtIndex { source, .. } => source.http_status(),
             ApiError::Conflict(_) => 409,
             ApiError::Timeout(_) => 504,
             ApiError::Unavailable | ApiError::LiveInterrupted => 503,
@@ -204,7 +262,15 @@ impl From<DbErr> for ApiError {
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", self.code().as_str()))
+        async_graphql::Error::new(self.to_string()).extend_with(|_, e| {
+            e.set("code", self.code().as_str());
+            if let Some(field) = self.field() {
+                e.set("field", field);
+            }
+            if let Some(index) = self.index() {
+                e.set("index", index);
+            }
+        })
     }
 }
 

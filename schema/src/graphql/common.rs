@@ -16,17 +16,27 @@ use crate::rating::Rating;
 /// promise is `Send`, as resolvers need.
 macro_rules! transact {
     ($ctx:expr, $use_case:path $(, $arg:expr)*) => {{
+        let (w, out) = crate::graphql::common::written!($ctx, $use_case $(, $arg)*);
+        w.commit().await.gql()?;
+        out
+    }};
+}
+pub(crate) use transact;
+
+/// The same, leaving the write to commit: its answer is read inside it
+/// first (see `measure::rated_then`).
+macro_rules! written {
+    ($ctx:expr, $use_case:path $(, $arg:expr)*) => {{
         let request = crate::context::request($ctx)?;
         request.forget();
         let w = crate::service::begin(crate::context::database($ctx)?, &request.viewer)
             .await
             .gql()?;
         let out = $use_case(&w, &request.viewer $(, $arg)*).await.gql()?;
-        w.commit().await.gql()?;
-        out
+        (w, out)
     }};
 }
-pub(crate) use transact;
+pub(crate) use written;
 
 /// Every measure rated at every period, through the request's read model.
 pub(super) async fn rate(

@@ -14,7 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::commentary::Commentary;
 use super::common::{parse_id, required};
-use super::measure::{MeasureResult, rated_in};
+use super::measure::{MeasureResult, rate_keys};
 use super::plan::Plan;
 use crate::context::{Request, request, rows};
 use crate::error::{ApiError, Gql};
@@ -188,8 +188,8 @@ async fn changed_result(r: &Request, e: Event) -> Result<Option<MeasureResult>> 
     let Some(row) = one::<result::Entity>(r, id).await? else {
         return Ok(None);
     };
-    let rated = rated_in(r, &[(row.measure_id, row.period)]).await?.pop();
-    Ok(rated.filter(|m| visible::announced(&m.0, row.id)))
+    let rated = rate_keys(r, &[(row.measure_id, row.period)]).await.gql()?.pop();
+    Ok(rated.filter(|m| visible::announced(m, row.id)).map(MeasureResult))
 }
 
 async fn publication(r: &Request, e: Event) -> Result<Option<Publication>> {
@@ -206,10 +206,10 @@ async fn added_commentary(r: &Request, e: Event) -> Result<Option<Commentary>> {
     let Some(row) = one::<commentary::Entity>(r, id).await? else {
         return Ok(None);
     };
-    let Some(rating) = rated_in(r, &[(row.measure_id, row.period)]).await?.pop() else {
+    let Some(rating) = rate_keys(r, &[(row.measure_id, row.period)]).await.gql()?.pop() else {
         return Ok(None);
     };
-    Ok(visible::commentary(&rating.0, std::slice::from_ref(&row))
+    Ok(visible::commentary(&rating, std::slice::from_ref(&row))
         .pop()
         .map(Commentary))
 }

@@ -11,15 +11,16 @@ use entity::{Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Uni
 use super::authority::Partner;
 use super::benchmark::{Benchmark, Metric, benchmark};
 use super::commentary::{ActionPlan, Commentary};
-use super::common::{float, gid, parse_id, rate_one, required, transact};
+use super::common::{float, gid, parse_id, rate_one, required, transact, written};
 use super::plan::RagRule;
 use super::plan::{Plan, PlanNode};
 use crate::archive::is_live;
-use crate::context::{request, rows};
-use crate::error::{ApiError, Gql};
+use crate::context::{Session, request, rows};
+use crate::error::{ApiError, ApiResult, Gql};
 use crate::inputs::{CreateMeasureInput, SetTargetInput, SubmitResultInput, UpdateMeasureInput};
 use crate::rating::{Rating, SeriesKey, sets, visible};
 use crate::service;
+use crate::store::write::{Finish, Write};
 
 #[derive(Default)]
 pub struct MeasureQuery;
@@ -35,34 +36,55 @@ impl MeasureQuery {
     }
 }
 
-/// Measures rated after a write, read afresh: the write made the request
-/// forget what it had read before.
-pub(super) async fn rated(ctx: &Context<'_>, keys: &[(i64, Period)]) -> Result<Vec<MeasureResult>> {
-    rated_in(request(ctx)?, keys).await
-}
-
-/// The same, read through `r`: another request's reads, such as a dry
-/// run's rehearsal.
-pub(super) async fn rated_in(
-    r: &crate::context::Request,
+/// What a write wrote, rated inside its transaction before it is finished
+/// (`finish`: committed, or rolled back for a dry run), so that the answer
+/// is decided before the commit. What the answer's fields read besides is
+/// read afresh: the write made the request forget what it had read before.
+pub(super) async fn rated_then(
+    ctx: &Context<'_>,
+    w: Write,
+    finish: Finish,
     keys: &[(i64, Period)],
 ) -> Result<Vec<MeasureResult>> {
+    let session = Session {
+        viewer: (*request(ctx)?.viewer).clone(),
+        authorities: Vec::new(),
+    };
+    let ratings = w
+        .read_then(finish, |reader| async move {
+            rate_keys(&crate::context::Request::new(reader, session), keys).await
+        })
+        .await
+        .gql()?;
+    Ok(ratings.into_iter().map(MeasureResult).collect())
+}
+
+/// The measures of `keys` rated at their periods, read through `r`.
+pub(super) async fn rate_keys(r: &crate::context::Request, keys: &[(i64, Period)]) -> ApiResult<Vec<Rating>> {
     let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-    let measures: Vec<measure::Model> = r.rows.measure.load_many(ids).await.gql()?.into_values().collect();
-    let mut periods: Vec<Period> = keys.iter().map(|k| k.1).collect();
-    periods.sort();
-    periods.dedup();
+    let measures: Vec<measure::Model> = r
+        .rows
+        .measure
+        .load_many(ids)
+        .await
+        .map_err(|e| (*e).clone())?
+        .into_values()
+        .collect();
+    let periods = crate::store::unique(keys.iter().map(|k| k.1));
     let mut all: HashMap<(i64, Period), Rating> = HashMap::new();
-    let rated = r.ratings.rate(&r.rows, &measures, &periods).await.gql()?;
+    let rated = r
+        .ratings
+        .rate(&r.rows, &measures, &periods)
+        .await
+        .map_err(|e| (*e).clone())?;
     for (period, ratings) in periods.iter().zip(rated) {
         all.extend(ratings.into_iter().map(|r| ((r.measure_id, *period), r)));
     }
     keys.iter()
         .map(|k| {
-            all.remove(k)
-                .map(MeasureResult)
+            all.get(k)
+                .cloned()
                 .ok_or_else(|| ApiError::internal("a measure just written has no rating"))
-                .gql()
         })
         .collect()
 }
@@ -84,9 +106,9 @@ impl MeasureMutation {
     }
     async fn set_target(&self, ctx: &Context<'_>, input: SetTargetInput) -> Result<MeasureResult> {
         let period = input.period;
-        let measures = transact!(ctx, service::set_targets, &[input], |_, e| e);
+        let (w, measures) = written!(ctx, service::set_targets, &[input], |_, e| e);
         let keys: Vec<(i64, Period)> = measures.iter().map(|m| (m.id, period)).collect();
-        let mut one = rated(ctx, &keys).await?;
+        let mut one = rated_then(ctx, w, Finish::Commit, &keys).await?;
         required(one.pop(), "measure")
     }
     async fn submit_result(&self, ctx: &Context<'_>, input: SubmitResultInput) -> Result<MeasureResult> {
@@ -99,9 +121,9 @@ impl MeasureMutation {
         ctx: &Context<'_>,
         input: Vec<SubmitResultInput>,
     ) -> Result<Vec<MeasureResult>> {
-        let saved = transact!(ctx, service::submit_results, &input, service::at_row);
+        let (w, saved) = written!(ctx, service::submit_results, &input, service::at_row);
         let keys: Vec<(i64, Period)> = saved.iter().map(|r| (r.measure_id, r.period)).collect();
-        rated(ctx, &keys).await
+        rated_then(ctx, w, Finish::Commit, &keys).await
     }
 }
 

@@ -8,11 +8,12 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
 use entity::Period;
 
 use super::MeasureResult;
-use super::measure::{rated, rated_in};
-use crate::context::{Session, database, request};
+use super::measure::rated_then;
+use crate::context::{database, request};
 use crate::error::{ApiError, Gql};
 use crate::service;
 use crate::service::import::sheet::MAX_SHEET_BYTES;
+use crate::store::write::Finish;
 
 #[derive(Default)]
 pub struct SheetMutation;
@@ -75,24 +76,18 @@ impl SheetMutation {
             .gql()?;
         let request = request(ctx)?;
         request.forget();
-        let (out, rehearsal) =
-            service::sheet::import_sheet(database(ctx)?, &request.viewer, &plan_id, period, &bytes, dry_run)
+        let (mut out, passed) =
+            service::sheet::import_sheet(database(ctx)?, &request.viewer, &plan_id, period, &bytes)
                 .await
                 .gql()?;
-        let preview = match rehearsal {
-            _ if out.applied => rated(ctx, &out.written).await?,
-            // A dry run rates what it would write, inside its own
-            // transaction, as the caller would see it.
-            Some(r) => {
-                let session = Session {
-                    viewer: (*request.viewer).clone(),
-                    authorities: Vec::new(),
-                };
-                rated_in(
-                    &crate::context::Request::new(r.reader.clone(), session),
-                    &out.written,
-                )
-                .await?
+        // A dry run rates what it would write, inside its own transaction,
+        // as the caller would see it, and rolls it back.
+        let preview = match passed {
+            Some(w) => {
+                let finish = if dry_run { Finish::RollBack } else { Finish::Commit };
+                let rated = rated_then(ctx, w, finish, &out.written).await?;
+                out.applied = !dry_run;
+                rated
             }
             None => Vec::new(),
         };

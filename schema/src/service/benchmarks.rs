@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use entity::benchmark::{is_reserved, linkable};
 use entity::model::{authority, comparison_group, comparison_group_member, measure, metric, metric_value};
 use entity::{ComparisonGroupKind, Period};
-use sea_orm::{ActiveValue::Set, IntoActiveModel};
+use sea_orm::ActiveValue::Set;
 
 use super::guard::{at_row, scope};
 use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
@@ -16,7 +16,7 @@ use crate::inputs::{CreateComparisonGroupInput, CreateMetricInput, MetricValueIn
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere};
 use crate::store::benchmarks as store;
 use crate::store::unique;
-use crate::store::write::Write;
+use crate::store::write::{Upsert, Write};
 
 pub async fn create_metric(w: &Write, viewer: &Viewer, input: CreateMetricInput) -> ApiResult<metric::Model> {
     authorize(viewer, Verb::ManageNational, None)?;
@@ -104,22 +104,25 @@ pub async fn set_metric_values(
     for (i, v) in input.iter().enumerate() {
         let row = (|| {
             let m = metrics.get(&v.metric_code).ok_or_else(|| {
-                ApiError::BadUserInput(format!("metricCode: no metric `{}`", v.metric_code))
+                ApiError::invalid("metricCode", format!("metricCode: no metric `{}`", v.metric_code))
             })?;
             let a = authorities.get(&v.authority).ok_or_else(|| {
-                ApiError::BadUserInput(format!("authority: no authority `{}`", v.authority))
+                ApiError::invalid("authority", format!("authority: no authority `{}`", v.authority))
             })?;
             if v.period.kind() != m.frequency.period_kind() {
-                return Err(ApiError::BadUserInput(format!(
-                    "period {} is not a period of {}, which is {:?}",
-                    v.period, m.code, m.frequency
-                )));
+                return Err(ApiError::invalid(
+                    "period",
+                    format!(
+                        "period {} is not a period of {}, which is {:?}",
+                        v.period, m.code, m.frequency
+                    ),
+                ));
             }
             if !seen.insert((m.id, a.id, v.period)) {
-                return Err(ApiError::BadUserInput(format!(
-                    "{} of {} in {} is given twice",
-                    m.code, a.slug, v.period
-                )));
+                return Err(ApiError::invalid(
+                    "period",
+                    format!("{} of {} in {} is given twice", m.code, a.slug, v.period),
+                ));
             }
             Ok((m.id, a.id, v.period, validate::number("value", v.value)?))
         })()
@@ -134,29 +137,39 @@ pub async fn set_metric_values(
             .into_iter()
             .map(|v| ((v.metric_id, v.authority_id, v.period), v))
             .collect();
-    let mut new = Vec::new();
+    let mut before = Vec::new();
+    let mut changed = Vec::new();
     for (metric_id, authority_id, period, value) in rows.iter().copied() {
-        match existing.get(&(metric_id, authority_id, period)) {
-            Some(old) if old.value == value => {}
-            Some(old) => {
-                let mut row = old.clone().into_active_model();
-                row.value = Set(value);
-                row.set_by = Set(w.actor.clone());
-                row.set_at = Set(w.now);
-                w.change("setMetricValues", "metricValue", old, row).await?;
-            }
-            None => new.push(metric_value::ActiveModel {
-                metric_id: Set(metric_id),
-                authority_id: Set(authority_id),
-                period: Set(period),
-                value: Set(value),
-                set_by: Set(w.actor.clone()),
-                set_at: Set(w.now),
-                ..Default::default()
-            }),
+        let old = existing.get(&(metric_id, authority_id, period));
+        if old.is_some_and(|o| o.value == value) {
+            continue;
         }
+        before.extend(old);
+        changed.push(metric_value::ActiveModel {
+            metric_id: Set(metric_id),
+            authority_id: Set(authority_id),
+            period: Set(period),
+            value: Set(value),
+            set_by: Set(w.actor.clone()),
+            set_at: Set(w.now),
+            ..Default::default()
+        });
     }
-    w.create_many("setMetricValues", "metricValue", new).await?;
+    if !changed.is_empty() {
+        use metric_value::Column as V;
+        w.upsert_many(
+            "setMetricValues",
+            "metricValue",
+            changed,
+            &before,
+            Upsert {
+                key: &[V::MetricId, V::Period, V::AuthorityId],
+                columns: &[V::Value, V::SetBy, V::SetAt],
+                guard: None,
+            },
+        )
+        .await?;
+    }
     Ok(rows.len())
 }
 

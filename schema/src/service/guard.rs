@@ -42,7 +42,7 @@ where
 pub(super) async fn references<E>(
     w: &Write,
     ids: &[ID],
-    what: &str,
+    what: &'static str,
     authority_id: i64,
 ) -> ApiResult<Vec<E::Model>>
 where
@@ -66,7 +66,12 @@ where
         .collect()
 }
 
-pub(super) async fn reference<E>(w: &Write, id: &ID, what: &str, authority_id: i64) -> ApiResult<E::Model>
+pub(super) async fn reference<E>(
+    w: &Write,
+    id: &ID,
+    what: &'static str,
+    authority_id: i64,
+) -> ApiResult<E::Model>
 where
     E: EntityTrait,
     E::Model: Audited,
@@ -107,12 +112,7 @@ where
     .await
 }
 
-/// The same error, naming the row of a batch it concerns.
+/// The same error, naming the item of a batch it concerns.
 pub fn at_row(i: usize, e: ApiError) -> ApiError {
-    match e {
-        ApiError::BadUserInput(m) => ApiError::BadUserInput(format!("row {i}: {m}")),
-        ApiError::Forbidden(m) => ApiError::Forbidden(format!("row {i}: {m}")),
-        ApiError::Conflict(m) => ApiError::Conflict(format!("row {i}: {m}")),
-        other => other,
-    }
+    e.at_index(i)
 }

@@ -8,7 +8,7 @@ use entity::rules::floor_fits;
 use super::guard::{guarded, scope};
 use super::validate::{self, MAX_ITEMS, MAX_TEXT};
 use crate::archive::is_live;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};
 use crate::store;
@@ -28,7 +28,10 @@ fn in_plan<'p>(m: &measure::Model, plans: &'p [plan::Model], period: Period) -> 
         .find(|p| p.id == m.plan_id)
         .ok_or_else(|| ApiError::internal("a measure without its plan"))?;
     if !is_live(m) || !is_live(p) {
-        return Err(ApiError::BadUserInput(format!("measure {} is archived", m.code)));
+        return Err(ApiError::invalid(
+            "measureId",
+            format!("measure {} is archived", m.code),
+        ));
     }
     validate::in_span(period, p.from_year, p.to_year)?;
     Ok(p)
@@ -48,36 +51,119 @@ pub(super) async fn measure_in_period(
     Ok(m)
 }
 
-/// The measures a batch of rows names, once the viewer may `verb` on every
-/// one (each row the viewer may not write is refused before any row is
-/// checked), with their plans: two statements for the whole batch.
+/// The measures a batch of rows names, each as the viewer may `verb` on
+/// it or the row's refusal, with their plans: two statements for the whole
+/// batch. A viewer who may `verb` nowhere is refused the whole batch.
 async fn measures_of_rows<'i>(
     w: &Write,
     viewer: &Viewer,
     verb: Verb,
     ids: impl Iterator<Item = &'i ID>,
-    locate: &impl Fn(usize, ApiError) -> ApiError,
-) -> ApiResult<(Vec<Option<measure::Model>>, Vec<plan::Model>)> {
+) -> ApiResult<(Vec<ApiResult<measure::Model>>, Vec<plan::Model>)> {
     authorize_somewhere(viewer, verb)?;
-    let ids: Vec<Option<i64>> = ids.map(|id| id.parse::<i64>().ok()).collect();
-    let wanted: Vec<i64> = ids.iter().flatten().copied().collect();
+    let ids: Vec<(&ID, Option<i64>)> = ids.map(|id| (id, id.parse::<i64>().ok())).collect();
+    let wanted = store::unique(ids.iter().filter_map(|(_, n)| *n));
     let measures = store::by_ids::<measure::Entity>(&w.txn, &wanted).await?;
-    let found: Vec<Option<measure::Model>> = ids
+    let by_id: std::collections::HashMap<i64, &measure::Model> = measures.iter().map(|m| (m.id, m)).collect();
+    let found = ids
         .iter()
-        .map(|id| id.and_then(|id| measures.iter().find(|m| m.id == id).cloned()))
+        .map(|(id, n)| {
+            let m = n
+                .and_then(|n| by_id.get(&n))
+                .ok_or_else(|| ApiError::invalid("measureId", format!("no measure {}", id.as_str())))?;
+            authorize(viewer, verb, Some(measure_scope(m)))?;
+            Ok((*m).clone())
+        })
         .collect();
-    for (i, m) in found.iter().enumerate() {
-        if let Some(m) = m {
-            authorize(viewer, verb, Some(measure_scope(m))).map_err(|e| locate(i, e))?;
-        }
-    }
     let plans = plans_of(w, &measures.iter().collect::<Vec<_>>()).await?;
     Ok((found, plans))
 }
 
-fn named<'m>(m: &'m Option<measure::Model>, id: &ID) -> ApiResult<&'m measure::Model> {
-    m.as_ref()
-        .ok_or_else(|| ApiError::BadUserInput(format!("no measure {}", id.as_str())))
+/// Each row of a batch checked: what to write, or why the row is refused.
+pub type Checked<T> = Vec<ApiResult<T>>;
+
+/// Every row of a checked batch, or its first refusal named by `locate`:
+/// a row the viewer may not write before any other mistake, so that a
+/// batch never tells an outsider more than that.
+fn all_or_first<T>(checked: Checked<T>, locate: impl Fn(usize, ApiError) -> ApiError) -> ApiResult<Vec<T>> {
+    let (mut out, mut errors) = (Vec::with_capacity(checked.len()), Vec::new());
+    for (i, r) in checked.into_iter().enumerate() {
+        match r {
+            Ok(item) => out.push(item),
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    let first = errors
+        .iter()
+        .position(|(_, e)| e.code() == Code::Forbidden)
+        .unwrap_or(0);
+    match errors.into_iter().nth(first) {
+        Some((i, e)) => Err(locate(i, e)),
+        None => Ok(out),
+    }
+}
+
+/// The row of a batch that names the same measure and period as an earlier
+/// one, by its index.
+fn repeats<'i>(keys: impl Iterator<Item = (&'i ID, Period)>) -> Vec<Option<usize>> {
+    let mut seen = std::collections::HashMap::new();
+    keys.enumerate()
+        .map(|(i, (id, period))| {
+            let first = *seen.entry((id.as_str(), period)).or_insert(i);
+            (first != i).then_some(first)
+        })
+        .collect()
+}
+
+fn repeated(first: usize) -> ApiError {
+    ApiError::invalid(
+        "period",
+        format!("the same measure and period as row {first}: send each once"),
+    )
+}
+
+/// Checks every target of a batch (and its floor) in a few statements,
+/// writing nothing.
+pub async fn check_targets(
+    w: &Write,
+    viewer: &Viewer,
+    inputs: &[SetTargetInput],
+) -> ApiResult<Checked<store::reporting::NewTarget>> {
+    let (found, plans) =
+        measures_of_rows(w, viewer, Verb::SetTarget, inputs.iter().map(|i| &i.measure_id)).await?;
+    let again = repeats(inputs.iter().map(|i| (&i.measure_id, i.period)));
+    Ok(inputs
+        .iter()
+        .zip(found)
+        .zip(again)
+        .map(|((input, m), again)| {
+            let m = m?;
+            in_plan(&m, &plans, input.period)?;
+            validate::target_period(input.period, m.frequency.period_kind())?;
+            let value = validate::number("target", input.target)?;
+            let floor = input.floor.map(|f| validate::number("floor", f)).transpose()?;
+            if let Some(f) = floor
+                && !floor_fits(m.polarity, value.0, f.0)
+            {
+                return Err(ApiError::invalid(
+                    "floor",
+                    format!(
+                        "the floor {f} is on the wrong side of the target {value} for a {:?} measure",
+                        m.polarity
+                    ),
+                ));
+            }
+            if let Some(first) = again {
+                return Err(repeated(first));
+            }
+            Ok(store::reporting::NewTarget {
+                measure: m,
+                period: input.period,
+                target: value,
+                floor,
+            })
+        })
+        .collect())
 }
 
 /// Sets targets (and floors), all or nothing; `locate` names the input a
@@ -88,77 +174,35 @@ pub async fn set_targets(
     inputs: &[SetTargetInput],
     locate: impl Fn(usize, ApiError) -> ApiError,
 ) -> ApiResult<Vec<measure::Model>> {
-    let (found, plans) = measures_of_rows(
-        w,
-        viewer,
-        Verb::SetTarget,
-        inputs.iter().map(|i| &i.measure_id),
-        &locate,
-    )
-    .await?;
-    let mut items = Vec::with_capacity(inputs.len());
-    for (i, (input, m)) in inputs.iter().zip(&found).enumerate() {
-        let check = || -> ApiResult<store::reporting::NewTarget<'_>> {
-            let m = named(m, &input.measure_id)?;
-            in_plan(m, &plans, input.period)?;
-            validate::target_period(input.period, m.frequency.period_kind())?;
-            let value = validate::number("target", input.target)?;
-            let floor = input.floor.map(|f| validate::number("floor", f)).transpose()?;
-            if let Some(f) = floor
-                && !floor_fits(m.polarity, value.0, f.0)
-            {
-                return Err(ApiError::BadUserInput(format!(
-                    "the floor {f} is on the wrong side of the target {value} for a {:?} measure",
-                    m.polarity
-                )));
-            }
-            Ok(store::reporting::NewTarget {
-                measure: m,
-                period: input.period,
-                target: value,
-                floor,
-            })
-        };
-        items.push(check().map_err(|e| locate(i, e))?);
-    }
+    let items = all_or_first(check_targets(w, viewer, inputs).await?, locate)?;
     store::reporting::set_targets(w, &items).await?;
-    Ok(found.into_iter().flatten().collect())
+    Ok(items.into_iter().map(|t| t.measure).collect())
 }
 
-/// Stores results all or nothing; `locate` names the input a refusal
-/// concerns (`submitResults` names it by its index).
-pub async fn submit_results(
+/// Checks every result of a batch in a few statements, writing nothing.
+pub async fn check_results(
     w: &Write,
     viewer: &Viewer,
     inputs: &[SubmitResultInput],
-    locate: impl Fn(usize, ApiError) -> ApiError,
-) -> ApiResult<Vec<result::Model>> {
+) -> ApiResult<Checked<store::reporting::NewResult>> {
     let (found, plans) = measures_of_rows(
         w,
         viewer,
         Verb::SubmitResult,
         inputs.iter().map(|i| &i.measure_id),
-        &locate,
     )
     .await?;
-    if inputs.is_empty() || inputs.len() > MAX_ITEMS {
-        return Err(ApiError::BadUserInput(format!(
-            "submit 1 to {MAX_ITEMS} results at once"
-        )));
-    }
-    let mut items = Vec::with_capacity(inputs.len());
-    for (i, (input, m)) in inputs.iter().zip(&found).enumerate() {
-        let check = || -> ApiResult<store::reporting::NewResult<'_>> {
-            let m = named(m, &input.measure_id)?;
-            in_plan(m, &plans, input.period)?;
+    let again = repeats(inputs.iter().map(|i| (&i.measure_id, i.period)));
+    Ok(inputs
+        .iter()
+        .zip(found)
+        .zip(again)
+        .map(|((input, m), again)| {
+            let m = m?;
+            in_plan(&m, &plans, input.period)?;
             validate::reporting_period(input.period, m.frequency.period_kind())?;
-            if inputs[..i]
-                .iter()
-                .any(|e| e.measure_id == input.measure_id && e.period == input.period)
-            {
-                return Err(ApiError::BadUserInput(
-                    "the same measure and period appear twice".to_owned(),
-                ));
+            if let Some(first) = again {
+                return Err(repeated(first));
             }
             Ok(store::reporting::NewResult {
                 measure: m,
@@ -167,9 +211,36 @@ pub async fn submit_results(
                 note: validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?,
                 expected_version: input.expected_version,
             })
-        };
-        items.push(check().map_err(|e| locate(i, e))?);
+        })
+        .collect())
+}
+
+/// Stores results all or nothing, as many as a mutation takes at once;
+/// `locate` names the input a refusal concerns (`submitResults` names it by
+/// its index).
+pub async fn submit_results(
+    w: &Write,
+    viewer: &Viewer,
+    inputs: &[SubmitResultInput],
+    locate: impl Fn(usize, ApiError) -> ApiError,
+) -> ApiResult<Vec<result::Model>> {
+    authorize_somewhere(viewer, Verb::SubmitResult)?;
+    if inputs.is_empty() || inputs.len() > MAX_ITEMS {
+        return Err(ApiError::BadUserInput(format!(
+            "submit 1 to {MAX_ITEMS} results at once"
+        )));
     }
+    submit_batch(w, viewer, inputs, locate).await
+}
+
+/// Stores any number of results all or nothing: an import's.
+pub async fn submit_batch(
+    w: &Write,
+    viewer: &Viewer,
+    inputs: &[SubmitResultInput],
+    locate: impl Fn(usize, ApiError) -> ApiError,
+) -> ApiResult<Vec<result::Model>> {
+    let items = all_or_first(check_results(w, viewer, inputs).await?, locate)?;
     store::reporting::submit_results(w, &items).await
 }
 

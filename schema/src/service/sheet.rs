@@ -1,8 +1,11 @@
-//! Importing a results sheet into one plan: each row becomes the input of
-//! `submitResults` (a `value`) and of `setTarget` (a `target`, with its
-//! `floor`), checked by the same use cases in the caller's transaction. The
-//! whole sheet is checked before the caller decides to commit: every bad row
-//! is reported, not just the first, and one bad row writes nothing.
+//! Importing a results sheet into one plan: each row becomes an input of
+//! `submitResults` (a `value`, with its `note`) or of `setTarget` (a
+//! `target`, with its `floor`), and the whole sheet is checked by the same
+//! use cases as those mutations, in a few statements whatever its length:
+//! every bad row is reported, not just the first, and one bad row writes
+//! nothing.
+
+use std::collections::HashMap;
 
 use async_graphql::ID;
 use entity::Period;
@@ -10,13 +13,13 @@ use entity::model::{measure, plan};
 
 use super::guard::find;
 use super::import::sheet::{self, SheetRow};
-use super::reporting::{set_targets, submit_results};
+use super::reporting::{Checked, check_results, check_targets};
 use crate::archive::is_live;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, allows, measure_scope};
 use crate::store;
-use crate::store::write::{Rehearsal, Write};
+use crate::store::write::Write;
 use sea_orm::DatabaseConnection;
 
 /// A refused row: its number on the sheet, the column at fault when one is.
@@ -38,7 +41,7 @@ pub struct SheetOutcome {
     pub results: usize,
     pub targets: usize,
     pub errors: Vec<RowError>,
-    /// The measures and periods written, to rate.
+    /// The measures and periods written, each once, to rate.
     pub written: Vec<(i64, Period)>,
 }
 
@@ -62,19 +65,33 @@ pub async fn submittable(
         .collect())
 }
 
-fn row_error(row: usize, e: ApiError) -> RowError {
-    let message = match &e {
-        ApiError::Forbidden(m) => format!("not allowed: {m}"),
-        other => other.to_string(),
-    };
-    let column = ["value", "target", "floor", "note", "period"]
-        .into_iter()
-        .find(|c| message.contains(c));
-    RowError {
-        row,
-        column,
-        code: e.code(),
-        message,
+/// The sheet's column for an input field of the use cases.
+fn column_of(field: &str) -> Option<&'static str> {
+    match field {
+        "measureId" => Some("code"),
+        f => sheet::COLUMNS.iter().copied().find(|c| *c == f),
+    }
+}
+
+impl RowError {
+    fn new(row: usize, column: &'static str, message: String) -> Self {
+        RowError {
+            row,
+            column: Some(column),
+            code: Code::BadUserInput,
+            message,
+        }
+    }
+
+    /// A use case's refusal of the row: its column is the field the error
+    /// is about, never a guess from its words.
+    fn of(row: usize, e: &ApiError) -> Self {
+        RowError {
+            row,
+            column: e.field().and_then(column_of),
+            code: e.code(),
+            message: e.unplaced().to_string(),
+        }
     }
 }
 
@@ -88,38 +105,33 @@ fn number(r: &SheetRow, column: &'static str) -> Result<Option<f64>, RowError> {
                 .parse::<f64>()
                 .ok()
                 .filter(|f| f.is_finite())
-                .ok_or_else(|| RowError {
-                    row: r.row,
-                    column: Some(column),
-                    code: Code::BadUserInput,
-                    message: format!("`{t}` is not a number"),
-                })
+                .ok_or_else(|| RowError::new(r.row, column, format!("`{t}` is not a number")))
         })
         .transpose()
 }
 
 /// The one path a sheet takes in, for an upload and for `councilperf
-/// import`: one transaction, committed only when every row passed and this
-/// is no dry run; otherwise dropped, which rolls it back.
+/// import`: checked and written in one transaction, which comes back, not
+/// yet committed, when every row passed: the caller rates what it wrote and
+/// commits it, or rolls it back for a dry run (dropped, it rolls back too).
 pub async fn import_sheet(
     db: &DatabaseConnection,
     viewer: &Viewer,
     plan_id: &ID,
     period: Option<Period>,
     bytes: &[u8],
-    dry_run: bool,
-) -> ApiResult<(SheetOutcome, Option<Rehearsal>)> {
+) -> ApiResult<(SheetOutcome, Option<Write>)> {
     let w = super::begin(db, viewer).await?;
-    let mut out = import_results(&w, viewer, plan_id, period, bytes).await?;
-    out.applied = !dry_run && out.errors.is_empty();
-    if out.applied {
-        w.commit().await?;
-        return Ok((out, None));
-    }
-    // A clean dry run keeps its writes readable, to rate them, until the
-    // caller drops it.
-    let rehearsal = out.errors.is_empty().then(|| w.rehearse());
-    Ok((out, rehearsal))
+    let out = import_results(&w, viewer, plan_id, period, bytes).await?;
+    let passed = out.errors.is_empty().then_some(w);
+    Ok((out, passed))
+}
+
+/// What one row asks for, once its cells read.
+struct Wanted {
+    row: usize,
+    target: Option<SetTargetInput>,
+    result: Option<SubmitResultInput>,
 }
 
 /// Imports `bytes` (CSV or XLSX) into the plan through the use cases;
@@ -146,77 +158,154 @@ async fn import_results(
         rows: rows.len(),
         ..SheetOutcome::default()
     };
+    let by_code: HashMap<String, &measure::Model> =
+        all.iter().map(|m| (m.code.to_ascii_lowercase(), m)).collect();
+    let mut wanted = Vec::new();
     for r in &rows {
-        match import_row(w, viewer, &all, period, r, &mut out).await {
-            Ok(()) => {}
-            // The database failing is no fault of the row: the whole request fails.
-            Err(e) if e.code == Code::Unavailable => return Err(ApiError::Unavailable),
-            Err(e) if matches!(e.code, Code::Internal | Code::Timeout) => return Err(ApiError::Internal),
+        match read_row(&by_code, period, r) {
+            Ok(Some(w)) => wanted.push(w),
+            Ok(None) => {}
             Err(e) => out.errors.push(e),
         }
     }
+    out.errors.extend(repeated_rows(&wanted));
+    let (targets, target_rows): (Vec<SetTargetInput>, Vec<usize>) = wanted
+        .iter_mut()
+        .filter_map(|w| w.target.take().map(|t| (t, w.row)))
+        .unzip();
+    let (results, result_rows): (Vec<SubmitResultInput>, Vec<usize>) = wanted
+        .iter_mut()
+        .filter_map(|w| w.result.take().map(|r| (r, w.row)))
+        .unzip();
+    // A sheet of results alone asks nothing of the right to set targets.
+    let targets = match targets.is_empty() {
+        true => Vec::new(),
+        false => refused(check_targets(w, viewer, &targets).await, &target_rows, &mut out)?,
+    };
+    let results = match results.is_empty() {
+        true => Vec::new(),
+        false => refused(check_results(w, viewer, &results).await, &result_rows, &mut out)?,
+    };
+    if !out.errors.is_empty() {
+        out.errors.sort_by_key(|e| e.row);
+        return Ok(out);
+    }
+    out.targets = targets.len();
+    out.results = results.len();
+    let mut written: Vec<(i64, Period)> = targets
+        .iter()
+        .map(|t| (t.measure.id, t.period))
+        .chain(results.iter().map(|r| (r.measure.id, r.period)))
+        .collect();
+    store::reporting::set_targets(w, &targets).await?;
+    store::reporting::submit_results(w, &results).await?;
+    written.sort_unstable();
+    written.dedup();
+    out.written = written;
     Ok(out)
 }
 
-async fn import_row(
-    w: &Write,
-    viewer: &Viewer,
-    measures: &[measure::Model],
+/// The rows of a checked batch that passed; those refused go to `out`'s
+/// errors by their sheet rows, as do all of them when the viewer may do
+/// this nowhere. A failure of the database fails the whole request: it is
+/// no fault of a row.
+fn refused<T>(checked: ApiResult<Checked<T>>, rows: &[usize], out: &mut SheetOutcome) -> ApiResult<Vec<T>> {
+    let checked = match checked {
+        Err(e) if e.code() == Code::Forbidden => {
+            out.errors.extend(rows.iter().map(|row| RowError::of(*row, &e)));
+            return Ok(Vec::new());
+        }
+        other => other?,
+    };
+    let mut passed = Vec::new();
+    for (r, row) in checked.into_iter().zip(rows) {
+        match r {
+            Ok(item) => passed.push(item),
+            Err(e) => out.errors.push(RowError::of(*row, &e)),
+        }
+    }
+    Ok(passed)
+}
+
+/// Rows that give the same measure and period as an earlier row: each named
+/// with the row it repeats.
+fn repeated_rows(wanted: &[Wanted]) -> Vec<RowError> {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<(bool, &str, Period), usize> = HashMap::new();
+    for w in wanted {
+        let keys = [
+            w.target.as_ref().map(|t| (true, t.measure_id.as_str(), t.period)),
+            w.result
+                .as_ref()
+                .map(|r| (false, r.measure_id.as_str(), r.period)),
+        ];
+        for key in keys.into_iter().flatten() {
+            let first = *seen.entry(key).or_insert(w.row);
+            if first != w.row {
+                let what = if key.0 { "a target" } else { "a value" };
+                errors.push(RowError::new(
+                    w.row,
+                    "code",
+                    format!(
+                        "rows {first} and {} both give {what} for the same measure and period: keep one",
+                        w.row
+                    ),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// What a row asks for, or its error; `None` for a row that asks nothing
+/// (a template row not filled in yet).
+fn read_row(
+    by_code: &HashMap<String, &measure::Model>,
     period: Option<Period>,
     r: &SheetRow,
-    out: &mut SheetOutcome,
-) -> Result<(), RowError> {
-    let at = |column: &'static str, message: String| RowError {
-        row: r.row,
-        column: Some(column),
-        code: Code::BadUserInput,
-        message,
-    };
+) -> Result<Option<Wanted>, RowError> {
     let code = r
         .get("code")
-        .ok_or_else(|| at("code", "no measure code".to_owned()))?;
-    let m = measures
-        .iter()
-        .find(|m| m.code.eq_ignore_ascii_case(code))
-        .ok_or_else(|| at("code", format!("no measure `{code}` in this plan")))?;
+        .ok_or_else(|| RowError::new(r.row, "code", "no measure code".to_owned()))?;
+    let m = by_code
+        .get(&code.to_ascii_lowercase())
+        .ok_or_else(|| RowError::new(r.row, "code", format!("no measure `{code}` in this plan")))?;
     let period = match r.get("period") {
-        Some(t) => t.parse::<Period>().map_err(|e| at("period", e.to_string()))?,
-        None => period.ok_or_else(|| at("period", "no period in the row or the request".to_owned()))?,
+        Some(t) => t
+            .parse::<Period>()
+            .map_err(|e| RowError::new(r.row, "period", e.to_string()))?,
+        None => period.ok_or_else(|| {
+            RowError::new(r.row, "period", "no period in the row or the request".to_owned())
+        })?,
     };
     let value = number(r, "value")?;
     let target = number(r, "target")?;
     let floor = number(r, "floor")?;
-    // A template row left blank is a measure not reported yet: skipped.
-    if value.is_none() && target.is_none() && floor.is_none() {
-        return Ok(());
+    if target.is_none() && floor.is_some() {
+        return Err(RowError::new(
+            r.row,
+            "floor",
+            "a floor needs its target".to_owned(),
+        ));
     }
-    if let Some(target) = target {
-        let input = SetTargetInput {
-            measure_id: ID(m.id.to_string()),
+    if value.is_none() && target.is_none() {
+        return Ok(None);
+    }
+    let measure_id = ID(m.id.to_string());
+    Ok(Some(Wanted {
+        row: r.row,
+        target: target.map(|target| SetTargetInput {
+            measure_id: measure_id.clone(),
             period,
             target,
             floor,
-        };
-        set_targets(w, viewer, &[input], |_, e| e)
-            .await
-            .map_err(|e| row_error(r.row, e))?;
-        out.targets += 1;
-    } else if floor.is_some() {
-        return Err(at("floor", "a floor needs its target".to_owned()));
-    }
-    if let Some(value) = value {
-        let input = SubmitResultInput {
-            measure_id: ID(m.id.to_string()),
+        }),
+        result: value.map(|value| SubmitResultInput {
+            measure_id,
             period,
             value,
             note: r.get("note").map(str::to_owned),
             expected_version: None,
-        };
-        submit_results(w, viewer, &[input], |_, e| e)
-            .await
-            .map_err(|e| row_error(r.row, e))?;
-        out.results += 1;
-    }
-    out.written.push((m.id, period));
-    Ok(())
+        }),
+    }))
 }

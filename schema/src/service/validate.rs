@@ -20,29 +20,29 @@ pub const MAX_TEXT: usize = 10_000;
 /// Most actions in one action plan, rows in one submitResults, ids in a remit.
 pub const MAX_ITEMS: usize = 1_000;
 
-fn bad(msg: String) -> ApiError {
-    ApiError::BadUserInput(msg)
+fn bad(field: &'static str, msg: String) -> ApiError {
+    ApiError::invalid(field, msg)
 }
 
 /// Trimmed, non-empty, at most `max` characters, no control characters but
 /// line breaks and tabs.
-pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+pub fn text(field: &'static str, value: &str, max: usize) -> ApiResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(bad(format!("{field} must not be empty")));
+        return Err(bad(field, format!("{field} must not be empty")));
     }
     if v.chars().count() > max {
-        return Err(bad(format!("{field} is longer than {max} characters")));
+        return Err(bad(field, format!("{field} is longer than {max} characters")));
     }
     if v.chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        return Err(bad(format!("{field} contains control characters")));
+        return Err(bad(field, format!("{field} contains control characters")));
     }
     Ok(v.to_owned())
 }
 
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+pub fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
@@ -54,9 +54,10 @@ pub fn slug(value: &str) -> ApiResult<String> {
     if entity::values::is_slug(value) {
         Ok(value.to_owned())
     } else {
-        Err(bad(format!(
-            "slug `{value}` must be 1 to {MAX_SLUG} lower-case letters, digits and inner hyphens"
-        )))
+        Err(bad(
+            "slug",
+            format!("slug `{value}` must be 1 to {MAX_SLUG} lower-case letters, digits and inner hyphens"),
+        ))
     }
 }
 
@@ -64,37 +65,37 @@ pub fn slug(value: &str) -> ApiResult<String> {
 pub fn code(value: &str) -> ApiResult<String> {
     let v = text("code", value, MAX_CODE)?;
     if v.chars().any(char::is_whitespace) {
-        return Err(bad(format!("code `{v}` must not contain spaces")));
+        return Err(bad("code", format!("code `{v}` must not contain spaces")));
     }
     Ok(v)
 }
 
 /// A finite number, kept as the decimal the client wrote.
-pub fn number(field: &str, value: f64) -> ApiResult<Num> {
+pub fn number(field: &'static str, value: f64) -> ApiResult<Num> {
     if !value.is_finite() {
-        return Err(bad(format!("{field} must be a finite number")));
+        return Err(bad(field, format!("{field} must be a finite number")));
     }
     // The float's shortest text is the decimal that was sent.
     value
         .to_string()
         .parse::<Num>()
-        .map_err(|_| bad(format!("{field} {value} is out of range")))
+        .map_err(|_| bad(field, format!("{field} {value} is out of range")))
 }
 
 /// A percentage from 0 to 100.
-pub fn percent(field: &str, value: f64) -> ApiResult<Num> {
+pub fn percent(field: &'static str, value: f64) -> ApiResult<Num> {
     let n = number(field, value)?;
     if n.0 < Decimal::ZERO || n.0 > Decimal::ONE_HUNDRED {
-        return Err(bad(format!("{field} must be between 0 and 100")));
+        return Err(bad(field, format!("{field} must be between 0 and 100")));
     }
     Ok(n)
 }
 
 /// One of our ids; anything else refers to nothing.
-pub fn id(field: &str, value: &ID) -> ApiResult<i64> {
+pub fn id(field: &'static str, value: &ID) -> ApiResult<i64> {
     value
         .parse()
-        .map_err(|_| bad(format!("{field} `{}` is not an id", value.as_str())))
+        .map_err(|_| bad(field, format!("{field} `{}` is not an id", value.as_str())))
 }
 
 /// A period within the financial years a plan covers.
@@ -102,11 +103,14 @@ pub fn in_span(period: Period, from: Option<Period>, to: Option<Period>) -> ApiR
     let fy = period.financial_year();
     if from.is_some_and(|f| fy < f) || to.is_some_and(|t| fy > t) {
         let span = |p: Option<Period>| p.map_or_else(|| "…".to_owned(), |p| p.to_string());
-        return Err(bad(format!(
-            "period {period} is outside the plan's years ({} to {})",
-            span(from),
-            span(to)
-        )));
+        return Err(bad(
+            "period",
+            format!(
+                "period {period} is outside the plan's years ({} to {})",
+                span(from),
+                span(to)
+            ),
+        ));
     }
     Ok(())
 }
@@ -114,9 +118,10 @@ pub fn in_span(period: Period, from: Option<Period>, to: Option<Period>) -> ApiR
 /// Results are reported in the measure's own frequency.
 pub fn reporting_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
     if period.kind() != kind {
-        return Err(bad(format!(
-            "period {period} is not a {kind:?} period, which this measure reports in"
-        )));
+        return Err(bad(
+            "period",
+            format!("period {period} is not a {kind:?} period, which this measure reports in"),
+        ));
     }
     Ok(())
 }
@@ -125,9 +130,10 @@ pub fn reporting_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
 /// target applies to every quarter and month of its year).
 pub fn target_period(period: Period, kind: PeriodKind) -> ApiResult<()> {
     if period.kind() > kind {
-        return Err(bad(format!(
-            "period {period} is finer than the {kind:?} periods this measure reports in"
-        )));
+        return Err(bad(
+            "period",
+            format!("period {period} is finer than the {kind:?} periods this measure reports in"),
+        ));
     }
     Ok(())
 }
@@ -139,7 +145,7 @@ pub const MAX_REGION: usize = 100;
 pub fn region(value: &str) -> ApiResult<String> {
     let v = text("region", value, MAX_REGION)?;
     if entity::benchmark::region_slug(&v).is_none() {
-        return Err(bad(format!("region `{v}` needs a letter or digit")));
+        return Err(bad("region", format!("region `{v}` needs a letter or digit")));
     }
     Ok(v)
 }
@@ -152,9 +158,10 @@ pub fn ons_code(value: &str) -> ApiResult<String> {
     if country && v.len() == 9 && chars.all(|c| c.is_ascii_digit()) {
         Ok(v.to_owned())
     } else {
-        Err(bad(format!(
-            "onsCode `{v}` must be a letter E, W, S or N and eight digits, as E10000016"
-        )))
+        Err(bad(
+            "onsCode",
+            format!("onsCode `{v}` must be a letter E, W, S or N and eight digits, as E10000016"),
+        ))
     }
 }
 

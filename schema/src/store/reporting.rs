@@ -3,62 +3,76 @@
 use chrono::{DateTime, Utc};
 use entity::model::{measure, plan, publication, result, result_history, target};
 use entity::{Num, Period};
-use sea_orm::sea_query::LockType;
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TryInsertResult,
 };
 
-use super::write::Write;
+use super::write::{Upsert, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::live::Event;
 
 /// One target to set.
-pub struct NewTarget<'a> {
-    pub measure: &'a measure::Model,
+pub struct NewTarget {
+    pub measure: measure::Model,
     pub period: Period,
     pub target: Num,
     pub floor: Option<Num>,
 }
 
-/// Sets the targets (and floors) of measures for periods, replacing any.
-pub async fn set_targets(w: &Write, items: &[NewTarget<'_>]) -> ApiResult<()> {
-    let measure_ids: Vec<i64> = items.iter().map(|i| i.measure.id).collect();
+/// Sets the targets (and floors) of measures for periods, replacing any; a
+/// target set again as it stands is left as it is (no audit record). A few
+/// statements for any number of targets.
+pub async fn set_targets(w: &Write, items: &[NewTarget]) -> ApiResult<()> {
+    let measure_ids = super::unique(items.iter().map(|i| i.measure.id));
     let existing =
         super::rows_where_in::<target::Entity>(&w.txn, target::Column::MeasureId, &measure_ids, None).await?;
-    let mut fresh = Vec::new();
+    let existing: HashMap<(i64, Period), &target::Model> =
+        existing.iter().map(|t| ((t.measure_id, t.period), t)).collect();
+    let mut before = Vec::new();
+    let mut rows = Vec::new();
     for item in items {
-        match existing
-            .iter()
-            .find(|t| t.measure_id == item.measure.id && t.period == item.period)
-        {
-            Some(old) => {
-                let mut row = old.clone().into_active_model();
-                row.target = Set(item.target);
-                row.floor = Set(item.floor);
-                row.set_by = Set(w.actor.clone());
-                row.set_at = Set(w.now);
-                w.change("setTarget", "target", old, row).await?;
-            }
-            None => fresh.push(target::ActiveModel {
-                authority_id: Set(item.measure.authority_id),
-                measure_id: Set(item.measure.id),
-                period: Set(item.period),
-                target: Set(item.target),
-                floor: Set(item.floor),
-                set_by: Set(w.actor.clone()),
-                set_at: Set(w.now),
-                ..Default::default()
-            }),
+        let old = existing.get(&(item.measure.id, item.period)).copied();
+        if old.is_some_and(|o| o.target == item.target && o.floor == item.floor) {
+            continue;
         }
+        before.extend(old);
+        rows.push(target::ActiveModel {
+            authority_id: Set(item.measure.authority_id),
+            measure_id: Set(item.measure.id),
+            period: Set(item.period),
+            target: Set(item.target),
+            floor: Set(item.floor),
+            set_by: Set(w.actor.clone()),
+            set_at: Set(w.now),
+            ..Default::default()
+        });
     }
-    w.create_many("setTarget", "target", fresh).await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    use target::Column as T;
+    w.upsert_many(
+        "setTarget",
+        "target",
+        rows,
+        &before,
+        Upsert {
+            key: &[T::MeasureId, T::Period],
+            columns: &[T::Target, T::Floor, T::SetBy, T::SetAt],
+            guard: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 
 /// One result to store.
-pub struct NewResult<'a> {
-    pub measure: &'a measure::Model,
+pub struct NewResult {
+    pub measure: measure::Model,
     pub period: Period,
     pub value: Num,
     pub note: Option<String>,
@@ -66,117 +80,157 @@ pub struct NewResult<'a> {
     pub expected_version: Option<i32>,
 }
 
+impl NewResult {
+    fn key(&self) -> (i64, Period) {
+        (self.measure.id, self.period)
+    }
+
+    /// The stored result says what this one says already.
+    fn repeats(&self, stored: &result::Model) -> bool {
+        stored.value == self.value && stored.note == self.note
+    }
+}
+
 /// Stores results, replacing earlier values of the same measure and period:
 /// the replaced value goes to the history, and a value changed after its
-/// period was published is marked restated. Answers in the order given.
-pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec<result::Model>> {
-    let mut measure_ids: Vec<i64> = items.iter().map(|i| i.measure.id).collect();
-    measure_ids.sort_unstable();
-    measure_ids.dedup();
-    serialise_submissions(w, &measure_ids).await?;
-    let periods: Vec<Period> = items.iter().map(|i| i.period).collect();
-    let existing = super::results_in(&w.txn, &measure_ids, &periods).await?;
-    let mut plan_ids: Vec<i64> = items.iter().map(|i| i.measure.plan_id).collect();
-    plan_ids.sort_unstable();
-    plan_ids.dedup();
+/// period was published is marked restated. A result submitted again as it
+/// stands changes nothing and answers as stored. Answers in the order given;
+/// a few statements for any number of results.
+pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<result::Model>> {
+    let measure_ids = super::unique(items.iter().map(|i| i.measure.id));
+    let periods = super::unique(items.iter().map(|i| i.period));
+    let mut existing = super::results_in(&w.txn, &measure_ids, &periods).await?;
+    let changes = |existing: &[result::Model]| {
+        let by_key: HashMap<(i64, Period), &result::Model> =
+            existing.iter().map(|r| ((r.measure_id, r.period), r)).collect();
+        items
+            .iter()
+            .any(|i| i.expected_version.is_some() || by_key.get(&i.key()).is_none_or(|r| !i.repeats(r)))
+    };
+    // A batch that repeats what is stored takes no lock: on PostgreSQL a row
+    // lock starts a transaction id, which is a new data version.
+    if changes(&existing) && serialise_submissions(w, &measure_ids).await? {
+        existing = super::results_in(&w.txn, &measure_ids, &periods).await?;
+    }
+    let stored: HashMap<(i64, Period), &result::Model> =
+        existing.iter().map(|r| ((r.measure_id, r.period), r)).collect();
+    let plan_ids = super::unique(items.iter().map(|i| i.measure.plan_id));
     let published =
         super::rows_where_in::<publication::Entity>(&w.txn, publication::Column::PlanId, &plan_ids, None)
             .await?;
-    let mut replaced = Vec::new();
-    let mut fresh = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let old = existing
-            .iter()
-            .find(|r| r.measure_id == item.measure.id && r.period == item.period);
-        let stored = old.map_or(0, |o| o.version);
-        if item.expected_version.is_some_and(|v| v != stored) {
+    let mut before = Vec::new();
+    let mut history = Vec::new();
+    let mut rows = Vec::new();
+    for item in items {
+        let old = stored.get(&item.key()).copied();
+        let version = old.map_or(0, |o| o.version);
+        if item.expected_version.is_some_and(|v| v != version) {
             return Err(ApiError::Conflict(format!(
-                "the result for {} is at version {stored}, not the version expected: nothing was written",
-                item.period
+                "the result of {} for {} is at version {version}, not the version expected: nothing was written",
+                item.measure.code, item.period
             )));
         }
-        let Some(old) = old else {
-            fresh.push((
-                i,
-                result::ActiveModel {
-                    authority_id: Set(item.measure.authority_id),
-                    measure_id: Set(item.measure.id),
-                    period: Set(item.period),
-                    period_start: Set(item.period.start_date()),
-                    value: Set(item.value),
-                    note: Set(item.note.clone()),
-                    submitted_by: Set(w.actor.clone()),
-                    submitted_at: Set(w.now),
-                    restated: Set(false),
-                    version: Set(1),
-                    ..Default::default()
-                },
-            ));
+        if old.is_some_and(|o| item.repeats(o)) {
             continue;
-        };
-        let of_plan: Vec<(Period, DateTime<Utc>)> = published
-            .iter()
-            .filter(|p| p.plan_id == item.measure.plan_id)
-            .map(|p| (p.period, p.published_at))
-            .collect();
-        let was_published = entity::rules::published_at(&of_plan, &item.period).is_some();
-        result_history::ActiveModel {
-            authority_id: Set(old.authority_id),
-            result_id: Set(old.id),
-            measure_id: Set(old.measure_id),
-            period: Set(old.period),
-            value: Set(old.value),
-            note: Set(old.note.clone()),
-            submitted_by: Set(old.submitted_by.clone()),
-            submitted_at: Set(old.submitted_at),
-            version: Set(old.version),
-            replaced_at: Set(w.now),
-            ..Default::default()
         }
-        .insert(&w.txn)
-        .await?;
-        let mut changes = old.clone().into_active_model();
-        changes.value = Set(item.value);
-        changes.note = Set(item.note.clone());
-        changes.submitted_by = Set(w.actor.clone());
-        changes.submitted_at = Set(w.now);
-        changes.version = Set(old.version + 1);
-        changes.restated = Set(old.restated || was_published);
-        // The measures are locked, so the version read above is current;
+        let was_published = old.is_some_and(|_| {
+            let of_plan: Vec<(Period, DateTime<Utc>)> = published
+                .iter()
+                .filter(|p| p.plan_id == item.measure.plan_id)
+                .map(|p| (p.period, p.published_at))
+                .collect();
+            entity::rules::published_at(&of_plan, &item.period).is_some()
+        });
+        if let Some(old) = old {
+            before.push(old);
+            history.push(result_history::ActiveModel {
+                authority_id: Set(old.authority_id),
+                result_id: Set(old.id),
+                measure_id: Set(old.measure_id),
+                period: Set(old.period),
+                value: Set(old.value),
+                note: Set(old.note.clone()),
+                submitted_by: Set(old.submitted_by.clone()),
+                submitted_at: Set(old.submitted_at),
+                version: Set(old.version),
+                replaced_at: Set(w.now),
+                ..Default::default()
+            });
+        }
+        rows.push(result::ActiveModel {
+            authority_id: Set(item.measure.authority_id),
+            measure_id: Set(item.measure.id),
+            period: Set(item.period),
+            period_start: Set(item.period.start_date()),
+            value: Set(item.value),
+            note: Set(item.note.clone()),
+            submitted_by: Set(w.actor.clone()),
+            submitted_at: Set(w.now),
+            restated: Set(old.is_some_and(|o| o.restated) || was_published),
+            version: Set(version + 1),
+            ..Default::default()
+        });
+    }
+    let written = if rows.is_empty() {
+        Vec::new()
+    } else {
+        w.insert_all(history).await?;
+        let count = rows.len();
+        use result::Column as R;
+        // The measures are locked, so the versions read above are current;
         // the guard is a second line, never expected to trip.
-        let new = w
-            .change_versioned(
+        let guard =
+            Expr::col((result::Entity, R::Version))
+                .eq(Expr::col((Alias::new("excluded"), R::Version)).sub(1));
+        let written = w
+            .upsert_many(
                 "submitResult",
                 "result",
-                old,
-                (result::Column::Version, old.version),
-                changes,
-                || {
-                    ApiError::Conflict(format!(
-                        "the result for {} changed while this was submitted: submit again",
-                        item.period
-                    ))
+                rows,
+                &before,
+                Upsert {
+                    key: &[R::MeasureId, R::Period],
+                    columns: &[
+                        R::Value,
+                        R::Note,
+                        R::SubmittedBy,
+                        R::SubmittedAt,
+                        R::Restated,
+                        R::Version,
+                    ],
+                    guard: Some(guard),
                 },
             )
             .await?;
-        replaced.push((i, new));
-    }
-    let (positions, rows): (Vec<usize>, Vec<result::ActiveModel>) = fresh.into_iter().unzip();
-    let created = w.create_many("submitResult", "result", rows).await?;
-    let mut all: Vec<(usize, result::Model)> = replaced
+        if written.len() != count {
+            return Err(ApiError::Conflict(
+                "a result changed while this was submitted: submit again".to_owned(),
+            ));
+        }
+        written
+    };
+    let mut written: HashMap<(i64, Period), result::Model> = written
         .into_iter()
-        .chain(positions.into_iter().zip(created))
+        .map(|r| ((r.measure_id, r.period), r))
         .collect();
-    all.sort_by_key(|(i, _)| *i);
-    for (i, r) in &all {
-        w.raise(Event::Result {
-            result: r.id,
-            measure: r.measure_id,
-            plan: items[*i].measure.plan_id,
-            authority: r.authority_id,
-        });
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(r) = written.remove(&item.key()) {
+            w.raise(Event::Result {
+                result: r.id,
+                measure: r.measure_id,
+                plan: item.measure.plan_id,
+                authority: r.authority_id,
+            });
+            out.push(r);
+        } else {
+            let stored = stored
+                .get(&item.key())
+                .ok_or_else(|| ApiError::internal("a result neither stored nor written"))?;
+            out.push((*stored).clone());
+        }
     }
-    Ok(all.into_iter().map(|(_, r)| r).collect())
+    Ok(out)
 }
 
 /// Concurrent resubmissions of the same measures queue here until the one
@@ -185,9 +239,10 @@ pub async fn submit_results(w: &Write, items: &[NewResult<'_>]) -> ApiResult<Vec
 /// taken in id order so two batches cannot deadlock; `NO KEY UPDATE` leaves
 /// inserts of rows that refer to the measures unblocked. SQLite's writers
 /// are already one at a time.
-async fn serialise_submissions(w: &Write, measure_ids: &[i64]) -> ApiResult<()> {
+/// Whether it took locks (and so what was read before may have changed).
+async fn serialise_submissions(w: &Write, measure_ids: &[i64]) -> ApiResult<bool> {
     if w.txn.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
+        return Ok(false);
     }
     super::chunked(measure_ids, |chunk| {
         measure::Entity::find()
@@ -200,7 +255,7 @@ async fn serialise_submissions(w: &Write, measure_ids: &[i64]) -> ApiResult<()> 
             .all(&w.txn)
     })
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Publishes a plan's period; publishing it again, even at the same moment

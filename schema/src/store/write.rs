@@ -2,6 +2,8 @@
 //! record of each row it creates or changes, so a refused or failed mutation
 //! (or import) leaves no row behind. Inputs arrive validated.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,7 @@ use entity::model::{
     comparison_group_member, deadline, measure, meeting, metric, metric_value, panel, panel_remit, partner,
     plan, plan_node, publication, result, target,
 };
+use sea_orm::sea_query::{OnConflict, SimpleExpr};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, Statement,
@@ -25,8 +28,15 @@ use crate::live::{self, Event, Feed};
 /// locked"; queueing writers here turns that into waiting.
 static SQLITE_WRITER: LazyLock<Mutex<()>> = LazyLock::new(|| Mutex::new(()));
 
-/// Rows in one multi-row insert: well below every engine's parameter limit.
-const INSERT_CHUNK: usize = 500;
+/// Bound parameters in one multi-row statement: below SQLite's limit
+/// (32,766) and PostgreSQL's (65,535).
+const MAX_PARAMETERS: usize = 30_000;
+
+/// Rows of `E` in one multi-row statement: a batch of a few thousand rows
+/// is one statement, and no batch meets an engine's parameter limit.
+fn rows_per_statement<E: EntityTrait>() -> usize {
+    MAX_PARAMETERS / <E::Column as sea_orm::Iterable>::iter().count().max(1)
+}
 
 /// A write transaction: every use case writes through one, with the actor
 /// and the moment its audit records name.
@@ -39,23 +49,71 @@ pub struct Write {
     events: std::sync::Mutex<Vec<Event>>,
     /// SQLite's in-process feed, when a server of this process listens.
     local: Option<Feed>,
+    /// Whether anything was written: every write is audited, so an audit
+    /// record says so. A write that changed nothing leaves the data version
+    /// (and so every cached answer) as it was.
+    changed: AtomicBool,
 }
 
-/// A write that will never commit, kept open so that what it would make can
-/// be read (a dry run's preview); dropping it rolls the write back and only
-/// then lets the next SQLite writer in.
-pub struct Rehearsal {
-    pub reader: super::Reader,
-    _gate: Option<MutexGuard<'static, ()>>,
+/// How [`Write::read_then`] ends a write.
+pub enum Finish {
+    Commit,
+    /// A dry run: nothing it wrote stays.
+    RollBack,
 }
 
 impl Write {
-    pub fn rehearse(self) -> Rehearsal {
-        Rehearsal {
-            reader: super::Reader::Snapshot(std::sync::Arc::new(self.txn)),
-            _gate: self._gate,
+    /// Reads through this write's own transaction, what it wrote included,
+    /// then finishes it: a mutation decides its answer before its commit,
+    /// so no answer says a write failed when it had committed, and a dry
+    /// run answers with what it would have written.
+    pub async fn read_then<T, F, Fut>(self, finish: Finish, read: F) -> ApiResult<T>
+    where
+        F: FnOnce(super::Reader) -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        let Write {
+            txn,
+            actor,
+            now,
+            _gate,
+            events,
+            local,
+            changed,
+        } = self;
+        let txn = std::sync::Arc::new(txn);
+        let answer = read(super::Reader::Snapshot(txn.clone())).await?;
+        let txn = last_holder(txn).await?;
+        let w = Write {
+            txn,
+            actor,
+            now,
+            _gate,
+            events,
+            local,
+            changed,
+        };
+        match finish {
+            Finish::Commit => w.commit().await?,
+            Finish::RollBack => w.txn.rollback().await?,
         }
+        Ok(answer)
     }
+}
+
+/// The transaction back from readers that shared it: a loader's task lets
+/// go of its copy just after its answer arrives, so this waits a moment for
+/// that; one still held then is refused, before any commit, which writes
+/// nothing.
+async fn last_holder(mut txn: std::sync::Arc<DatabaseTransaction>) -> ApiResult<DatabaseTransaction> {
+    for _ in 0..200 {
+        match std::sync::Arc::try_unwrap(txn) {
+            Ok(txn) => return Ok(txn),
+            Err(shared) => txn = shared,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    Err(ApiError::internal("a reader kept the write's transaction"))
 }
 
 pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
@@ -70,6 +128,7 @@ pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
         _gate: gate,
         events: std::sync::Mutex::default(),
         local: live::existing_local_feed(db),
+        changed: AtomicBool::new(false),
     })
 }
 
@@ -87,7 +146,9 @@ impl Write {
     /// inside the transaction, which PostgreSQL delivers only on commit; on
     /// SQLite to this process's feed once the commit has succeeded.
     pub async fn commit(self) -> ApiResult<()> {
-        super::version::bump(&self.txn).await?;
+        if self.changed.load(Ordering::Relaxed) {
+            super::version::bump(&self.txn).await?;
+        }
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
         if self.txn.get_database_backend() == DatabaseBackend::Postgres {
             for payload in live::payloads(&events) {
@@ -124,6 +185,7 @@ impl Write {
         before: Option<&T>,
         after: Option<&T>,
     ) -> ApiResult<audit_log::ActiveModel> {
+        self.changed.store(true, Ordering::Relaxed);
         let json = |v: Option<&T>| {
             v.map(serde_json::to_string)
                 .transpose()
@@ -182,20 +244,97 @@ impl Write {
         ModelOf<A>: Row<A>,
     {
         let mut out = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let models = A::Entity::insert_many(chunk.to_vec())
-                .exec_with_returning(&self.txn)
-                .await?;
-            let records = models
-                .iter()
-                .map(|m| self.record(m.authority(), operation, entity, Some(m.row_id()), None, Some(m)))
-                .collect::<ApiResult<Vec<_>>>()?;
-            audit_log::Entity::insert_many(records)
+        for chunk in rows.chunks(rows_per_statement::<A::Entity>()) {
+            out.extend(
+                A::Entity::insert_many(chunk.to_vec())
+                    .exec_with_returning(&self.txn)
+                    .await?,
+            );
+        }
+        let created: Vec<(Option<&ModelOf<A>>, &ModelOf<A>)> = out.iter().map(|m| (None, m)).collect();
+        self.audit_all(operation, entity, &created).await?;
+        Ok(out)
+    }
+
+    /// Inserts rows or, where a row with the same `key` exists, replaces
+    /// its `columns` (where `guard` holds of it), and audits each with its
+    /// version before from `before`; a few statements for many rows. A row
+    /// the guard kept from being replaced does not come back.
+    pub async fn upsert_many<A>(
+        &self,
+        operation: &str,
+        entity: &str,
+        rows: Vec<A>,
+        before: &[&ModelOf<A>],
+        how: Upsert<'_, <A::Entity as EntityTrait>::Column>,
+    ) -> ApiResult<Vec<ModelOf<A>>>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        ModelOf<A>: Row<A>,
+    {
+        let mut on_conflict = OnConflict::columns(how.key.iter().copied());
+        on_conflict.update_columns(how.columns.iter().copied());
+        on_conflict.action_and_where_option(how.guard);
+        let mut out = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(rows_per_statement::<A::Entity>()) {
+            out.extend(
+                A::Entity::insert_many(chunk.to_vec())
+                    .on_conflict(on_conflict.clone())
+                    .exec_with_returning(&self.txn)
+                    .await?,
+            );
+        }
+        let before: HashMap<i64, &ModelOf<A>> = before.iter().map(|m| (m.row_id(), *m)).collect();
+        let changes: Vec<(Option<&ModelOf<A>>, &ModelOf<A>)> = out
+            .iter()
+            .map(|m| (before.get(&m.row_id()).copied(), m))
+            .collect();
+        self.audit_all(operation, entity, &changes).await?;
+        Ok(out)
+    }
+
+    /// Audits rows written together, each with its version before (none
+    /// for a new row) and after, in a few statements.
+    async fn audit_all<M: Serialize + Audited>(
+        &self,
+        operation: &str,
+        entity: &str,
+        changes: &[(Option<&M>, &M)],
+    ) -> ApiResult<()> {
+        let records = changes
+            .iter()
+            .map(|(before, after)| {
+                self.record(
+                    after.authority(),
+                    operation,
+                    entity,
+                    Some(after.row_id()),
+                    *before,
+                    Some(*after),
+                )
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        for chunk in records.chunks(rows_per_statement::<audit_log::Entity>()) {
+            audit_log::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&self.txn)
                 .await?;
-            out.extend(models);
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Inserts rows that need no audit record of their own, as the values a
+    /// change replaced (the change's own record holds them too), in a few
+    /// statements.
+    pub async fn insert_all<A>(&self, rows: Vec<A>) -> ApiResult<()>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+    {
+        for chunk in rows.chunks(rows_per_statement::<A::Entity>()) {
+            A::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&self.txn)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Saves a changed row and audits both versions.
@@ -268,6 +407,15 @@ impl Write {
         self.audit_change(operation, entity, old, &new).await?;
         Ok(new)
     }
+}
+
+/// How [`Write::upsert_many`] meets a row that exists: the unique `key`
+/// that finds it, the `columns` it replaces, and the `guard` that must hold
+/// of it.
+pub struct Upsert<'c, C> {
+    pub key: &'c [C],
+    pub columns: &'c [C],
+    pub guard: Option<SimpleExpr>,
 }
 
 /// What the audit log needs to know of a row.

@@ -18,8 +18,7 @@ use entity::model::authority;
 use entity::{Num, Role};
 use sea_orm::DatabaseConnection;
 
-use super::validate::MAX_ITEMS;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::inputs::*;
 use crate::policy::{Grant, Viewer};
 use crate::scalars::Date;
@@ -106,18 +105,20 @@ impl Place {
         }
     }
 
+    /// The error, said of this place: the column is the one of the input
+    /// field the error is about.
     fn locate(&self, e: ApiError) -> ApiError {
-        let named = |m: &str| {
-            self.columns
-                .iter()
-                .find(|(field, _)| m.contains(field))
-                .map_or_else(String::new, |(_, column)| format!(", {} {column}", self.part))
-        };
-        match e {
-            ApiError::BadUserInput(m) => ApiError::BadUserInput(format!("{}{}: {m}", self.at, named(&m))),
-            ApiError::Conflict(m) => ApiError::Conflict(format!("{}{}: {m}", self.at, named(&m))),
+        let column = e
+            .field()
+            .and_then(|f| self.columns.iter().find(|(field, _)| *field == f))
+            .map_or_else(String::new, |(_, column)| format!(", {} {column}", self.part));
+        match e.unplaced() {
             ApiError::Forbidden(m) => ApiError::Forbidden(format!("{}: {m}", self.at)),
-            other => other,
+            said if e.code() == Code::BadUserInput => {
+                ApiError::BadUserInput(format!("{}{column}: {said}", self.at))
+            }
+            said if e.code() == Code::Conflict => ApiError::Conflict(format!("{}{column}: {said}", self.at)),
+            _ => e,
         }
     }
 
@@ -140,13 +141,13 @@ const TARGET_COLUMNS: &[(&str, &str)] = &[
     ("floor", "floor"),
     ("target", "target"),
     ("period", "period"),
-    ("measure", "measure"),
+    ("measureId", "measure"),
 ];
 const RESULT_COLUMNS: &[(&str, &str)] = &[
     ("value", "value"),
     ("note", "note"),
     ("period", "period"),
-    ("measure", "measure"),
+    ("measureId", "measure"),
 ];
 
 fn gid(n: i64) -> ID {
@@ -366,13 +367,7 @@ impl<'w> Import<'w> {
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;
-        // As many submissions as the use case takes at once.
-        for (n, chunk) in inputs.chunks(MAX_ITEMS).enumerate() {
-            super::reporting::submit_results(self.w, self.viewer, chunk, |i, e| {
-                place(n * MAX_ITEMS + i).locate(e)
-            })
-            .await?;
-        }
+        super::reporting::submit_batch(self.w, self.viewer, &inputs, |i, e| place(i).locate(e)).await?;
         Ok(())
     }
 
