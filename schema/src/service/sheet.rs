@@ -168,7 +168,7 @@ async fn import_results(
             Err(e) => out.errors.push(e),
         }
     }
-    out.errors.extend(repeated_rows(&wanted));
+    out.errors.extend(repeated_rows(&mut wanted));
     let (targets, target_rows): (Vec<SetTargetInput>, Vec<usize>) = wanted
         .iter_mut()
         .filter_map(|w| w.target.take().map(|t| (t, w.row)))
@@ -228,30 +228,41 @@ fn refused<T>(checked: ApiResult<Checked<T>>, rows: &[usize], out: &mut SheetOut
 }
 
 /// Rows that give the same measure and period as an earlier row: each named
-/// with the row it repeats.
-fn repeated_rows(wanted: &[Wanted]) -> Vec<RowError> {
+/// with the row it repeats, and taken out of the batch.
+fn repeated_rows(wanted: &mut [Wanted]) -> Vec<RowError> {
     let mut errors = Vec::new();
-    let mut seen: HashMap<(bool, &str, Period), usize> = HashMap::new();
+    let mut seen: HashMap<(bool, String, Period), usize> = HashMap::new();
     for w in wanted {
-        let keys = [
-            w.target.as_ref().map(|t| (true, t.measure_id.as_str(), t.period)),
-            w.result
-                .as_ref()
-                .map(|r| (false, r.measure_id.as_str(), r.period)),
-        ];
-        for key in keys.into_iter().flatten() {
-            let first = *seen.entry(key).or_insert(w.row);
-            if first != w.row {
-                let what = if key.0 { "a target" } else { "a value" };
-                errors.push(RowError::new(
-                    w.row,
-                    "code",
-                    format!(
-                        "rows {first} and {} both give {what} for the same measure and period: keep one",
-                        w.row
-                    ),
-                ));
+        for target in [true, false] {
+            let key = match target {
+                true => w.target.as_ref().map(|t| (t.measure_id.to_string(), t.period)),
+                false => w.result.as_ref().map(|r| (r.measure_id.to_string(), r.period)),
+            };
+            let Some((measure, period)) = key else {
+                continue;
+            };
+            let first = *seen.entry((target, measure, period)).or_insert(w.row);
+            if first == w.row {
+                continue;
             }
+            let what = match target {
+                true => {
+                    w.target = None;
+                    "a target"
+                }
+                false => {
+                    w.result = None;
+                    "a value"
+                }
+            };
+            errors.push(RowError::new(
+                w.row,
+                "code",
+                format!(
+                    "rows {first} and {} both give {what} for the same measure and period: keep one",
+                    w.row
+                ),
+            ));
         }
     }
     errors

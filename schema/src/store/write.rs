@@ -132,6 +132,27 @@ pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
     })
 }
 
+/// Sends the payloads on the live channel, in order, in one statement per
+/// few thousand (a bulk write's thousands of events are a few statements).
+async fn notify(txn: &DatabaseTransaction, payloads: Vec<String>) -> ApiResult<()> {
+    for chunk in payloads.chunks(MAX_PARAMETERS - 1) {
+        // A VALUES list is scanned in the order written.
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(${}::text)", i + 2)).collect();
+        let sql = format!(
+            "SELECT pg_notify($1, p) FROM (VALUES {}) AS t(p)",
+            rows.join(", ")
+        );
+        let values = std::iter::once(live::CHANNEL.into()).chain(chunk.iter().map(|p| p.clone().into()));
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// A model's active model, the shape every generic write below takes.
 pub trait Row<A: ActiveModelTrait>: IntoActiveModel<A> + Serialize + Audited + Clone + Send + Sync {}
 impl<A: ActiveModelTrait, M> Row<A> for M where
@@ -151,15 +172,7 @@ impl Write {
         }
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
         if self.txn.get_database_backend() == DatabaseBackend::Postgres {
-            for payload in live::payloads(&events) {
-                self.txn
-                    .execute_raw(Statement::from_sql_and_values(
-                        DatabaseBackend::Postgres,
-                        "SELECT pg_notify($1, $2)",
-                        [live::CHANNEL.into(), payload.into()],
-                    ))
-                    .await?;
-            }
+            notify(&self.txn, live::payloads(&events)).await?;
         }
         self.txn.commit().await?;
         if let Some(feed) = &self.local {
