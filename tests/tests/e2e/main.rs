@@ -23,4 +23,5 @@ mod reads;
 mod schema_file;
 mod sheets;
 mod statements;
+mod templates;
 mod writes;
