@@ -205,7 +205,6 @@ fn typed(seed: u32, i: usize) -> Option<(f64, Option<String>)> {
 fn fill_xlsx(bytes: &[u8], seed: u32) -> (Vec<u8>, Filled) {
     let (name, mut rows) = read_xlsx(bytes);
     let header = header_of(&rows);
-    assert_eq!(header, TEMPLATE_HEADER);
     let (value, note) = (column(&header, "value"), column(&header, "note"));
     let mut filled = Filled::new();
     for (i, row) in rows.iter_mut().skip(1).enumerate() {
@@ -226,7 +225,7 @@ fn fill_csv(bytes: &[u8], seed: u32) -> (Vec<u8>, Filled) {
     let text = String::from_utf8(bytes.to_vec()).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    assert_eq!(header, TEMPLATE_HEADER.join(","));
+    assert!(header.ends_with(",value,note"), "{header}");
     let mut out = vec![header.to_owned()];
     let mut filled = Filled::new();
     for (i, line) in lines.enumerate() {
@@ -530,6 +529,7 @@ async fn each_row_shows_its_own_periods_context() {
         let (name, rows) = read_xlsx(&bytes);
         assert_eq!(name, "Results");
         let header = header_of(&rows);
+        assert_eq!(header, TEMPLATE_HEADER, "{engine:?}");
         let at = |code: &str, period: &str, col: &str| -> String {
             let row = rows[1..]
                 .iter()
