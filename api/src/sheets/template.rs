@@ -164,24 +164,24 @@ pub async fn due(
     let mut out = Vec::new();
     for m in plan["measures"].as_array().into_iter().flatten() {
         let id: Option<i64> = m["id"].as_str().and_then(|i| i.parse().ok());
-        let own = FREQUENCIES.iter().find(|(f, ..)| m["frequency"] == *f);
-        let (Some((frequency, kind, _)), true) = (own, allowed.iter().any(|a| Some(*a) == id)) else {
+        if !id.is_some_and(|id| allowed.contains(&id)) {
+            continue;
+        }
+        let Some((frequency, kind, _)) = FREQUENCIES.iter().find(|(f, ..)| m["frequency"] == *f) else {
             continue;
         };
         let series = m[*frequency].as_array().map_or(&[][..], Vec::as_slice);
-        let at = |p: Option<Period>| {
-            let p = p.map(|p| p.to_string());
+        let at = |p: Period, field: &str| {
+            let p = p.to_string();
             series
                 .iter()
-                .find(|r| p.is_some() && r["period"].as_str() == p.as_deref())
-                .cloned()
-                .unwrap_or(Value::Null)
+                .find(|r| r["period"] == p.as_str())
+                .map_or(Value::Null, |r| r[field].clone())
         };
         for p in asked.ending_within(*kind) {
             if in_span(p, from, to).is_err() {
                 continue;
             }
-            let this = at(Some(p));
             out.push(Due {
                 leading: vec![
                     Cell::text(&m["code"]),
@@ -192,9 +192,9 @@ pub async fn due(
                     Cell::text(&m["polarity"]),
                 ],
                 percent: m["unit"] == "PERCENT",
-                previous_value: at(p.previous())["value"].clone(),
-                target: this["target"].clone(),
-                floor: this["floor"].clone(),
+                previous_value: p.previous().map_or(Value::Null, |q| at(q, "value")),
+                target: at(p, "target"),
+                floor: at(p, "floor"),
             });
         }
     }

@@ -197,7 +197,7 @@ type Filled = Vec<(String, String, f64)>;
 fn typed(seed: u32, i: usize) -> Option<(f64, Option<String>)> {
     (i % 5 != 4).then(|| {
         let v = 1.0 + f64::from(seed) + i as f64 / 64.0;
-        (v, (i % 2 == 0).then(|| format!("note {seed}.{i}")))
+        (v, i.is_multiple_of(2).then(|| format!("note {seed}.{i}")))
     })
 }
 
@@ -517,14 +517,23 @@ async fn every_template_filled_in_goes_back_and_writes_only_its_values() {
 }
 
 /// Each row's context is that of its own period: a month shows the target
-/// its quarter or year gives it, a quarter the previous quarter's value;
-/// a period outside the plan's years lists nothing.
+/// its quarter or year gives it and the previous month's value, a quarter
+/// the previous quarter's value; a period outside the plan's years lists
+/// nothing.
 #[tokio::test]
 async fn each_row_shows_its_own_periods_context() {
     for engine in engines() {
         let app = spawn(engine, false).await.unwrap();
         let plan = matrixton(&app).await;
         let officer = token("officer", &[OFFICER]);
+        let (_, cm) = app.measure(SLUG, "CM").await.unwrap();
+        app.data_as(
+            &officer,
+            r#"mutation($m: ID!) { submitResult(input: { measureId: $m, period: "2025-10", value: 47 }) { status } }"#,
+            json!({ "m": cm }),
+        )
+        .await
+        .unwrap();
         let bytes = download(&app, &officer, &plan, "template.xlsx", "2025-26 Q3").await;
         let (name, rows) = read_xlsx(&bytes);
         assert_eq!(name, "Results");
@@ -533,7 +542,7 @@ async fn each_row_shows_its_own_periods_context() {
         let at = |code: &str, period: &str, col: &str| -> String {
             let row = rows[1..]
                 .iter()
-                .find(|r| r[0].to_string() == code && r[1].to_string() == period)
+                .find(|r| r[0] == code && r[1] == period)
                 .unwrap_or_else(|| panic!("{engine:?}: no row {code} {period}"));
             row.get(column(&header, col))
                 .map(ToString::to_string)
@@ -542,9 +551,14 @@ async fn each_row_shows_its_own_periods_context() {
         let context =
             |code, period| ["previous value", "current target", "current floor"].map(|c| at(code, period, c));
         assert_eq!(
-            context("CM", "2025-11"),
+            context("CM", "2025-10"),
             ["", "50", "40"],
             "{engine:?}: the year's target"
+        );
+        assert_eq!(
+            context("CM", "2025-11"),
+            ["47", "50", "40"],
+            "{engine:?}: the previous month's value"
         );
         assert_eq!(
             context("PM", "2025-12"),
@@ -555,7 +569,7 @@ async fn each_row_shows_its_own_periods_context() {
         assert_eq!(context("PQ", "2025-26 Q3"), ["", "", ""], "{engine:?}");
         let q4 = download(&app, &officer, &plan, "template.xlsx", "2025-26 Q4").await;
         let (_, q4) = read_xlsx(&q4);
-        let pa = q4[1..].iter().find(|r| r[0].to_string() == "PA").unwrap();
+        let pa = q4[1..].iter().find(|r| r[0] == "PA").unwrap();
         assert_eq!(
             (
                 pa[1].to_string(),
