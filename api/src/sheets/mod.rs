@@ -1,8 +1,8 @@
 //! Spreadsheets out: `GET /plans/{planId}/template.xlsx|csv`,
-//! `targets.xlsx|csv` and `report.xlsx|csv`. Each reads through the public GraphQL schema, as the
-//! caller (same bearer token, same visibility rules, one read snapshot), so
-//! a sheet never shows what the caller could not query; this module only
-//! lays the answer out.
+//! `targets.xlsx|csv` and `report.xlsx|csv`. Each reads through the public
+//! GraphQL schema, as the caller (same bearer token, same visibility rules,
+//! one read snapshot), so a sheet never shows what the caller could not
+//! query; this module only lays the answer out.
 
 mod report;
 mod targets;
@@ -188,7 +188,8 @@ pub async fn get(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     } else {
-        // A CSV holds one sheet: the template's rows, the report's measures.
+        // A CSV holds one sheet: the template's or the targets' rows, the
+        // report's measures.
         let main = sheets
             .iter()
             .find(|s| ["Results", "Targets", "Measures"].contains(&s.name));
