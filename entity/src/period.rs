@@ -231,6 +231,20 @@ impl Period {
         out
     }
 
+    /// The periods of `kind` that end within this one, oldest first: a
+    /// quarter's three months, a year's quarters, and for the last quarter
+    /// (or month) of a year, the year itself. These are the periods a
+    /// measure reporting in `kind` is due at when this period is reported:
+    /// a year's result is due with its last quarter, not with the first.
+    pub fn ending_within(&self, kind: PeriodKind) -> Vec<Period> {
+        let (first, last) = self.months();
+        Period::containing(kind, self.start_date())
+            .through(&Period::containing(kind, self.end_date()))
+            .into_iter()
+            .filter(|p| (first..=last).contains(&p.months().1))
+            .collect()
+    }
+
     /// The period of the given kind holding `date`.
     pub fn containing(kind: PeriodKind, date: NaiveDate) -> Period {
         let month = Period::Month {

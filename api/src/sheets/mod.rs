@@ -1,10 +1,11 @@
-//! Spreadsheets out: `GET /plans/{planId}/template.xlsx|csv` and
-//! `report.xlsx|csv`. Each reads through the public GraphQL schema, as the
-//! caller (same bearer token, same visibility rules, one read snapshot), so
-//! a sheet never shows what the caller could not query; this module only
-//! lays the answer out.
+//! Spreadsheets out: `GET /plans/{planId}/template.xlsx|csv`,
+//! `targets.xlsx|csv` and `report.xlsx|csv`. Each reads through the public
+//! GraphQL schema, as the caller (same bearer token, same visibility rules,
+//! one read snapshot), so a sheet never shows what the caller could not
+//! query; this module only lays the answer out.
 
 mod report;
+mod targets;
 mod template;
 
 use actix_web::http::header;
@@ -142,10 +143,11 @@ pub struct Params {
 /// What a sheet endpoint serves, named by the path's last segment.
 enum Kind {
     Template,
+    Targets,
     Report,
 }
 
-/// `GET /plans/{planId}/{template|report}.{xlsx|csv}?period=P`.
+/// `GET /plans/{planId}/{template|targets|report}.{xlsx|csv}?period=P`.
 pub async fn get(
     state: web::Data<State>,
     req: HttpRequest,
@@ -156,6 +158,8 @@ pub async fn get(
     let (kind, format) = match file.as_str() {
         "template.xlsx" => (Kind::Template, "xlsx"),
         "template.csv" => (Kind::Template, "csv"),
+        "targets.xlsx" => (Kind::Targets, "xlsx"),
+        "targets.csv" => (Kind::Targets, "csv"),
         "report.xlsx" => (Kind::Report, "xlsx"),
         "report.csv" => (Kind::Report, "csv"),
         _ => return refuse(&ApiError::NotFound(format!("sheet {file}"))),
@@ -171,6 +175,7 @@ pub async fn get(
     };
     let sheets = match kind {
         Kind::Template => template::sheets(&state, &req, &session, &plan_id, &params.period).await,
+        Kind::Targets => targets::sheets(&state, &req, &session, &plan_id, &params.period).await,
         Kind::Report => report::sheets(&state, &req, session, &plan_id, &params.period).await,
     };
     let sheets = match sheets {
@@ -183,10 +188,11 @@ pub async fn get(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     } else {
-        // A CSV holds one sheet: the template's rows, the report's measures.
+        // A CSV holds one sheet: the template's or the targets' rows, the
+        // report's measures.
         let main = sheets
             .iter()
-            .find(|s| s.name == "Results" || s.name == "Measures");
+            .find(|s| ["Results", "Targets", "Measures"].contains(&s.name));
         (
             main.ok_or(ApiError::Internal)
                 .and_then(|s| csv(s).map_err(ApiError::internal)),

@@ -693,3 +693,73 @@ fn equal_periods_hash_equal() {
         .collect();
     assert_eq!(set.len(), 3);
 }
+
+// ---------------------------------------------------------------- periods due in a report
+
+#[test]
+fn a_quarter_holds_its_three_months() {
+    assert_eq!(
+        p("2025-26 Q3").ending_within(PeriodKind::Month),
+        ps(&["2025-10", "2025-11", "2025-12"])
+    );
+    assert_eq!(
+        p("2025-26 Q4").ending_within(PeriodKind::Month),
+        ps(&["2026-01", "2026-02", "2026-03"])
+    );
+    assert_eq!(
+        p("2025-26 Q3").ending_within(PeriodKind::Quarter),
+        ps(&["2025-26 Q3"])
+    );
+}
+
+#[test]
+fn a_year_is_due_with_its_last_quarter_and_month_only() {
+    for q in 1..=3 {
+        assert!(
+            p(&format!("2025-26 Q{q}"))
+                .ending_within(PeriodKind::Year)
+                .is_empty()
+        );
+    }
+    assert_eq!(p("2025-26 Q4").ending_within(PeriodKind::Year), ps(&["2025-26"]));
+    assert_eq!(p("2026-03").ending_within(PeriodKind::Year), ps(&["2025-26"]));
+    assert!(p("2026-02").ending_within(PeriodKind::Year).is_empty());
+    assert_eq!(
+        p("2025-12").ending_within(PeriodKind::Quarter),
+        ps(&["2025-26 Q3"])
+    );
+    assert!(p("2025-11").ending_within(PeriodKind::Quarter).is_empty());
+}
+
+#[test]
+fn a_year_holds_every_quarter_and_month_of_it() {
+    let y = p("2025-26");
+    assert_eq!(y.ending_within(PeriodKind::Year), ps(&["2025-26"]));
+    assert_eq!(
+        y.ending_within(PeriodKind::Quarter),
+        ps(&["2025-26 Q1", "2025-26 Q2", "2025-26 Q3", "2025-26 Q4"])
+    );
+    assert_eq!(
+        y.ending_within(PeriodKind::Month),
+        p("2025-04").through(&p("2026-03"))
+    );
+    assert_eq!(p("2025-11").ending_within(PeriodKind::Month), ps(&["2025-11"]));
+}
+
+#[test]
+fn every_period_due_lies_in_the_same_financial_year() {
+    for per in p("2023-24").through(&p("2026-27")).into_iter().chain(
+        p("2023-24 Q1")
+            .through(&p("2026-27 Q4"))
+            .into_iter()
+            .chain(p("2023-04").through(&p("2027-03"))),
+    ) {
+        for kind in [PeriodKind::Year, PeriodKind::Quarter, PeriodKind::Month] {
+            for due in per.ending_within(kind) {
+                assert_eq!(due.kind(), kind);
+                assert_eq!(due.financial_year(), per.financial_year(), "{per}: {due}");
+                assert!(per.contains(&due) || due.contains(&per), "{per}: {due}");
+            }
+        }
+    }
+}

@@ -24,4 +24,5 @@ mod schema_file;
 mod sheets;
 mod statements;
 mod submissions;
+mod templates;
 mod writes;
