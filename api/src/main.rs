@@ -45,9 +45,10 @@ enum Command {
     /// Import one authority from a directory of import files, all or
     /// nothing, through the checks the mutations make.
     ///
-    /// With `--plan`, imports one results sheet (CSV or XLSX, the columns of
-    /// the template: code, period, value, target, floor, note) into that
-    /// plan instead, through the same path as the `importResults` upload.
+    /// With `--plan`, imports one sheet (CSV or XLSX: a filled results
+    /// template, whose columns read are code, period, value and note, or a
+    /// targets sheet: code, period, target, floor) into that plan instead,
+    /// through the same path as the `importResults` upload.
     ///
     /// With `--metric-values`, imports national reference values from a CSV
     /// of `metric, authority, period, value`, all or nothing, through the

@@ -618,11 +618,12 @@ async fn targets_go_back(up: &Upload<'_>, name: &str, file: &[u8], rows: &[(Stri
         );
         assert_eq!(after[&key][0], before[&key][0], "{engine:?}: no value written");
     }
+    // A target set again as it stands at its own period writes nothing,
+    // so there may be fewer records than rows, but never another kind.
     let (ops, _) = audit_after(up.app, up.admin, up.slug, cursor).await;
-    assert_eq!(
-        ops,
-        vec!["setTarget"; set],
-        "{engine:?}: {name}: the audit shows only targets"
+    assert!(
+        !ops.is_empty() && ops.len() <= set && ops.iter().all(|op| op == "setTarget"),
+        "{engine:?}: {name}: the audit shows only targets: {ops:?}"
     );
 }
 
