@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 mod baseline;
 mod hostile;
+mod upload;
 
 #[derive(Parser)]
 #[command(about = "councilperf benchmarks")]
@@ -90,6 +91,18 @@ enum Command {
         /// Send reads without a token: the anonymous public.
         #[arg(long)]
         anonymous: bool,
+    },
+    /// Upload a results sheet of `rows` rows (every council measure of the
+    /// authority, from its latest quarter back, each value changed) to a
+    /// running server, first as a dry run, then applied: time and
+    /// statements of each.
+    Upload {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value = "a0001")]
+        slug: String,
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
     },
     /// Send the hostile documents of issue 11 to a running server and
     /// report how fast each is refused and how the server's memory moves.
@@ -277,6 +290,22 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
     status_mb(pid, "VmHWM:")
 }
 
+/// A token of an OFFICER of `slug`, signed with the server's `JWT_SECRET`.
+fn officer_token(slug: &str) -> anyhow::Result<String> {
+    let secret =
+        std::env::var("JWT_SECRET").context("JWT_SECRET (the server's) to sign an officer's token")?;
+    let jwt = api::config::Jwt::from_env()?;
+    let grant = api::auth::parse_grant(&format!("{slug}:OFFICER"))?;
+    api::auth::mint(
+        &secret,
+        &jwt.issuer,
+        &jwt.audience,
+        "bench",
+        vec![grant],
+        Duration::from_secs(3600),
+    )
+}
+
 /// What the harness drives: the GraphQL server, or the hand-written
 /// baseline of the dashboard.
 #[derive(Clone)]
@@ -297,18 +326,7 @@ impl Target {
         slug: &str,
         anonymous: bool,
     ) -> anyhow::Result<Self> {
-        let secret =
-            std::env::var("JWT_SECRET").context("JWT_SECRET (the server's) to sign an officer's token")?;
-        let jwt = api::config::Jwt::from_env()?;
-        let grant = api::auth::parse_grant(&format!("{slug}:OFFICER"))?;
-        let token = api::auth::mint(
-            &secret,
-            &jwt.issuer,
-            &jwt.audience,
-            "bench",
-            vec![grant],
-            Duration::from_secs(3600),
-        )?;
+        let token = officer_token(slug)?;
         let ids: Value = client
             .post(format!("{url}/graphql"))
             .json(&json!({ "query": format!(r#"{{ authority(slug: "{slug}") {{ plans {{ measures {{ id kind }} }} }} }}"#) }))
@@ -682,6 +700,7 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Hostile { url, pid } => hostile::run(&url, pid).await,
+        Command::Upload { url, slug, rows } => upload::run(&url, &slug, rows).await,
         Command::Baseline { bind, pool_size } => {
             let config = api::Config::from_env()?;
             baseline::serve(&config.database_url, &bind, pool_size).await
