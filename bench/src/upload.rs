@@ -25,8 +25,11 @@ pub async fn run(url: &str, slug: &str, rows: usize) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let plan = &d["authority"]["plans"][0];
-    let plan_id = plan["id"].as_str().context("no such authority")?.to_owned();
+    let plan = &d["data"]["authority"]["plans"][0];
+    let plan_id = plan["id"]
+        .as_str()
+        .with_context(|| format!("no plan of {slug}: {d}"))?
+        .to_owned();
     let mut columns: Vec<(String, Vec<(String, f64)>)> = plan["measures"]
         .as_array()
         .context("no measures")?
