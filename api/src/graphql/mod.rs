@@ -300,7 +300,7 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
 /// The operations of a POST, each with its persisted query's text found:
 /// one, or a batch whose operations are each run or refused on their own.
 pub(crate) enum Operations {
-    One(Request),
+    One(Box<Request>),
     Many(Vec<Result<Request, ApiError>>),
 }
 
@@ -313,7 +313,7 @@ fn prepare(state: &State, batch: BatchRequest) -> Result<Operations, ApiError> {
             .map(|()| r)
     };
     match batch {
-        BatchRequest::Single(r) => Ok(Operations::One(resolve(r)?)),
+        BatchRequest::Single(r) => Ok(Operations::One(Box::new(resolve(r)?))),
         BatchRequest::Batch(rs) => {
             if rs.is_empty() || rs.len() > state.limits.max_batch {
                 return Err(ApiError::BadRequest(format!(
@@ -348,7 +348,7 @@ pub(crate) async fn run_operations(
 ) -> Replied {
     match operations {
         Operations::One(r) => {
-            let answer = execute(state, &request_id(req), r, session).await;
+            let answer = execute(state, &request_id(req), *r, session).await;
             Replied {
                 server_failed: server_failed(&answer),
                 response: respond_one(req, &answer),

@@ -280,7 +280,11 @@ async fn a_malformed_key_is_refused_and_get_ignores_the_header() {
             vec![police.clone(), key("one"), key("two")],
         ] {
             let r = submit(&app, &bad, &measure, 8050.0).await;
-            assert_eq!((r.status, r.code()), (400, "BAD_USER_INPUT"), "{engine:?}: {bad:?}");
+            assert_eq!(
+                (r.status, r.code()),
+                (400, "BAD_USER_INPUT"),
+                "{engine:?}: {bad:?}"
+            );
         }
         assert_eq!(app.row_counts().await.unwrap(), before, "{engine:?}");
         let longest = submit(&app, &[police, key(&long[1..])], &measure, 8050.0).await;
@@ -321,7 +325,11 @@ async fn a_run_that_died_is_never_applied_twice_and_old_keys_expire() {
         // ago): a retry is told so, and nothing is applied again.
         set("status = NULL, content_type = NULL, body = NULL, claimed_at = claimed_at - 3600000").await;
         let lost = submit(&app, &headers, &measure, 8050.0).await;
-        assert_eq!((lost.status, lost.code()), (409, "CONFLICT"), "{engine:?}: {lost:?}");
+        assert_eq!(
+            (lost.status, lost.code()),
+            (409, "CONFLICT"),
+            "{engine:?}: {lost:?}"
+        );
         assert_eq!(result(&app, Some(&police), &measure, PERIOD).await["version"], 1);
 
         // Died before applying: a retry takes the key over and runs.
@@ -365,7 +373,11 @@ async fn a_result_shows_its_version_and_submitter_to_those_who_may_know() {
         let nhs = token("nurse", &["croydon:PARTNER:nhs-swl-icb"]);
         let outsider = token("kent-analyst", &["kent:OFFICER"]);
         for (who, token, by) in [
-            ("the police, who lead it", Some(police.as_str()), json!("sergeant")),
+            (
+                "the police, who lead it",
+                Some(police.as_str()),
+                json!("sergeant"),
+            ),
             ("Croydon's officer", Some(officer.as_str()), json!("sergeant")),
             ("another partner", Some(nhs.as_str()), Value::Null),
             ("another council's officer", Some(outsider.as_str()), Value::Null),
