@@ -29,16 +29,14 @@ pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let bytes = value.as_bytes();
-    if sent.next().is_some()
-        || bytes.is_empty()
-        || bytes.len() > 255
-        || !bytes.iter().all(u8::is_ascii_graphic)
-    {
-        return Err(ApiError::BadRequest(
+    let well_formed =
+        sent.next().is_none() && (1..=255).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic);
+    match value.to_str() {
+        Ok(k) if well_formed => Ok(Some(k.to_owned())),
+        _ => Err(ApiError::BadRequest(
             "Idempotency-Key is one value of 1 to 255 visible ASCII characters".to_owned(),
-        ));
+        )),
     }
-    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// What a request means, whatever its bytes: each operation's text, name
@@ -114,8 +112,18 @@ async fn claimed(
     let patience = state.limits.query_timeout + Duration::from_secs(1);
     let started = tokio::time::Instant::now();
     let mut pause = Duration::from_millis(20);
+    let request_id = super::request_id(req);
     loop {
-        match store::claim(&state.db, &subject, key, &fingerprint, lease(state)).await {
+        let found = store::claim(&state.db, &subject, key, &fingerprint, lease(state)).await;
+        if let Ok(f @ (Found::Answered(_) | Found::Reused | Found::Lost)) = &found {
+            tracing::info!(
+                request_id,
+                subject,
+                outcome = f.name(),
+                "idempotency key held already"
+            );
+        }
+        match found {
             Ok(Found::Claimed(claim)) => return run(state, req, claim, operations, session).await,
             Ok(Found::Answered(kept)) => return replay(&kept),
             Ok(Found::Reused) => return refuse(&ApiError::IdempotencyKeyReused),

@@ -20,13 +20,13 @@ use crate::error::{ApiError, ApiResult};
 const TABLE: &str = "idempotency_keys";
 
 /// How long a key and its answer are kept.
-pub const KEPT_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+const KEPT_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A key this run holds: which subject's, and which attempt at it.
 #[derive(Clone, Debug)]
 pub struct Claim {
-    pub subject: String,
-    pub key: String,
+    subject: String,
+    key: String,
     attempt: i32,
 }
 
@@ -53,6 +53,19 @@ pub enum Found {
     Lost,
 }
 
+impl Found {
+    /// What the log calls it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Found::Claimed(_) => "claimed",
+            Found::Answered(_) => "replayed",
+            Found::Reused => "reused",
+            Found::Running => "running",
+            Found::Lost => "lost",
+        }
+    }
+}
+
 /// The refusal of a retry whose first run applied but never answered.
 pub fn lost() -> ApiError {
     ApiError::Conflict(
@@ -65,7 +78,7 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-pub fn now_ms() -> i64 {
+fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
