@@ -92,7 +92,7 @@ fn sheet(plan: &Value, value: u32, boundary: &str) -> (String, Vec<u8>) {
     )
 }
 
-/// Rows of the keys table, as `sql` counts them.
+/// Rows of the keys table that meet `condition` (SQL).
 async fn keys_where(app: &TestApp, condition: &str) -> i64 {
     let row = app
         .db
@@ -197,6 +197,8 @@ async fn an_upload_whose_connection_dropped_is_answered_again_and_applied_once()
         assert!(again.replayed, "{engine:?}: {again:?}");
         assert_eq!((again.status, &again.body), (200, &retry.body), "{engine:?}");
 
+        // The upload's own transaction marked the key applied.
+        assert_eq!(keys_where(&restarted, "applied = TRUE").await, 1, "{engine:?}");
         let shown = result(&restarted, Some(&police), &measure, PERIOD).await;
         assert_eq!(shown["value"], 8050.0, "{engine:?}: {shown}");
         assert_eq!(shown["version"], 1, "{engine:?}: {shown}");
