@@ -28,6 +28,7 @@ mod idempotency;
 pub(crate) use execution::{
     Answer, error_response, execute, has_code, is_request_error, operation_type, refusal, with_codes,
 };
+pub(crate) use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 

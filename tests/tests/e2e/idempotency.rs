@@ -305,6 +305,36 @@ async fn a_malformed_key_is_refused_and_get_ignores_the_header() {
     }
 }
 
+/// A dashboard on another origin may send a key, and read whether its
+/// answer was replayed.
+#[tokio::test]
+async fn a_browser_on_another_origin_may_send_a_key() {
+    let app = spawn(Engine::Sqlite, false).await.unwrap();
+    let url = format!("{}/graphql", app.address);
+    let origin = "https://dashboard.example";
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type, idempotency-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], origin);
+    let sent = app
+        .client
+        .post(&url)
+        .header("origin", origin)
+        .header("idempotency-key", "from-a-browser")
+        .json(&json!({ "query": "{ authorities { slug } }" }))
+        .send()
+        .await
+        .unwrap();
+    let exposed = sent.headers()["access-control-expose-headers"].to_str().unwrap();
+    assert!(exposed.contains("idempotency-replayed"), "{exposed}");
+}
+
 /// The states a crash or an outage can leave a key in, made by hand.
 #[tokio::test]
 async fn a_run_that_died_is_never_applied_twice_and_old_keys_expire() {
