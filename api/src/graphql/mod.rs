@@ -288,13 +288,15 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
         Ok(v) => v,
         Err(e) => return refuse(&e),
     };
-    let operations = match prepare(&state, batch) {
+    let mut operations = match prepare(&state, batch) {
         Ok(ops) => ops,
         Err(e) => return request_error(&req, &e),
     };
     match key {
-        Some(key) => idempotency::once(state, req, key, operations, session).await,
-        None => run_operations(&state, &req, operations, session).await.response,
+        // A request without a mutation changes nothing: it is answered
+        // afresh each time, as by GET, and keeps no row.
+        Some(key) if operations.mutate() => idempotency::once(state, req, key, operations, session).await,
+        _ => run_operations(&state, &req, operations, session).await.response,
     }
 }
 
@@ -303,6 +305,17 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
 pub(crate) enum Operations {
     One(Box<Request>),
     Many(Vec<Result<Request, ApiError>>),
+}
+
+impl Operations {
+    /// Whether any operation would run a mutation.
+    fn mutate(&mut self) -> bool {
+        let is_mutation = |r: &mut Request| operation_type(r) == Some(OperationType::Mutation);
+        match self {
+            Operations::One(r) => is_mutation(r),
+            Operations::Many(rs) => rs.iter_mut().flatten().any(is_mutation),
+        }
+    }
 }
 
 /// What is wrong with a request as a whole, before anything runs.

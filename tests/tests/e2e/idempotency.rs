@@ -268,7 +268,7 @@ async fn two_requests_at_once_with_one_key_apply_once() {
 }
 
 #[tokio::test]
-async fn a_malformed_key_is_refused_and_get_ignores_the_header() {
+async fn a_malformed_key_is_refused_and_reads_ignore_the_header() {
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
         let (_, measure) = app.measure("croydon", "O4.3").await.unwrap();
@@ -301,7 +301,22 @@ async fn a_malformed_key_is_refused_and_get_ignores_the_header() {
             .unwrap();
         assert_eq!(get.status(), 200, "{engine:?}");
         assert!(get.headers().get("idempotency-replayed").is_none());
-        assert_eq!(keys_where(&app, "\"key\" = 'two words'").await, 0);
+
+        // A query changes nothing: sent by POST with a key, it is answered
+        // afresh each time and keeps no row.
+        let query = json!({ "query": "{ authorities { slug } }" }).to_string();
+        for _ in 0..2 {
+            let read = post(
+                &app,
+                &[key("a-read")],
+                "application/json",
+                query.clone().into_bytes(),
+            )
+            .await;
+            assert_eq!(read.status, 200, "{engine:?}: {read:?}");
+            assert!(!read.replayed, "{engine:?}");
+        }
+        assert_eq!(keys_where(&app, "\"key\" = 'a-read'").await, 0, "{engine:?}");
     }
 }
 
