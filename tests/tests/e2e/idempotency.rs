@@ -9,7 +9,7 @@ use std::time::Duration;
 use api::config::Limits;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
-use tests::{Engine, TestApp, engines, multipart_body, spawn, token};
+use tests::{Engine, TestApp, engines, multipart_body, spawn, spawn_with, token};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -353,8 +353,13 @@ async fn a_browser_on_another_origin_may_send_a_key() {
 /// The states a crash or an outage can leave a key in, made by hand.
 #[tokio::test]
 async fn a_run_that_died_is_never_applied_twice_and_old_keys_expire() {
+    // A short time limit, so that waiting for a run that never ends is short.
+    let limits = Limits {
+        query_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
     for engine in engines() {
-        let app = spawn(engine, true).await.unwrap();
+        let app = spawn_with(engine, true, limits.clone()).await.unwrap();
         let (_, measure) = app.measure("croydon", "O4.3").await.unwrap();
         let police = token("sergeant", &[POLICE]);
         let headers = [bearer(&police), key("crash")];
@@ -368,15 +373,27 @@ async fn a_run_that_died_is_never_applied_twice_and_old_keys_expire() {
             }
         };
 
+        // Applied, its answer not kept yet: a retry waits for it, and past
+        // the time limit is told to try again.
+        set("status = NULL, content_type = NULL, body = NULL").await;
+        let busy = submit(&app, &headers, &measure, 8050.0).await;
+        assert_eq!(
+            (busy.status, busy.code()),
+            (409, "CONFLICT"),
+            "{engine:?}: {busy:?}"
+        );
+        assert!(busy.body.to_string().contains("still running"), "{busy:?}");
+
         // Applied, then the server died before keeping the answer (an hour
         // ago): a retry is told so, and nothing is applied again.
-        set("status = NULL, content_type = NULL, body = NULL, claimed_at = claimed_at - 3600000").await;
+        set("claimed_at = claimed_at - 3600000").await;
         let lost = submit(&app, &headers, &measure, 8050.0).await;
         assert_eq!(
             (lost.status, lost.code()),
             (409, "CONFLICT"),
             "{engine:?}: {lost:?}"
         );
+        assert!(lost.body.to_string().contains("answer was lost"), "{lost:?}");
         assert_eq!(result(&app, Some(&police), &measure, PERIOD).await["version"], 1);
 
         // Died before applying: a retry takes the key over and runs.
