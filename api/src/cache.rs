@@ -32,16 +32,27 @@ pub struct Inputs<'a> {
     pub request: &'a Request,
 }
 
+/// A SHA-256 of a list of parts, each preceded by its length, so that no
+/// two different lists of parts hash the same bytes.
+#[derive(Default)]
+pub struct Parts(Sha256);
+
+impl Parts {
+    pub fn part(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
 impl Inputs<'_> {
     /// The key of the answer at data version `version`.
     pub fn key(&self, version: &str) -> Key {
-        let mut h = Sha256::new();
-        // Each part is preceded by its length, so that no two different
-        // lists of parts hash the same bytes.
-        let mut part = |bytes: &[u8]| {
-            h.update((bytes.len() as u64).to_le_bytes());
-            h.update(bytes);
-        };
+        let mut h = Parts::default();
+        let mut part = |bytes: &[u8]| h.part(bytes);
         part(version.as_bytes());
         part(self.today.to_string().as_bytes());
         // The whole session, not only its grants: `viewer` answers with the
@@ -57,7 +68,7 @@ impl Inputs<'_> {
                 .as_bytes(),
         );
         part(&serde_json::to_vec(&self.request.variables).unwrap_or_default());
-        Key(h.finalize().into())
+        Key(h.finish())
     }
 }
 

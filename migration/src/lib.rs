@@ -6,6 +6,7 @@ mod m20261122_000001_init;
 mod m20261126_000001_deadlines;
 mod m20261126_000002_benchmarks;
 mod m20261126_000003_data_version;
+mod m20261206_000001_idempotency;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_deadlines::Migration),
             Box::new(m20261126_000002_benchmarks::Migration),
             Box::new(m20261126_000003_data_version::Migration),
+            Box::new(m20261206_000001_idempotency::Migration),
         ]
     }
 }

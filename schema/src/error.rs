@@ -25,6 +25,8 @@ pub enum Code {
     /// A query sent by its hash alone that the server does not know: send
     /// it again with its text (Apollo's automatic persisted queries).
     PersistedQueryNotFound,
+    /// An `Idempotency-Key` sent again with a different request.
+    IdempotencyKeyReused,
 }
 
 impl Code {
@@ -39,6 +41,7 @@ impl Code {
             Code::Unavailable => "UNAVAILABLE",
             Code::Internal => "INTERNAL",
             Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Code::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         }
     }
 }
@@ -97,6 +100,8 @@ pub enum ApiError {
     PersistedQueryNotFound,
     #[error("not allowed: this server runs only its trusted documents")]
     UntrustedDocument,
+    #[error("this Idempotency-Key was sent before with a different request: use a new key for a new request")]
+    IdempotencyKeyReused,
 }
 
 impl ApiError {
@@ -116,6 +121,7 @@ impl ApiError {
             ApiError::Unavailable | ApiError::LiveInterrupted => Code::Unavailable,
             ApiError::Internal => Code::Internal,
             ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
+            ApiError::IdempotencyKeyReused => Code::IdempotencyKeyReused,
             ApiError::AtIndex { source, .. } => source.code(),
         }
     }
@@ -182,6 +188,7 @@ impl ApiError {
             ApiError::BodyTimeout(_) => 408,
             ApiError::UnsupportedMediaType => 415,
             ApiError::MutationByGet => 405,
+            ApiError::IdempotencyKeyReused => 422,
         }
     }
 

@@ -74,6 +74,7 @@ pub const TABLES: &[&str] = &[
     "comparison_groups",
     "comparison_group_members",
     "audit_log",
+    "idempotency_keys",
 ];
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
@@ -402,6 +403,34 @@ where
         Ok(out) => out,
         Err(e) => panic!("running councilperf: {e}"),
     }
+}
+
+/// The body of a multipart request as `curl -F` sends it (the GraphQL
+/// multipart request spec): operations, map, and one file, the variable
+/// `file`, parted by `boundary`.
+pub fn multipart_body(boundary: &str, query: &str, variables: Value, name: &str, file: &[u8]) -> Vec<u8> {
+    let mut variables = variables;
+    variables["file"] = Value::Null;
+    let operations = json!({ "query": query, "variables": variables });
+    let mut body = Vec::new();
+    for (field, value) in [
+        ("operations", operations.to_string()),
+        ("map", json!({ "0": ["variables.file"] }).to_string()),
+    ] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
 }
 
 /// A token from the test servers' issuer with the given grants

@@ -23,10 +23,12 @@ use crate::auth;
 use crate::state::{RequestId, State};
 
 mod execution;
+mod idempotency;
 
 pub(crate) use execution::{
     Answer, error_response, execute, has_code, is_request_error, operation_type, refusal, with_codes,
 };
+pub(crate) use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -254,6 +256,10 @@ async fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<BatchRequest, ApiE
 }
 
 pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let key = match idempotency::key(&req) {
+        Ok(k) => k,
+        Err(e) => return refuse(&e),
+    };
     let multipart = is_multipart_body(&req);
     let limit = if multipart {
         MAX_MULTIPART_BYTES
@@ -282,27 +288,91 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
         Ok(v) => v,
         Err(e) => return refuse(&e),
     };
-    match batch {
-        BatchRequest::Single(mut r) => {
-            if let Err(e) = state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
-                return request_error(&req, &e);
-            }
-            respond_one(&req, &execute(&state, &request_id(&req), r, session).await)
+    let mut operations = match prepare(&state, batch) {
+        Ok(ops) => ops,
+        Err(e) => return request_error(&req, &e),
+    };
+    match key {
+        // A request without a mutation changes nothing: it is answered
+        // afresh each time, as by GET, and keeps no row.
+        Some(key) if operations.mutate() => idempotency::once(state, req, key, operations, session).await,
+        _ => run_operations(&state, &req, operations, session).await.response,
+    }
+}
+
+/// The operations of a POST, each with its persisted query's text found:
+/// one, or a batch whose operations are each run or refused on their own.
+pub(crate) enum Operations {
+    One(Box<Request>),
+    Many(Vec<Result<Request, ApiError>>),
+}
+
+impl Operations {
+    /// Whether any operation would run a mutation.
+    fn mutate(&mut self) -> bool {
+        let is_mutation = |r: &mut Request| operation_type(r) == Some(OperationType::Mutation);
+        match self {
+            Operations::One(r) => is_mutation(r),
+            Operations::Many(rs) => rs.iter_mut().flatten().any(is_mutation),
         }
+    }
+}
+
+/// What is wrong with a request as a whole, before anything runs.
+fn prepare(state: &State, batch: BatchRequest) -> Result<Operations, ApiError> {
+    let resolve = |mut r: Request| {
+        state
+            .persisted
+            .resolve(&mut r, state.limits.max_query_bytes)
+            .map(|()| r)
+    };
+    match batch {
+        BatchRequest::Single(r) => Ok(Operations::One(Box::new(resolve(r)?))),
         BatchRequest::Batch(rs) => {
             if rs.is_empty() || rs.len() > state.limits.max_batch {
-                return request_error(
-                    &req,
-                    &ApiError::BadRequest(format!(
-                        "a batch holds 1 to {} operations",
-                        state.limits.max_batch
-                    )),
-                );
+                return Err(ApiError::BadRequest(format!(
+                    "a batch holds 1 to {} operations",
+                    state.limits.max_batch
+                )));
             }
+            Ok(Operations::Many(rs.into_iter().map(resolve).collect()))
+        }
+    }
+}
+
+/// The HTTP answer to a POST's operations, and whether it says the server
+/// failed (an answer not worth keeping for a retry).
+pub(crate) struct Replied {
+    pub response: HttpResponse,
+    pub server_failed: bool,
+}
+
+/// Codes that say the server failed, not the request: a retry may succeed.
+const SERVER_FAILURES: [Code; 3] = [Code::Unavailable, Code::Timeout, Code::Internal];
+
+fn server_failed(answer: &Answer) -> bool {
+    SERVER_FAILURES.iter().any(|c| answer.has_code(*c))
+}
+
+pub(crate) async fn run_operations(
+    state: &State,
+    req: &HttpRequest,
+    operations: Operations,
+    session: Session,
+) -> Replied {
+    match operations {
+        Operations::One(r) => {
+            let answer = execute(state, &request_id(req), *r, session).await;
+            Replied {
+                server_failed: server_failed(&answer),
+                response: respond_one(req, &answer),
+            }
+        }
+        Operations::Many(rs) => {
             let mut out = Vec::with_capacity(rs.len());
-            for mut r in rs {
-                let answer = match state.persisted.resolve(&mut r, state.limits.max_query_bytes) {
-                    Ok(()) => execute(&state, &request_id(&req), r, session.clone()).await,
+            for r in rs {
+                let answer = match r {
+                    Ok(r) => execute(state, &request_id(req), r, session.clone()).await,
                     Err(e) => Answer::Run(error_response(&e)),
                 };
                 out.push(answer);
@@ -312,7 +382,10 @@ pub async fn post(state: web::Data<State>, req: HttpRequest, payload: web::Paylo
                 .all(Answer::is_request_error)
                 .then_some(StatusCode::BAD_REQUEST);
             let unavailable = out.iter().any(|r| r.has_code(Code::Unavailable));
-            respond(&req, json_body(&out), status, unavailable)
+            Replied {
+                server_failed: out.iter().any(server_failed),
+                response: respond(req, json_body(&out), status, unavailable),
+            }
         }
     }
 }

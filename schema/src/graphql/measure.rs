@@ -292,6 +292,21 @@ impl MeasureResult {
     async fn restated(&self) -> bool {
         self.0.restated
     }
+    /// The shown result's version, counting from 1: what `expectedVersion`
+    /// compares with. Null where no result is shown.
+    async fn version(&self) -> Option<i32> {
+        self.0.submission.as_ref().map(|s| s.version)
+    }
+    /// When the shown result was submitted.
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.submission.as_ref().map(|s| s.at)
+    }
+    /// Who submitted the shown result (the token's subject): null for anyone
+    /// outside the authority's own roles and the partner that leads the
+    /// measure.
+    async fn submitted_by(&self) -> Option<&str> {
+        self.0.submission.as_ref()?.by.as_deref()
+    }
     /// Commentary on the reported period, oldest first.
     async fn commentary(&self, ctx: &Context<'_>) -> Result<Vec<Commentary>> {
         Ok(self

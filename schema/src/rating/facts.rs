@@ -9,7 +9,7 @@ use entity::rules::published_at;
 use entity::{Num, Period};
 use rust_decimal::Decimal;
 
-use super::rated::Rating;
+use super::rated::{Rating, Submission};
 use super::visible;
 use crate::loaders::Shared;
 use crate::policy::{self, Viewer};
@@ -146,6 +146,11 @@ impl<'v> Facts<'v> {
             published: published_at.is_some(),
             history_since: if sees_drafts { None } else { published_at },
             restated: shown.is_some_and(|r| r.restated),
+            submission: shown.map(|r| Submission {
+                version: r.version,
+                at: r.submitted_at,
+                by: visible::sees_submitter(self.viewer, m.scope).then(|| r.submitted_by.clone()),
+            }),
             rated,
         })
     }

@@ -14,6 +14,6 @@ pub mod sets;
 pub mod visible;
 
 pub use crate::loaders::Shared;
-pub use rated::{MAX_PERIODS, Rating};
+pub use rated::{MAX_PERIODS, Rating, Submission};
 pub use ratings::Ratings;
 pub use series::{Series, SeriesKey};

@@ -22,4 +22,16 @@ pub struct Rating {
     pub history_since: Option<DateTime<Utc>>,
     /// Whether the shown value was changed after publication.
     pub restated: bool,
+    /// The shown result's version and submission; `None` where none is shown.
+    pub submission: Option<Submission>,
+}
+
+/// Which version a shown result is, and when and by whom it was submitted.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub version: i32,
+    pub at: DateTime<Utc>,
+    /// The subject who submitted it, for those who may know (see
+    /// [`super::visible::sees_submitter`]).
+    pub by: Option<String>,
 }

@@ -13,6 +13,14 @@ pub fn sees_drafts(viewer: &Viewer, scope: Scope) -> bool {
     policy::allows(viewer, Verb::ReadUnpublished, Some(scope))
 }
 
+/// Whether the viewer may know who submitted a result of a measure in
+/// `scope`: the authority's own roles and the partner that leads the
+/// measure, not the public, another authority or another partner. Those are
+/// exactly the viewers who may read its drafts.
+pub fn sees_submitter(viewer: &Viewer, scope: Scope) -> bool {
+    sees_drafts(viewer, scope)
+}
+
 /// Whether a result of a period shows to a viewer: once the period is
 /// published, and before to those the policy lets read drafts.
 pub fn shown(published: bool, sees_drafts: bool) -> bool {

@@ -15,6 +15,7 @@ use crate::error::ApiResult;
 pub mod benchmarks;
 pub mod deadlines;
 pub mod edits;
+pub mod idempotency;
 mod reader;
 mod reads;
 pub mod reporting;

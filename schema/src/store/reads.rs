@@ -46,6 +46,9 @@ pub struct ResultValue {
     pub period: Period,
     pub value: Num,
     pub restated: bool,
+    pub version: i32,
+    pub submitted_by: String,
+    pub submitted_at: DateTime<Utc>,
 }
 
 /// What rating reads of a stored target.
@@ -89,7 +92,16 @@ pub async fn rating_values_in(
             db,
             &[
                 Part::columns::<result::Entity>(
-                    [R::Id, R::MeasureId, R::Period, R::Value, R::Restated],
+                    [
+                        R::Id,
+                        R::MeasureId,
+                        R::Period,
+                        R::Value,
+                        R::Restated,
+                        R::Version,
+                        R::SubmittedBy,
+                        R::SubmittedAt,
+                    ],
                     R::MeasureId
                         .is_in(chunk.iter().copied())
                         .and(R::Period.is_in(periods.iter().copied())),

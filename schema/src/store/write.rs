@@ -116,11 +116,16 @@ async fn last_holder(mut txn: std::sync::Arc<DatabaseTransaction>) -> ApiResult<
     Err(ApiError::internal("a reader kept the write's transaction"))
 }
 
-pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
-    let gate = match db.get_database_backend() {
+/// On SQLite, a place in the queue of writers; on PostgreSQL, nothing to wait for.
+pub(crate) async fn sqlite_gate(db: &DatabaseConnection) -> Option<MutexGuard<'static, ()>> {
+    match db.get_database_backend() {
         DatabaseBackend::Sqlite => Some(SQLITE_WRITER.lock().await),
         _ => None,
-    };
+    }
+}
+
+pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
+    let gate = sqlite_gate(db).await;
     Ok(Write {
         txn: db.begin().await?,
         actor: actor.to_owned(),
@@ -165,8 +170,11 @@ type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 impl Write {
     /// Commits, announcing the events raised: on PostgreSQL by `NOTIFY`
     /// inside the transaction, which PostgreSQL delivers only on commit; on
-    /// SQLite to this process's feed once the commit has succeeded.
+    /// SQLite to this process's feed once the commit has succeeded. The
+    /// idempotency key of the request it runs for, if any, is marked applied
+    /// in the same transaction, so a retry can never apply it again.
     pub async fn commit(self) -> ApiResult<()> {
+        super::idempotency::mark_applied(&self.txn).await?;
         if self.changed.load(Ordering::Relaxed) {
             super::version::bump(&self.txn).await?;
         }

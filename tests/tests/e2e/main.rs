@@ -13,6 +13,7 @@ mod fixtures;
 mod hardening;
 mod harness;
 mod http;
+mod idempotency;
 mod import;
 mod jwks;
 mod live;

@@ -2,7 +2,7 @@
 //! multipart request spec, all or nothing, every bad row named.
 
 use serde_json::{Value, json};
-use tests::{TestApp, engines, spawn, token};
+use tests::{TestApp, engines, multipart_body, spawn, token};
 
 const POLICE: &str = "croydon:PARTNER:metropolitan-police";
 const PERIOD: &str = "2024-25 Q1";
@@ -26,27 +26,7 @@ pub async fn multipart(
     file: &[u8],
 ) -> Value {
     let boundary = "councilperf-test-boundary";
-    let mut variables = variables;
-    variables["file"] = Value::Null;
-    let operations = json!({ "query": query, "variables": variables });
-    let mut body = Vec::new();
-    for (field, value) in [
-        ("operations", operations.to_string()),
-        ("map", json!({ "0": ["variables.file"] }).to_string()),
-    ] {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let body = multipart_body(boundary, query, variables, name, file);
     let mut req = app
         .client
         .post(format!("{}/graphql", app.address))
