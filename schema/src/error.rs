@@ -77,6 +77,12 @@ pub enum ApiError {
     /// The cause is logged when the error is made and never shown.
     #[error("internal error")]
     Internal,
+    /// A write's commit lost its connection and the database stayed away:
+    /// whether it was written cannot be told.
+    #[error(
+        "the database went away while this write was committed: it may have been written; read before sending it again, or send it again with the same Idempotency-Key"
+    )]
+    Unconfirmed,
     /// A replica's live updates lost their database connection, or got it
     /// back: events may have been missed in between.
     #[error("live updates were interrupted and may have missed events: read again")]
@@ -118,7 +124,7 @@ impl ApiError {
             | ApiError::BadRequest(_) => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
             ApiError::Timeout(_) | ApiError::BodyTimeout(_) => Code::Timeout,
-            ApiError::Unavailable | ApiError::LiveInterrupted => Code::Unavailable,
+            ApiError::Unavailable | ApiError::LiveInterrupted | ApiError::Unconfirmed => Code::Unavailable,
             ApiError::Internal => Code::Internal,
             ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
             ApiError::IdempotencyKeyReused => Code::IdempotencyKeyReused,
@@ -182,7 +188,7 @@ impl ApiError {
             ApiError::AtIndex { source, .. } => source.http_status(),
             ApiError::Conflict(_) => 409,
             ApiError::Timeout(_) => 504,
-            ApiError::Unavailable | ApiError::LiveInterrupted => 503,
+            ApiError::Unavailable | ApiError::LiveInterrupted | ApiError::Unconfirmed => 503,
             ApiError::Internal => 500,
             ApiError::BodyTooLarge(_) => 413,
             ApiError::BodyTimeout(_) => 408,

@@ -7,13 +7,16 @@ use sea_orm::{
     IsolationLevel, QueryResult, Statement, TransactionTrait,
 };
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, is_connection_failure};
 
 /// Where a request's loaders read. A query reads through one read-only
 /// transaction for the whole request: one connection instead of a checkout
 /// (and, on PostgreSQL, a ping when it is handed back) per statement, and
 /// one snapshot, so a dashboard's counts and rows agree even while officers
-/// submit. A mutation reads through the pool, so it sees its own writes.
+/// submit. A mutation reads through the pool, so it sees its own writes; a
+/// read there that met a connection the database had dropped (a restart,
+/// a failover) is read once more on another, so that a write that has
+/// committed is not answered as failed for want of a connection.
 #[derive(Clone, Debug)]
 pub enum Reader {
     Pool(DatabaseConnection),
@@ -73,14 +76,20 @@ impl ConnectionTrait for Reader {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match self {
-            Reader::Pool(db) => db.query_one_raw(stmt).await,
+            Reader::Pool(db) => match db.query_one_raw(stmt.clone()).await {
+                Err(e) if is_connection_failure(&e) => db.query_one_raw(stmt).await,
+                answer => answer,
+            },
             Reader::Snapshot(txn) => txn.query_one_raw(stmt).await,
         }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self {
-            Reader::Pool(db) => db.query_all_raw(stmt).await,
+            Reader::Pool(db) => match db.query_all_raw(stmt.clone()).await {
+                Err(e) if is_connection_failure(&e) => db.query_all_raw(stmt).await,
+                answer => answer,
+            },
             Reader::Snapshot(txn) => txn.query_all_raw(stmt).await,
         }
     }

@@ -3,7 +3,7 @@
 //! (or import) leaves no row behind. Inputs arrive validated.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{LazyLock, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -21,7 +21,7 @@ use sea_orm::{
 use serde::Serialize;
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::live::{self, Event, Feed};
 
 /// SQLite takes one writer at a time and answers a second with "database is
@@ -49,10 +49,14 @@ pub struct Write {
     events: std::sync::Mutex<Vec<Event>>,
     /// SQLite's in-process feed, when a server of this process listens.
     local: Option<Feed>,
-    /// Whether anything was written: every write is audited, so an audit
-    /// record says so. A write that changed nothing leaves the data version
-    /// (and so every cached answer) as it was.
-    changed: AtomicBool,
+    /// An audit record this write made (0: none). Every write is audited,
+    /// so none means nothing was written, and a write that changed nothing
+    /// leaves the data version (and so every cached answer) as it was. After
+    /// a commit whose answer was lost with the connection, the record says
+    /// whether it committed.
+    marker: AtomicI64,
+    /// Where to look for that record, on a connection of its own.
+    db: DatabaseConnection,
 }
 
 /// How [`Write::read_then`] ends a write.
@@ -79,7 +83,8 @@ impl Write {
             _gate,
             events,
             local,
-            changed,
+            marker,
+            db,
         } = self;
         let txn = std::sync::Arc::new(txn);
         let answer = read(super::Reader::Snapshot(txn.clone())).await?;
@@ -91,7 +96,8 @@ impl Write {
             _gate,
             events,
             local,
-            changed,
+            marker,
+            db,
         };
         match finish {
             Finish::Commit => w.commit().await?,
@@ -116,6 +122,23 @@ async fn last_holder(mut txn: std::sync::Arc<DatabaseTransaction>) -> ApiResult<
     Err(ApiError::internal("a reader kept the write's transaction"))
 }
 
+/// Whether a write whose commit lost its connection had committed, told by
+/// the audit record it made: PostgreSQL never hands a record's id out twice.
+/// Asked for a few seconds while the database comes back; past that, the
+/// write's fate is unknown, and the answer says so.
+async fn committed(db: &DatabaseConnection, audit_id: i64) -> ApiResult<bool> {
+    for _ in 0..30 {
+        match audit_log::Entity::find_by_id(audit_id).one(db).await {
+            Ok(found) => return Ok(found.is_some()),
+            Err(e) if crate::error::is_connection_failure(&e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(ApiError::from(e)),
+        }
+    }
+    Err(ApiError::Unconfirmed)
+}
+
 /// On SQLite, a place in the queue of writers; on PostgreSQL, nothing to wait for.
 pub(crate) async fn sqlite_gate(db: &DatabaseConnection) -> Option<MutexGuard<'static, ()>> {
     match db.get_database_backend() {
@@ -133,7 +156,8 @@ pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
         _gate: gate,
         events: std::sync::Mutex::default(),
         local: live::existing_local_feed(db),
-        changed: AtomicBool::new(false),
+        marker: AtomicI64::new(0),
+        db: db.clone(),
     })
 }
 
@@ -175,14 +199,20 @@ impl Write {
     /// in the same transaction, so a retry can never apply it again.
     pub async fn commit(self) -> ApiResult<()> {
         super::idempotency::mark_applied(&self.txn).await?;
-        if self.changed.load(Ordering::Relaxed) {
+        let marker = self.marker.load(Ordering::Relaxed);
+        if marker != 0 {
             super::version::bump(&self.txn).await?;
         }
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
         if self.txn.get_database_backend() == DatabaseBackend::Postgres {
             notify(&self.txn, live::payloads(&events)).await?;
         }
-        self.txn.commit().await?;
+        if let Err(e) = self.txn.commit().await {
+            let e = ApiError::from(e);
+            if e.code() != Code::Unavailable || marker == 0 || !committed(&self.db, marker).await? {
+                return Err(e);
+            }
+        }
         if let Some(feed) = &self.local {
             live::announce(feed, events);
         }
@@ -197,6 +227,12 @@ impl Write {
             .push(event);
     }
 
+    fn wrote(&self, audit_id: i64) {
+        let _ = self
+            .marker
+            .compare_exchange(0, audit_id, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
     fn record<T: Serialize>(
         &self,
         authority_id: Option<i64>,
@@ -206,7 +242,6 @@ impl Write {
         before: Option<&T>,
         after: Option<&T>,
     ) -> ApiResult<audit_log::ActiveModel> {
-        self.changed.store(true, Ordering::Relaxed);
         let json = |v: Option<&T>| {
             v.map(serde_json::to_string)
                 .transpose()
@@ -235,9 +270,11 @@ impl Write {
         before: Option<&T>,
         after: Option<&T>,
     ) -> ApiResult<()> {
-        self.record(authority_id, operation, entity, entity_id, before, after)?
+        let record = self
+            .record(authority_id, operation, entity, entity_id, before, after)?
             .insert(&self.txn)
             .await?;
+        self.wrote(record.id);
         Ok(())
     }
 
@@ -336,9 +373,12 @@ impl Write {
             })
             .collect::<ApiResult<Vec<_>>>()?;
         for chunk in records.chunks(rows_per_statement::<audit_log::Entity>()) {
-            audit_log::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&self.txn)
+            let ids = audit_log::Entity::insert_many(chunk.to_vec())
+                .exec_with_returning_keys(&self.txn)
                 .await?;
+            if let Some(id) = ids.first() {
+                self.wrote(*id);
+            }
         }
         Ok(())
     }

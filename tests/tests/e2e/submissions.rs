@@ -337,3 +337,116 @@ async fn an_uploads_statements_do_not_grow_with_its_rows() {
         assert!(small <= 30, "{engine:?}: {small} statements");
     }
 }
+
+/// Writers submit while their connections are killed under them: every
+/// batch answered as written is stored, and none answered `UNAVAILABLE`
+/// ("not written: retry") was stored, even when the connection died at its
+/// commit. (The old answer was rated after the commit, on a connection that
+/// could be gone.)
+#[tokio::test]
+#[ignore = "PostgreSQL only: needs TEST_DATABASE_URL (.ci/run runs it)"]
+async fn an_outage_never_answers_unavailable_for_a_write_that_committed() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    use std::time::{Duration, Instant};
+    tests::require_postgres();
+    let app = spawn(Engine::Postgres, false).await.unwrap();
+    council(&app, "drill", 8).await;
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin = Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
+        .await
+        .unwrap();
+    let officer = token("officer", &["drill:OFFICER"]);
+    let until = Instant::now() + Duration::from_secs(5);
+    let killer = async {
+        let mut kills = 0;
+        while Instant::now() < until {
+            admin
+                .execute_unprepared(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                ))
+                .await
+                .unwrap();
+            kills += 1;
+            tokio::time::sleep(Duration::from_millis(70)).await;
+        }
+        kills
+    };
+    let writer = |w: usize| {
+        let (app, officer) = (&app, &officer);
+        async move {
+            let id = measure_id(app, "drill", &format!("M{w}")).await;
+            let mut answers = Vec::new();
+            let mut k = 0;
+            while Instant::now() < until && k < 1_000 {
+                let value = k as f64 / 100.0;
+                let input = json!([{ "measureId": id, "period": "2023-24 Q3", "value": value }]);
+                let body = whole(app, officer, SUBMIT, json!({ "input": input })).await;
+                let code = body["errors"][0]["extensions"]["code"]
+                    .as_str()
+                    .map(str::to_owned);
+                let unsure = body["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("may have been written"));
+                answers.push((value, code, unsure));
+                k += 1;
+            }
+            (w, answers)
+        }
+    };
+    let (kills, answers) = tokio::join!(killer, futures_util::future::join_all((0..8).map(writer)));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT m.code, r.value::text AS value FROM results r JOIN measures m ON m.id = r.measure_id \
+             UNION ALL SELECT m.code, h.value::text FROM result_history h JOIN measures m ON m.id = h.measure_id",
+        ))
+        .await
+        .unwrap();
+    let stored: std::collections::HashSet<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get::<String>("", "code").unwrap(),
+                r.try_get::<String>("", "value").unwrap(),
+            )
+        })
+        .map(|(c, v)| (c, v.parse::<f64>().unwrap().to_string()))
+        .collect();
+    let (mut written, mut refused) = (0, 0);
+    for (w, answers) in answers {
+        for (value, code, unsure) in answers {
+            let key = (format!("M{w}"), value.to_string());
+            match code.as_deref() {
+                None => {
+                    written += 1;
+                    assert!(
+                        stored.contains(&key),
+                        "M{w} = {value} was answered as written but is not stored"
+                    );
+                }
+                Some("UNAVAILABLE") if unsure => {}
+                Some("UNAVAILABLE") => {
+                    refused += 1;
+                    assert!(
+                        !stored.contains(&key),
+                        "M{w} = {value} was answered UNAVAILABLE but had been written"
+                    );
+                }
+                Some(other) => panic!("M{w} = {value}: {other}"),
+            }
+        }
+    }
+    eprintln!("{kills} kills: {written} batches written, {refused} refused as unavailable");
+    assert!(written > 0, "the drill wrote nothing");
+    app.still_serving().await;
+}
