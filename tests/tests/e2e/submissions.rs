@@ -364,6 +364,10 @@ async fn an_outage_never_answers_unavailable_for_a_write_that_committed() {
         .await
         .unwrap();
     let officer = token("officer", &["drill:OFFICER"]);
+    let mut ids = Vec::new();
+    for w in 0..8 {
+        ids.push(measure_id(&app, "drill", &format!("M{w}")).await);
+    }
     let until = Instant::now() + Duration::from_secs(5);
     let killer = async {
         let mut kills = 0;
@@ -380,9 +384,8 @@ async fn an_outage_never_answers_unavailable_for_a_write_that_committed() {
         kills
     };
     let writer = |w: usize| {
-        let (app, officer) = (&app, &officer);
+        let (app, officer, id) = (&app, &officer, ids[w].clone());
         async move {
-            let id = measure_id(app, "drill", &format!("M{w}")).await;
             let mut answers = Vec::new();
             let mut k = 0;
             while Instant::now() < until && k < 1_000 {
@@ -449,4 +452,45 @@ async fn an_outage_never_answers_unavailable_for_a_write_that_committed() {
     eprintln!("{kills} kills: {written} batches written, {refused} refused as unavailable");
     assert!(written > 0, "the drill wrote nothing");
     app.still_serving().await;
+}
+
+/// Whether someone may submit here is decided before the file is read: an
+/// anonymous or VIEWER upload of a file no reader would take is refused for
+/// who sent it, not for what it holds.
+#[tokio::test]
+async fn an_upload_is_refused_for_its_sender_before_its_file_is_read() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        let plan = council(&app, "gate", 2).await;
+        let garbage: Vec<u8> = b"PK\x03\x04"
+            .iter()
+            .copied()
+            .chain((0..4096u32).map(|i| (i * 7919 % 251) as u8))
+            .collect();
+        let variables = json!({ "plan": plan, "dry": false });
+        for (who, code) in [
+            (None, "UNAUTHENTICATED"),
+            (Some(token("viewer", &["gate:VIEWER"])), "FORBIDDEN"),
+        ] {
+            let body = multipart(
+                &app,
+                who.as_deref(),
+                IMPORT,
+                variables.clone(),
+                "r.xlsx",
+                &garbage,
+            )
+            .await;
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], code,
+                "{engine:?}: {body}"
+            );
+        }
+        let officer = token("officer", &["gate:OFFICER"]);
+        let body = multipart(&app, Some(&officer), IMPORT, variables, "r.xlsx", &garbage).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{engine:?}: the officer's file is read, and refused: {body}"
+        );
+    }
 }
