@@ -18,6 +18,7 @@ pub mod edits;
 mod reader;
 mod reads;
 pub mod reporting;
+pub mod statistics;
 mod together;
 mod version;
 pub mod write;
