@@ -19,6 +19,7 @@ pub mod idempotency;
 mod reader;
 mod reads;
 pub mod reporting;
+pub mod statistics;
 mod together;
 mod version;
 pub mod write;
@@ -113,7 +114,11 @@ pub async fn rows_where_in<E: EntityTrait>(
     keys: &[i64],
     order: Option<E::Column>,
 ) -> ApiResult<Vec<E::Model>> {
-    chunked(keys, |chunk| {
+    // Callers pass a key per input row (a batch of 1,000 results names some
+    // 30 measures): each repeat is a parameter that a scan compares every
+    // row with, and finds nothing more.
+    let keys = unique(keys.iter().copied());
+    chunked(&keys, |chunk| {
         let mut q = E::find().filter(column.is_in(chunk));
         if let Some(o) = order {
             q = q.order_by_asc(o);

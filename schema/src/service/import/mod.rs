@@ -44,6 +44,12 @@ pub async fn import(db: &DatabaseConnection, viewer: &Viewer, b: &Bundle) -> Api
     let w = super::guard::begin(db, viewer).await?;
     let a = Import::new(&w, viewer).run(b).await?;
     w.commit().await?;
+    // Without fresh statistics the next import's reads scan what every
+    // earlier one wrote. The import has committed, so a failure here is
+    // only slower plans, never a failed import.
+    if let Err(e) = crate::store::statistics::refresh_grown(db).await {
+        tracing::warn!(cause = %e, "could not refresh the statistics of grown tables");
+    }
     Ok(a)
 }
 
