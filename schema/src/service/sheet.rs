@@ -141,12 +141,22 @@ async fn import_results(
         ));
     }
     let all = store::rows_where_in::<measure::Entity>(&w.txn, measure::Column::PlanId, &[p.id], None).await?;
-    let rows = sheet::read(bytes)?;
+    let rows = sheet::parse(bytes).await?;
     let mut out = SheetOutcome {
         rows: rows.len(),
         ..SheetOutcome::default()
     };
     for r in &rows {
+        if !r.problems.is_empty() {
+            out.errors
+                .extend(r.problems.iter().map(|(column, message)| RowError {
+                    row: r.row,
+                    column: *column,
+                    code: Code::BadUserInput,
+                    message: message.clone(),
+                }));
+            continue;
+        }
         match import_row(w, viewer, &all, period, r, &mut out).await {
             Ok(()) => {}
             // The database failing is no fault of the row: the whole request fails.
