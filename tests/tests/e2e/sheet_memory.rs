@@ -114,7 +114,16 @@ impl Server {
 /// test was built with and neither build undoes the other's work.
 fn binary() -> PathBuf {
     let built = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "api", "-p", "tests", "--bin", "councilperf"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "api",
+            "-p",
+            "tests",
+            "--bin",
+            "councilperf",
+        ])
         .status()
         .unwrap();
     assert!(built.success(), "building councilperf");
