@@ -635,7 +635,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_cell_reference_too_long_for_the_reader_is_the_files_fault() {
-        let bytes = sheet(r#"<row r="2"><c r="ZZZZZZZZZZZZZZ2"><v>1</v></c><c r="A99999999999999"><v>1</v></c></row>"#);
+        let bytes = sheet(
+            r#"<row r="2"><c r="ZZZZZZZZZZZZZZ2"><v>1</v></c><c r="A99999999999999"><v>1</v></c></row>"#,
+        );
         let refused = super::super::parse(&bytes).await;
         assert!(matches!(refused, Err(ApiError::BadUserInput(_))), "{refused:?}");
     }
