@@ -222,7 +222,8 @@ impl Table {
         Ok(())
     }
 
-    /// Which of [`COLUMNS`] a sheet column is, if the header names it.
+    /// Which of [`COLUMNS`] a sheet column is, if the header names it;
+    /// asked for every cell below the header, which is then complete.
     fn column(&mut self, column: u32) -> Option<usize> {
         self.body_started = true;
         self.at.iter().position(|c| *c == Some(column))
