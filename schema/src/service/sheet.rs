@@ -11,7 +11,6 @@ use async_graphql::ID;
 use entity::Period;
 use entity::model::{measure, plan};
 
-use super::guard::find;
 use super::import::sheet::{self, SheetRow};
 use super::reporting::{Checked, check_results, check_targets};
 use crate::archive::is_live;
@@ -59,10 +58,11 @@ pub async fn submittable(
         Some(measure::Column::Position),
     )
     .await?;
-    Ok(all
-        .into_iter()
-        .filter(|m| is_live(m) && allows(viewer, Verb::SubmitResult, Some(measure_scope(m))))
-        .collect())
+    Ok(all.into_iter().filter(|m| may_submit(viewer, m)).collect())
+}
+
+fn may_submit(viewer: &Viewer, m: &measure::Model) -> bool {
+    is_live(m) && allows(viewer, Verb::SubmitResult, Some(measure_scope(m)))
 }
 
 /// The sheet's column for an input field of the use cases.
@@ -114,6 +114,10 @@ fn number(r: &SheetRow, column: &'static str) -> Result<Option<f64>, RowError> {
 /// import`: checked and written in one transaction, which comes back, not
 /// yet committed, when every row passed: the caller rates what it wrote and
 /// commits it, or rolls it back for a dry run (dropped, it rolls back too).
+///
+/// Who may submit here is decided first, by a read of its own, and the file
+/// is read next, off the request's worker: an outsider's file is never
+/// read, and a heavy sheet holds no writer's place while it is.
 pub async fn import_sheet(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -121,8 +125,26 @@ pub async fn import_sheet(
     period: Option<Period>,
     bytes: &[u8],
 ) -> ApiResult<(SheetOutcome, Option<Write>)> {
+    if *viewer == Viewer::Anonymous {
+        return Err(ApiError::Unauthenticated);
+    }
+    let not_found = || ApiError::invalid("planId", format!("no plan {}", plan_id.as_str()));
+    let n: i64 = plan_id.parse().map_err(|_| not_found())?;
+    let p = store::by_ids::<plan::Entity>(db, &[n])
+        .await?
+        .pop()
+        .ok_or_else(not_found)?;
+    let all = store::rows_where_in::<measure::Entity>(db, measure::Column::PlanId, &[p.id], None).await?;
+    // A PARTNER acts on its partner's measures, not on the plan, so the
+    // question is whether any measure here is the viewer's.
+    if !all.iter().any(|m| may_submit(viewer, m)) {
+        return Err(ApiError::Forbidden(
+            "you may submit no measure of this plan".to_owned(),
+        ));
+    }
+    let rows = sheet::parse(bytes).await?;
     let w = super::begin(db, viewer).await?;
-    let out = import_results(&w, viewer, plan_id, period, bytes).await?;
+    let out = import_rows(&w, viewer, &all, period, &rows).await?;
     let passed = out.errors.is_empty().then_some(w);
     Ok((out, passed))
 }
@@ -134,26 +156,15 @@ struct Wanted {
     result: Option<SubmitResultInput>,
 }
 
-/// Imports `bytes` (CSV or XLSX) into the plan through the use cases;
-/// refuses the whole request when the viewer may submit nothing in it.
-async fn import_results(
+/// The rows of a sheet into the plan of `all` (its measures), through the
+/// use cases, all checked before any is written.
+async fn import_rows(
     w: &Write,
     viewer: &Viewer,
-    plan_id: &ID,
+    all: &[measure::Model],
     period: Option<Period>,
-    bytes: &[u8],
+    rows: &[SheetRow],
 ) -> ApiResult<SheetOutcome> {
-    // Permission first: a PARTNER acts on its partner's measures, not on the
-    // plan, so the question is whether any measure here is the viewer's.
-    let p = find::<plan::Entity>(w, plan_id, "plan").await?;
-    let mine = submittable(&w.txn, viewer, p.id).await?;
-    if mine.is_empty() {
-        return Err(ApiError::Forbidden(
-            "you may submit no measure of this plan".to_owned(),
-        ));
-    }
-    let all = store::rows_where_in::<measure::Entity>(&w.txn, measure::Column::PlanId, &[p.id], None).await?;
-    let rows = sheet::read(bytes)?;
     let mut out = SheetOutcome {
         rows: rows.len(),
         ..SheetOutcome::default()
@@ -161,7 +172,17 @@ async fn import_results(
     let by_code: HashMap<String, &measure::Model> =
         all.iter().map(|m| (m.code.to_ascii_lowercase(), m)).collect();
     let mut wanted = Vec::new();
-    for r in &rows {
+    for r in rows {
+        if !r.problems.is_empty() {
+            out.errors
+                .extend(r.problems.iter().map(|(column, message)| RowError {
+                    row: r.row,
+                    column: *column,
+                    code: Code::BadUserInput,
+                    message: message.clone(),
+                }));
+            continue;
+        }
         match read_row(&by_code, period, r) {
             Ok(Some(w)) => wanted.push(w),
             Ok(None) => {}

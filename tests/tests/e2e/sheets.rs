@@ -25,11 +25,23 @@ pub async fn multipart(
     name: &str,
     file: &[u8],
 ) -> Value {
+    multipart_to(&app.client, &app.address, token, query, variables, name, file).await
+}
+
+/// [`multipart`] to the server at `address`.
+pub async fn multipart_to(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+    name: &str,
+    file: &[u8],
+) -> Value {
     let boundary = "councilperf-test-boundary";
     let body = multipart_body(boundary, query, variables, name, file);
-    let mut req = app
-        .client
-        .post(format!("{}/graphql", app.address))
+    let mut req = client
+        .post(format!("{address}/graphql"))
         .header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),
