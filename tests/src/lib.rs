@@ -380,6 +380,24 @@ impl TestApp {
             .with_context(|| format!("{name} is not a number"))
     }
 
+    /// The name of this server's database (on PostgreSQL, one of its own).
+    pub fn database_name(&self) -> String {
+        let path = self.database_url.rsplit('/').next().unwrap_or_default();
+        path.split('?').next().unwrap_or_default().to_owned()
+    }
+
+    /// A connection to `TEST_DATABASE_URL`, outside this server's database,
+    /// and a statement for it that cuts every connection to this server's
+    /// database, as a failover would.
+    pub async fn outage_control(&self) -> anyhow::Result<(DatabaseConnection, String)> {
+        let admin = Database::connect(std::env::var("TEST_DATABASE_URL")?).await?;
+        let cut = format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            self.database_name()
+        );
+        Ok((admin, cut))
+    }
+
     /// SQL statements the server has sent so far, from `/metrics`.
     pub async fn statements(&self) -> anyhow::Result<u64> {
         self.metric("councilperf_db_statements_total").await

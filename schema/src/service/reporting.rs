@@ -122,48 +122,78 @@ fn repeated(first: usize) -> ApiError {
     )
 }
 
-/// Checks every target of a batch (and its floor) in a few statements,
-/// writing nothing.
-pub async fn check_targets(
+/// An input about a measure in a period.
+trait AboutMeasure {
+    fn key(&self) -> (&ID, Period);
+}
+
+impl AboutMeasure for SetTargetInput {
+    fn key(&self) -> (&ID, Period) {
+        (&self.measure_id, self.period)
+    }
+}
+
+impl AboutMeasure for SubmitResultInput {
+    fn key(&self) -> (&ID, Period) {
+        (&self.measure_id, self.period)
+    }
+}
+
+/// Checks every row of a batch about a measure in a period: the measure
+/// found and the viewer allowed to `verb` on it, the period in its plan's
+/// years, then `check`, and no row naming the same measure and period as
+/// one before it. A few statements for the whole batch, writing nothing.
+async fn check_rows<I: AboutMeasure, T>(
     w: &Write,
     viewer: &Viewer,
-    inputs: &[SetTargetInput],
-) -> ApiResult<Checked<store::reporting::NewTarget>> {
-    let (found, plans) =
-        measures_of_rows(w, viewer, Verb::SetTarget, inputs.iter().map(|i| &i.measure_id)).await?;
-    let again = repeats(inputs.iter().map(|i| (&i.measure_id, i.period)));
+    verb: Verb,
+    inputs: &[I],
+    check: impl Fn(&I, measure::Model) -> ApiResult<T>,
+) -> ApiResult<Checked<T>> {
+    let (found, plans) = measures_of_rows(w, viewer, verb, inputs.iter().map(|i| i.key().0)).await?;
+    let again = repeats(inputs.iter().map(AboutMeasure::key));
     Ok(inputs
         .iter()
         .zip(found)
         .zip(again)
         .map(|((input, m), again)| {
             let m = m?;
-            in_plan(&m, &plans, input.period)?;
-            validate::target_period(input.period, m.frequency.period_kind())?;
-            let value = validate::number("target", input.target)?;
-            let floor = input.floor.map(|f| validate::number("floor", f)).transpose()?;
-            if let Some(f) = floor
-                && !floor_fits(m.polarity, value.0, f.0)
-            {
-                return Err(ApiError::invalid(
-                    "floor",
-                    format!(
-                        "the floor {f} is on the wrong side of the target {value} for a {:?} measure",
-                        m.polarity
-                    ),
-                ));
-            }
-            if let Some(first) = again {
-                return Err(repeated(first));
-            }
-            Ok(store::reporting::NewTarget {
-                measure: m,
-                period: input.period,
-                target: value,
-                floor,
-            })
+            in_plan(&m, &plans, input.key().1)?;
+            let item = check(input, m)?;
+            again.map_or(Ok(item), |first| Err(repeated(first)))
         })
         .collect())
+}
+
+/// Checks every target of a batch (and its floor), writing nothing.
+pub async fn check_targets(
+    w: &Write,
+    viewer: &Viewer,
+    inputs: &[SetTargetInput],
+) -> ApiResult<Checked<store::reporting::NewTarget>> {
+    check_rows(w, viewer, Verb::SetTarget, inputs, |input, m| {
+        validate::target_period(input.period, m.frequency.period_kind())?;
+        let value = validate::number("target", input.target)?;
+        let floor = input.floor.map(|f| validate::number("floor", f)).transpose()?;
+        if let Some(f) = floor
+            && !floor_fits(m.polarity, value.0, f.0)
+        {
+            return Err(ApiError::invalid(
+                "floor",
+                format!(
+                    "the floor {f} is on the wrong side of the target {value} for a {:?} measure",
+                    m.polarity
+                ),
+            ));
+        }
+        Ok(store::reporting::NewTarget {
+            measure: m,
+            period: input.period,
+            target: value,
+            floor,
+        })
+    })
+    .await
 }
 
 /// Sets targets (and floors), all or nothing; `locate` names the input a
@@ -179,40 +209,23 @@ pub async fn set_targets(
     Ok(items.into_iter().map(|t| t.measure).collect())
 }
 
-/// Checks every result of a batch in a few statements, writing nothing.
+/// Checks every result of a batch, writing nothing.
 pub async fn check_results(
     w: &Write,
     viewer: &Viewer,
     inputs: &[SubmitResultInput],
 ) -> ApiResult<Checked<store::reporting::NewResult>> {
-    let (found, plans) = measures_of_rows(
-        w,
-        viewer,
-        Verb::SubmitResult,
-        inputs.iter().map(|i| &i.measure_id),
-    )
-    .await?;
-    let again = repeats(inputs.iter().map(|i| (&i.measure_id, i.period)));
-    Ok(inputs
-        .iter()
-        .zip(found)
-        .zip(again)
-        .map(|((input, m), again)| {
-            let m = m?;
-            in_plan(&m, &plans, input.period)?;
-            validate::reporting_period(input.period, m.frequency.period_kind())?;
-            if let Some(first) = again {
-                return Err(repeated(first));
-            }
-            Ok(store::reporting::NewResult {
-                measure: m,
-                period: input.period,
-                value: validate::number("value", input.value)?,
-                note: validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?,
-                expected_version: input.expected_version,
-            })
+    check_rows(w, viewer, Verb::SubmitResult, inputs, |input, m| {
+        validate::reporting_period(input.period, m.frequency.period_kind())?;
+        Ok(store::reporting::NewResult {
+            measure: m,
+            period: input.period,
+            value: validate::number("value", input.value)?,
+            note: validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?,
+            expected_version: input.expected_version,
         })
-        .collect())
+    })
+    .await
 }
 
 /// Stores results all or nothing, as many as a mutation takes at once;

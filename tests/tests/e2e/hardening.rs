@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use api::config::Limits;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::{Engine, spawn, spawn_with, spawn_with_pool, test_jwt};
 
@@ -255,18 +255,8 @@ async fn at_once(app: &tests::TestApp, n: usize, query: &str) -> Vec<(u16, Value
 async fn the_database_goes_away_and_comes_back() {
     tests::require_postgres();
     let app = spawn_with_pool(Engine::Postgres, true, 8).await.unwrap();
-    let name = app
-        .database_url
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let admin = Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
-        .await
-        .unwrap();
+    let name = app.database_name();
+    let (admin, cut) = app.outage_control().await.unwrap();
     // A probe that waits a second at most, as a load balancer's does.
     let ready = || async {
         app.client
@@ -288,12 +278,7 @@ async fn the_database_goes_away_and_comes_back() {
         .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
         .await
         .unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .await
-        .unwrap();
+    admin.execute_unprepared(&cut).await.unwrap();
     assert_eq!(ready().await, 503);
     let resp = app.send(query, Value::Null, None).await.unwrap();
     assert_eq!(resp.status(), 503);

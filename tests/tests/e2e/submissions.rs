@@ -346,23 +346,12 @@ async fn an_uploads_statements_do_not_grow_with_its_rows() {
 #[tokio::test]
 #[ignore = "PostgreSQL only: needs TEST_DATABASE_URL (.ci/run runs it)"]
 async fn an_outage_never_answers_unavailable_for_a_write_that_committed() {
-    use sea_orm::{ConnectionTrait, Database, Statement};
+    use sea_orm::{ConnectionTrait, Statement};
     use std::time::{Duration, Instant};
     tests::require_postgres();
     let app = spawn(Engine::Postgres, false).await.unwrap();
     council(&app, "drill", 8).await;
-    let name = app
-        .database_url
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let admin = Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
-        .await
-        .unwrap();
+    let (admin, cut) = app.outage_control().await.unwrap();
     let officer = token("officer", &["drill:OFFICER"]);
     let mut ids = Vec::new();
     for w in 0..8 {
@@ -372,12 +361,7 @@ async fn an_outage_never_answers_unavailable_for_a_write_that_committed() {
     let killer = async {
         let mut kills = 0;
         while Instant::now() < until {
-            admin
-                .execute_unprepared(&format!(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-                ))
-                .await
-                .unwrap();
+            admin.execute_unprepared(&cut).await.unwrap();
             kills += 1;
             tokio::time::sleep(Duration::from_millis(70)).await;
         }
