@@ -228,13 +228,13 @@ pub async fn create_comparison_group(
         let a = members.iter().find(|a| &a.slug == slug).ok_or_else(|| {
             at_row(
                 i,
-                ApiError::BadUserInput(format!("members: no authority `{slug}`")),
+                ApiError::invalid("members", format!("members: no authority `{slug}`")),
             )
         })?;
         if ids.contains(&a.id) {
             return Err(at_row(
                 i,
-                ApiError::BadUserInput(format!("members: `{slug}` is listed twice")),
+                ApiError::invalid("members", format!("members: `{slug}` is listed twice")),
             ));
         }
         if input.kind == ComparisonGroupKind::NearestNeighbours
@@ -242,9 +242,10 @@ pub async fn create_comparison_group(
         {
             return Err(at_row(
                 i,
-                ApiError::BadUserInput(format!(
-                    "members: `{slug}` owns the group, and is not its own neighbour"
-                )),
+                ApiError::invalid(
+                    "members",
+                    format!("members: `{slug}` owns the group, and is not its own neighbour"),
+                ),
             ));
         }
         ids.push(a.id);

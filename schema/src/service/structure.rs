@@ -36,16 +36,14 @@ fn direction_rule(r: Option<&DirectionRuleInput>) -> ApiResult<(DirectionMethod,
     };
     let periods = r.trend_periods.unwrap_or(DEFAULT_TREND_PERIODS as i32);
     if !(entity::rules::MIN_TREND_POINTS as i32..=40).contains(&periods) {
-        return Err(ApiError::BadUserInput("trendPeriods must be 3 to 40".to_owned()));
+        return Err(ApiError::invalid("trendPeriods", "trendPeriods must be 3 to 40"));
     }
     Ok((r.method, band, periods))
 }
 
 fn check_years(from: Option<Period>, to: Option<Period>) -> ApiResult<()> {
     match (from, to) {
-        (Some(f), Some(t)) if t < f => Err(ApiError::BadUserInput(
-            "the plan's `to` is before its `from`".to_owned(),
-        )),
+        (Some(f), Some(t)) if t < f => Err(ApiError::invalid("to", "the plan's `to` is before its `from`")),
         _ => Ok(()),
     }
 }
@@ -193,8 +191,9 @@ pub async fn create_plan_node(
         Some(pid) => {
             let parent = reference::<plan_node::Entity>(w, pid, "parent node", p.authority_id).await?;
             if parent.plan_id != p.id {
-                return Err(ApiError::BadUserInput(
-                    "the parent node belongs to another plan".to_owned(),
+                return Err(ApiError::invalid(
+                    "parentId",
+                    "the parent node belongs to another plan",
                 ));
             }
             Some(parent.id)
@@ -242,13 +241,15 @@ pub async fn create_measure(
                 .id,
         ),
         (None, MeasureKind::Partnership) => {
-            return Err(ApiError::BadUserInput(
-                "a partnership measure names the partner that leads it".to_owned(),
+            return Err(ApiError::invalid(
+                "partnerId",
+                "a partnership measure names the partner that leads it",
             ));
         }
         (Some(_), _) => {
-            return Err(ApiError::BadUserInput(
-                "only a partnership measure has a lead partner".to_owned(),
+            return Err(ApiError::invalid(
+                "partnerId",
+                "only a partnership measure has a lead partner",
             ));
         }
         (None, _) => None,
@@ -303,16 +304,18 @@ pub async fn update_measure(
     if let Some(node_id) = &input.node_id {
         let node = reference::<plan_node::Entity>(w, node_id, "plan node", old.authority_id).await?;
         if node.plan_id != old.plan_id {
-            return Err(ApiError::BadUserInput(
-                "a measure moves only within its plan".to_owned(),
+            return Err(ApiError::invalid(
+                "nodeId",
+                "a measure moves only within its plan",
             ));
         }
         row.node_id = Set(Some(node.id));
     }
     match (&input.rag_rule, input.clear_rag_rule) {
         (Some(_), true) => {
-            return Err(ApiError::BadUserInput(
-                "give ragRule or clearRagRule, not both".to_owned(),
+            return Err(ApiError::invalid(
+                "clearRagRule",
+                "give ragRule or clearRagRule, not both",
             ));
         }
         (Some(r), false) => {
@@ -328,8 +331,9 @@ pub async fn update_measure(
     }
     match (&input.metric_code, input.clear_metric) {
         (Some(_), true) => {
-            return Err(ApiError::BadUserInput(
-                "give metricCode or clearMetric, not both".to_owned(),
+            return Err(ApiError::invalid(
+                "clearMetric",
+                "give metricCode or clearMetric, not both",
             ));
         }
         (Some(code), false) => {
