@@ -42,9 +42,15 @@ pub async fn upload_to(
     multipart_to(client, address, Some(&police), IMPORT, variables, name, file).await
 }
 
+/// What a file can be refused with: its contents or its cost, never a
+/// failure of the server.
+const REFUSALS: [&str; 2] = ["BAD_USER_INPUT", "TIMEOUT"];
+/// What a row of a file can be refused with.
+const ROW_REFUSALS: [&str; 2] = ["BAD_USER_INPUT", "FORBIDDEN"];
+
 /// The answer is coded: a refusal's `extensions.code`, or a report whose
-/// every error has a row and a code; never `INTERNAL`. Returns the codes
-/// of a refusal, or the report.
+/// every error has a row and a code, each a client's mistake. Returns the
+/// codes of a refusal, or the report.
 pub fn coded(what: &str, body: &Value) -> Result<Vec<String>, Value> {
     if let Some(errors) = body["errors"].as_array() {
         let codes: Vec<String> = errors
@@ -52,7 +58,7 @@ pub fn coded(what: &str, body: &Value) -> Result<Vec<String>, Value> {
             .map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned())
             .collect();
         assert!(
-            !codes.is_empty() && codes.iter().all(|c| c != "<none>" && c != "INTERNAL"),
+            !codes.is_empty() && codes.iter().all(|c| REFUSALS.contains(&c.as_str())),
             "{what}: {body}"
         );
         return Ok(codes);
@@ -63,7 +69,10 @@ pub fn coded(what: &str, body: &Value) -> Result<Vec<String>, Value> {
         .unwrap_or_else(|| panic!("{what}: {body}"));
     for e in errors {
         assert!(e["row"].as_i64().is_some_and(|r| r >= 1), "{what}: {e}");
-        assert!(e["code"].as_str().is_some_and(|c| c != "INTERNAL"), "{what}: {e}");
+        assert!(
+            e["code"].as_str().is_some_and(|c| ROW_REFUSALS.contains(&c)),
+            "{what}: {e}"
+        );
     }
     Err(report)
 }

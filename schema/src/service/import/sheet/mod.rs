@@ -20,6 +20,7 @@
 //! runs on tokio's blocking pool, a few at a time ([`parse`]), so a heavy
 //! sheet never holds up the workers that answer other requests.
 
+mod archive;
 mod csv;
 mod xlsx;
 
