@@ -115,9 +115,15 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
     let stored: HashMap<(i64, Period), &result::Model> =
         existing.iter().map(|r| ((r.measure_id, r.period), r)).collect();
     let plan_ids = super::unique(items.iter().map(|i| i.measure.plan_id));
-    let published =
-        super::rows_where_in::<publication::Entity>(&w.txn, publication::Column::PlanId, &plan_ids, None)
-            .await?;
+    let mut published: HashMap<i64, Vec<(Period, DateTime<Utc>)>> = HashMap::new();
+    for p in super::rows_where_in::<publication::Entity>(&w.txn, publication::Column::PlanId, &plan_ids, None)
+        .await?
+    {
+        published
+            .entry(p.plan_id)
+            .or_default()
+            .push((p.period, p.published_at));
+    }
     let mut before = Vec::new();
     let mut history = Vec::new();
     let mut rows = Vec::new();
@@ -133,14 +139,12 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
         if old.is_some_and(|o| item.repeats(o)) {
             continue;
         }
-        let was_published = old.is_some_and(|_| {
-            let of_plan: Vec<(Period, DateTime<Utc>)> = published
-                .iter()
-                .filter(|p| p.plan_id == item.measure.plan_id)
-                .map(|p| (p.period, p.published_at))
-                .collect();
-            entity::rules::published_at(&of_plan, &item.period).is_some()
-        });
+        let was_published = old.is_some() && {
+            let of_plan = published
+                .get(&item.measure.plan_id)
+                .map_or(&[][..], Vec::as_slice);
+            entity::rules::published_at(of_plan, &item.period).is_some()
+        };
         if let Some(old) = old {
             before.push(old);
             history.push(result_history::ActiveModel {
