@@ -1,38 +1,42 @@
 //! Verifying bearer tokens and minting development ones.
 //!
-//! HS256 tokens are checked against `JWT_SECRET`; RS256 and ES256 tokens
-//! against the key their `kid` names in the `JWT_JWKS_URL` document, or else
-//! the PEM in `JWT_PUBLIC_KEY_FILE`. Each algorithm only ever meets its own
-//! key, so an HS256 token "signed" with a public key is refused.
+//! A token is accepted only from the platform's own issuer (configured by
+//! environment) or an identity provider a PLATFORM_ADMIN registered, each
+//! verified by its own keys: the platform's HS256 tokens against
+//! `JWT_SECRET`, its RS256 and ES256 ones against the key their `kid` names
+//! in the `JWT_JWKS_URL` document, or else the PEM in `JWT_PUBLIC_KEY_FILE`;
+//! a registered provider's against its JWKS (its `jwksUrl`, or the
+//! `jwks_uri` of its discovery document), never HS256. Each algorithm only
+//! ever meets its own key, so an HS256 token "signed" with a public key is
+//! refused. Which roles a verified token brings is `schema::directory`'s.
 
 mod jwks;
+pub mod providers;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use entity::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use schema::Session;
-use schema::error::ApiResult;
-use schema::policy::{Grant, Viewer};
+pub use jwks::Endpoints;
+pub use schema::directory::TokenGrant as GrantClaim;
+use schema::directory::{Directory, Identity, Provider};
+use schema::error::ApiError;
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::config::Jwt;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECS: u64 = 30;
+/// Values of a role claim taken from one token: more is a token no real
+/// provider issues for one person.
+const MAX_CLAIM_VALUES: usize = 200;
 
-/// One grant as the token carries it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GrantClaim {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authority: Option<String>,
-    pub role: Role,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partner: Option<String>,
-}
-
+/// The claims of a token the platform's own issuer mints.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -47,22 +51,32 @@ pub struct Claims {
     pub grants: Vec<GrantClaim>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("invalid token")]
-pub struct InvalidToken;
+/// A registered issuer's discovery document and keys.
+struct Issuer {
+    jwks_url: Option<String>,
+    discovery: Arc<jwks::Discovery>,
+    keys: Arc<jwks::Jwks>,
+}
 
 /// The keys a server trusts.
-#[derive(Clone)]
 pub struct Verifier {
     secret: Option<DecodingKey>,
     public: Option<(DecodingKey, Algorithm)>,
     jwks: Option<Arc<jwks::Jwks>>,
-    issuer: String,
     audience: String,
+    refresh: Duration,
+    directory: Arc<Directory>,
+    /// By issuer, made when its first token arrives.
+    registered: Mutex<HashMap<String, Arc<Issuer>>>,
+}
+
+fn refused(why: &str) -> ApiError {
+    tracing::debug!(why, "token refused");
+    ApiError::Unauthenticated
 }
 
 impl Verifier {
-    pub fn new(jwt: &Jwt) -> anyhow::Result<Self> {
+    pub fn new(jwt: &Jwt, directory: Arc<Directory>) -> anyhow::Result<Self> {
         let public = match jwt.public_key_pem.as_deref() {
             None => None,
             Some(pem) => Some(
@@ -74,7 +88,9 @@ impl Verifier {
         };
         let jwks = match &jwt.jwks_url {
             None => None,
-            Some(url) => Some(Arc::new(jwks::Jwks::new(url, jwt.jwks_refresh)?)),
+            Some(url) => Some(Arc::new(
+                jwks::Jwks::new(url, jwt.jwks_refresh).context("JWT_JWKS_URL")?,
+            )),
         };
         Ok(Verifier {
             secret: jwt
@@ -83,13 +99,39 @@ impl Verifier {
                 .map(|s| DecodingKey::from_secret(s.as_bytes())),
             public,
             jwks,
-            issuer: jwt.issuer.clone(),
             audience: jwt.audience.clone(),
+            refresh: jwt.jwks_refresh,
+            directory,
+            registered: Mutex::default(),
         })
     }
 
-    pub async fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken)?;
+    /// Who a token names, and when it expires (seconds since the Unix
+    /// epoch). A token that does not verify is `UNAUTHENTICATED`, its
+    /// message saying nothing of keys or issuers.
+    pub async fn verify(&self, token: &str, db: &DatabaseConnection) -> Result<(Identity, u64), ApiError> {
+        #[derive(Deserialize)]
+        struct Unverified {
+            iss: String,
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| refused("no JWT header"))?;
+        let iss = jsonwebtoken::dangerous::insecure_decode::<Unverified>(token)
+            .map_err(|_| refused("no issuer"))?
+            .claims
+            .iss;
+        if self.directory.is_platform(&iss) {
+            let claims = self.platform(token, &header).await?;
+            return identity(claims, None, true);
+        }
+        let Some(provider) = self.directory.provider(db, &iss).await? else {
+            tracing::info!(issuer = %iss.chars().take(200).collect::<String>(), "a token from an unregistered issuer was refused");
+            return Err(ApiError::Unauthenticated);
+        };
+        let claims = self.registered(token, &header, &provider).await?;
+        identity(claims, provider.row.role_claim.as_deref(), false)
+    }
+
+    async fn platform(&self, token: &str, header: &Header) -> Result<Map<String, Value>, ApiError> {
         let published = match (&self.jwks, &header.kid) {
             (Some(jwks), Some(kid)) if header.alg != Algorithm::HS256 => jwks.key(kid, header.alg).await,
             _ => None,
@@ -100,20 +142,137 @@ impl Verifier {
                 .as_deref()
                 .or_else(|| self.public.as_ref().filter(|(_, a)| *a == alg).map(|(k, _)| k)),
         }
-        .ok_or(InvalidToken)?;
-        let mut v = Validation::new(header.alg);
-        v.leeway = LEEWAY_SECS;
-        v.validate_nbf = true;
-        v.set_issuer(&[&self.issuer]);
-        v.set_audience(&[&self.audience]);
-        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, key, &v)
-            .map(|d| d.claims)
-            .map_err(|e| {
-                tracing::debug!(cause = %e, "token refused");
-                InvalidToken
-            })
+        .ok_or_else(|| refused("no platform key for it"))?;
+        decode(
+            token,
+            key,
+            header.alg,
+            self.directory.platform_issuer(),
+            &self.audience,
+        )
     }
+
+    async fn registered(
+        &self,
+        token: &str,
+        header: &Header,
+        p: &Provider,
+    ) -> Result<Map<String, Value>, ApiError> {
+        if header.alg == Algorithm::HS256 {
+            return Err(refused("HS256 from a registered provider"));
+        }
+        let kid = header.kid.as_deref().ok_or_else(|| refused("no kid"))?;
+        let issuer = self.issuer(p)?;
+        let key = issuer
+            .keys
+            .key(kid, header.alg)
+            .await
+            .ok_or_else(|| refused("its provider publishes no such key"))?;
+        decode(token, &key, header.alg, &p.row.issuer, &p.row.audience)
+    }
+
+    /// A registered issuer's discovery document and keys, made once (again
+    /// if its `jwksUrl` was changed).
+    fn issuer(&self, p: &Provider) -> Result<Arc<Issuer>, ApiError> {
+        let mut registered = self.registered.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = registered.get(&p.row.issuer)
+            && i.jwks_url == p.row.jwks_url
+        {
+            return Ok(i.clone());
+        }
+        let unusable = |e: jwks::JwksError| {
+            tracing::warn!(issuer = %p.row.issuer, cause = %e, "a registered provider's address is unusable");
+            ApiError::Unauthenticated
+        };
+        let discovery = Arc::new(jwks::Discovery::new(&p.row.issuer, self.refresh).map_err(unusable)?);
+        let keys = match &p.row.jwks_url {
+            Some(url) => jwks::Jwks::new(url, self.refresh),
+            None => jwks::Jwks::discovered(discovery.clone(), self.refresh),
+        }
+        .map_err(unusable)?;
+        let made = Arc::new(Issuer {
+            jwks_url: p.row.jwks_url.clone(),
+            discovery,
+            keys: Arc::new(keys),
+        });
+        registered.insert(p.row.issuer.clone(), made.clone());
+        Ok(made)
+    }
+
+    /// Where a browser signs in at a registered provider, from its
+    /// discovery document; `None` while that cannot be had.
+    pub async fn endpoints(&self, p: &Provider) -> Option<Arc<Endpoints>> {
+        self.issuer(p).ok()?.discovery.endpoints().await
+    }
+}
+
+fn decode(
+    token: &str,
+    key: &DecodingKey,
+    alg: Algorithm,
+    issuer: &str,
+    audience: &str,
+) -> Result<Map<String, Value>, ApiError> {
+    let mut v = Validation::new(alg);
+    v.leeway = LEEWAY_SECS;
+    v.validate_nbf = true;
+    v.set_issuer(&[issuer]);
+    v.set_audience(&[audience]);
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<Map<String, Value>>(token, key, &v)
+        .map(|d| d.claims)
+        .map_err(|e| {
+            tracing::debug!(cause = %e, "token refused");
+            ApiError::Unauthenticated
+        })
+}
+
+/// What a verified token's claims say of its person. The platform's `grants`
+/// must be well formed; another issuer's are kept only to be logged and
+/// ignored.
+fn identity(
+    claims: Map<String, Value>,
+    role_claim: Option<&str>,
+    platform: bool,
+) -> Result<(Identity, u64), ApiError> {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let sub = text("sub").ok_or_else(|| refused("sub is not a string"))?;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| refused("exp is not a number"))?;
+    let grants = match claims.get("grants") {
+        None => Vec::new(),
+        Some(g) if platform => {
+            serde_json::from_value(g.clone()).map_err(|_| refused("grants are malformed"))?
+        }
+        Some(g) => serde_json::from_value(g.clone()).unwrap_or_default(),
+    };
+    let verified = claims.get("email_verified").and_then(Value::as_bool) != Some(false);
+    let email = text("email")
+        .filter(|_| verified)
+        .and_then(|e| schema::service::identity::email(&e).ok());
+    let values = match role_claim.and_then(|c| claims.get(c)) {
+        Some(Value::String(one)) => vec![one.clone()],
+        Some(Value::Array(many)) => many
+            .iter()
+            .filter_map(Value::as_str)
+            .take(MAX_CLAIM_VALUES)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok((
+        Identity {
+            issuer: text("iss").unwrap_or_default(),
+            subject: sub,
+            name: text("name"),
+            email,
+            grants,
+            claims: values,
+        },
+        exp,
+    ))
 }
 
 /// Parses `AUTHORITY:ROLE[:PARTNER]` or `PLATFORM_ADMIN`.
@@ -177,45 +336,4 @@ pub fn mint(
         &claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )?)
-}
-
-/// The viewer a verified token speaks for. Grants naming an authority or
-/// partner that does not exist, or of a shape DESIGN.md does not give
-/// (PLATFORM_ADMIN of one authority, say), grant nothing.
-pub async fn session(db: &sea_orm::DatabaseConnection, claims: Claims) -> ApiResult<Session> {
-    let slugs: Vec<String> = claims.grants.iter().filter_map(|g| g.authority.clone()).collect();
-    let (auths, partners) = schema::store::grant_targets(db, &slugs).await?;
-    let grants = claims
-        .grants
-        .iter()
-        .filter_map(|g| {
-            let authority_id = match &g.authority {
-                None => None,
-                Some(slug) => Some(auths.iter().find(|a| &a.slug == slug)?.id),
-            };
-            let partner_id = match &g.partner {
-                None => None,
-                Some(slug) => Some(
-                    partners
-                        .iter()
-                        .find(|p| &p.slug == slug && Some(p.authority_id) == authority_id)?
-                        .id,
-                ),
-            };
-            Some(Grant {
-                role: g.role,
-                authority_id,
-                partner_id,
-            })
-        })
-        .filter(Grant::is_well_formed)
-        .collect();
-    Ok(Session {
-        viewer: Viewer::User {
-            subject: claims.sub,
-            name: claims.name,
-            grants,
-        },
-        authorities: auths,
-    })
 }

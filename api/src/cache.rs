@@ -55,10 +55,11 @@ impl Inputs<'_> {
         let mut part = |bytes: &[u8]| h.part(bytes);
         part(version.as_bytes());
         part(self.today.to_string().as_bytes());
-        // The whole session, not only its grants: `viewer` answers with the
-        // subject and name, and `authority(slug:)` with the authorities the
-        // token check read.
-        part(format!("{:?}", self.session).as_bytes());
+        // The whole viewer, not only its roles: `me` answers with the
+        // subject and name; and the authorities its roles are at, which
+        // `authority(slug:)` answers from. Not the version its roles were
+        // resolved at: the key has the version its answer was computed at.
+        part(format!("{:?}{:?}", self.session.viewer, self.session.authorities).as_bytes());
         part(self.request.query.as_bytes());
         part(
             self.request

@@ -80,7 +80,8 @@ impl Application {
     /// Connects, migrates, loads the demo councils if asked and the database
     /// is empty, and binds (port 0 picks a free port, as tests do).
     pub async fn build(config: &Config, demo: bool) -> anyhow::Result<Self> {
-        let verifier = auth::Verifier::new(&config.jwt)?;
+        let directory = Arc::new(schema::directory::Directory::new(&config.jwt.issuer));
+        let verifier = auth::Verifier::new(&config.jwt, directory.clone())?;
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(&config.database_url, config.pool_size, metrics.clone()).await?;
         db::migrate(&db).await?;
@@ -98,6 +99,7 @@ impl Application {
         let state = web::Data::new(State {
             schema: schema::build(
                 db.clone(),
+                directory.clone(),
                 &config.limits,
                 config.introspection,
                 config.development,
@@ -108,6 +110,7 @@ impl Application {
             persisted: Persisted::new(config.persisted_queries_mb, trusted),
             metrics,
             verifier,
+            directory,
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),
             live,
             graphiql_cdn: config.graphiql_cdn.clone(),
@@ -126,6 +129,7 @@ impl Application {
                 .route("/graphql", web::get().to(graphql::get))
                 .route("/graphql/ws", web::get().to(ws::socket))
                 .route("/plans/{plan_id}/{file}", web::get().to(sheets::get))
+                .route("/auth/providers", web::get().to(auth::providers::get))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
                 .route("/metrics", web::get().to(metrics_text))

@@ -21,6 +21,8 @@ pub struct State {
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
     pub verifier: auth::Verifier,
+    /// Who holds which role, held against the directory's version.
+    pub directory: Arc<schema::directory::Directory>,
     /// Permits to execute an operation: `limits.max_in_flight` of them.
     pub in_flight: tokio::sync::Semaphore,
     /// Where GraphiQL's code is loaded from.

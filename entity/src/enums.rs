@@ -33,6 +33,10 @@ vocabulary! {
     ActionStatus { NotStarted, InProgress, Done, Dropped }
     PanelKind { Cabinet, ScrutinyCommittee, Panel, Board }
     Role { PlatformAdmin, Admin, Officer, Member, Viewer, Partner }
+    /// Where a role a signed-in person holds comes from: the platform's own
+    /// token's `grants` claim, a role held in the service, or a claim of the
+    /// token its provider maps to a role.
+    RoleSource { TokenGrants, Service, ClaimMapping }
     /// Why a measure is in Croydon's escalation report.
     EscalationCriterion { RedConsecutive, Worsening, NoEffectiveActionPlan }
     /// What decides a comparison group's members.

@@ -1,6 +1,10 @@
 //! SeaORM entities: one module a table. Every tenant-owned table carries
 //! `authority_id`.
 
+mod identity;
+
+pub use identity::{identity_provider, identity_provider_authority, membership, role_mapping};
+
 pub mod authority {
     use sea_orm::entity::prelude::*;
 

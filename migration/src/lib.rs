@@ -7,6 +7,7 @@ mod m20261126_000001_deadlines;
 mod m20261126_000002_benchmarks;
 mod m20261126_000003_data_version;
 mod m20261206_000001_idempotency;
+mod m20261206_000002_identity;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_benchmarks::Migration),
             Box::new(m20261126_000003_data_version::Migration),
             Box::new(m20261206_000001_idempotency::Migration),
+            Box::new(m20261206_000002_identity::Migration),
         ]
     }
 }

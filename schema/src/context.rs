@@ -15,12 +15,15 @@ use crate::policy::Viewer;
 use crate::rating::Ratings;
 use crate::store::{self, Reader};
 
-/// Who a request is made as, and the authorities named by their token, read
-/// while checking it: a query about those need not read them again.
+/// Who a request is made as, and the authorities its roles are at, known
+/// while resolving them: a query about those need not read them again.
 #[derive(Clone, Debug)]
 pub struct Session {
     pub viewer: Viewer,
     pub authorities: Vec<authority::Model>,
+    /// The versions its roles were resolved at, when that took reading
+    /// them: the response cache looks its answer up at these.
+    pub version: Option<store::Version>,
 }
 
 impl Session {
@@ -28,6 +31,7 @@ impl Session {
         Session {
             viewer: Viewer::Anonymous,
             authorities: Vec::new(),
+            version: None,
         }
     }
 }

@@ -299,3 +299,58 @@ pub struct CreateComparisonGroupInput {
     /// The members' slugs.
     pub members: Vec<String>,
 }
+
+/// An identity provider (issue 23); registering an issuer again replaces
+/// what was registered for it.
+#[derive(InputObject)]
+pub struct RegisterIdentityProviderInput {
+    /// Its `iss`, exactly as its tokens carry it: https (plain http only on
+    /// a loopback address).
+    pub issuer: String,
+    /// The `aud` its tokens for this service carry.
+    pub audience: String,
+    /// Where its signing keys are; absent: the `jwks_uri` of its discovery
+    /// document (`ISSUER/.well-known/openid-configuration`).
+    pub jwks_url: Option<String>,
+    /// The client id a browser signs in with (public, no secret).
+    pub client_id: Option<String>,
+    /// The scopes a browser asks for; `openid` is always asked.
+    #[graphql(default)]
+    pub scopes: Vec<String>,
+    /// Slugs of the authorities it may vouch for: a council's tenant, that
+    /// council; a partner body's tenant, the councils that accept it.
+    pub authorities: Vec<String>,
+    /// A partner body's tenant: the partner's slug (at every authority
+    /// listed). It then vouches only for that partner's PARTNER role.
+    pub partner: Option<String>,
+    /// The claim whose values `roleMap` maps (Entra ID's app `roles`, or
+    /// `groups`); `roles` when a map is given without it.
+    pub role_claim: Option<String>,
+    #[graphql(default)]
+    pub role_map: Vec<RoleMappingInput>,
+}
+
+#[derive(InputObject)]
+pub struct RoleMappingInput {
+    pub claim_value: String,
+    pub role: entity::Role,
+    /// A slug among the provider's authorities; may be left out when it
+    /// has one.
+    pub authority: Option<String>,
+    /// For PARTNER: the partner's slug at that authority.
+    pub partner: Option<String>,
+}
+
+/// A role at an authority (absent only for PLATFORM_ADMIN), held by a
+/// person named by `issuer` and `subject`, or by `email` as their provider
+/// asserts it, so a role can be granted before their first sign-in.
+#[derive(InputObject)]
+pub struct GrantRoleInput {
+    pub authority: Option<String>,
+    pub role: entity::Role,
+    /// For PARTNER: the partner's slug at the authority.
+    pub partner: Option<String>,
+    pub issuer: Option<String>,
+    pub subject: Option<String>,
+    pub email: Option<String>,
+}

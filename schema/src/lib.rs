@@ -7,13 +7,15 @@
 //!   sets of measures plans, nodes and panels count, what is hidden from whom.
 //! - [`benchmarks`]: the benchmark read model: comparison groups and a
 //!   metric's values placed over one (the arithmetic is `entity::benchmark`).
-//! - [`policy`]: the one policy function; [`archive`]: the archived filter.
+//! - [`policy`]: the one policy function; [`directory`]: who a signed-in
+//!   person is and which roles they hold; [`archive`]: the archived filter.
 //! - [`loaders`]: row loaders; [`context`]: what one request carries.
 //! - [`store`]: every SQL statement; [`error`]: the error catalogue.
 
 pub mod archive;
 pub mod benchmarks;
 pub mod context;
+pub mod directory;
 pub mod error;
 pub mod graphql;
 pub mod inputs;
@@ -105,12 +107,14 @@ impl Default for Limits {
 /// for a stranger, so it is for development only.
 pub fn build(
     db: DatabaseConnection,
+    directory: std::sync::Arc<directory::Directory>,
     limits: &Limits,
     introspection: bool,
     suggestions: bool,
 ) -> CouncilSchema {
     let mut b = async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .data(db)
+        .data(directory)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);
     if !introspection {

@@ -6,13 +6,9 @@ use entity::{CommentaryKind, Role};
 use crate::error::{ApiError, ApiResult};
 
 /// One role a viewer holds, scoped to an authority (absent only for
-/// `PLATFORM_ADMIN`) and, for `PARTNER`, to the partner it speaks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Grant {
-    pub role: Role,
-    pub authority_id: Option<i64>,
-    pub partner_id: Option<i64>,
-}
+/// `PLATFORM_ADMIN`) and, for `PARTNER`, to the partner it speaks for, with
+/// where it came from.
+pub use entity::identity::HeldRole as Grant;
 
 /// Who is asking.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,6 +18,10 @@ pub enum Viewer {
     User {
         subject: String,
         name: Option<String>,
+        /// The issuer of the token it signed in with.
+        issuer: String,
+        /// As its provider asserts it.
+        email: Option<String>,
         grants: Vec<Grant>,
     },
 }
@@ -44,6 +44,11 @@ pub enum Verb {
     /// Read an authority's audit log.
     ReadAudit,
     CreateAuthority,
+    /// Register the identity providers people sign in through.
+    RegisterIdentityProvider,
+    /// Grant and revoke roles at an authority, and list who holds them (at
+    /// no authority: platform roles).
+    ManageMembers,
     /// Define national metrics, load their reference values, and make
     /// comparison groups no authority owns.
     ManageNational,
@@ -68,6 +73,8 @@ impl Verb {
             Verb::ReadUnpublished => "read unpublished results",
             Verb::ReadAudit => "read the audit log",
             Verb::CreateAuthority => "create authorities",
+            Verb::RegisterIdentityProvider => "register identity providers",
+            Verb::ManageMembers => "grant, revoke or list roles here",
             Verb::ManageNational => "define metrics, load reference values or make national groups",
             Verb::EditStructure => "edit plans, measures, partners, panels and comparison groups",
             Verb::PublishPeriod => "publish a period",
@@ -92,24 +99,14 @@ pub struct Scope {
 /// authority, as creating one is).
 pub fn allows(viewer: &Viewer, verb: Verb, scope: Option<Scope>) -> bool {
     viewer.grants().iter().filter(|g| g.is_well_formed()).any(|g| {
-        g.is_platform()
+        is_platform(g)
             || scope
                 .is_some_and(|s| g.authority_id == Some(s.authority_id) && role_allows(g, verb, s.partner_id))
     })
 }
 
-impl Grant {
-    /// The shape DESIGN.md gives grants: an authority for every role but
-    /// PLATFORM_ADMIN, a partner for PARTNER and no other. A grant of any
-    /// other shape grants nothing.
-    pub fn is_well_formed(&self) -> bool {
-        (self.role == Role::PlatformAdmin) == self.authority_id.is_none()
-            && (self.role == Role::Partner) == self.partner_id.is_some()
-    }
-
-    fn is_platform(&self) -> bool {
-        self.role == Role::PlatformAdmin && self.authority_id.is_none()
-    }
+fn is_platform(g: &Grant) -> bool {
+    g.role == Role::PlatformAdmin && g.authority_id.is_none()
 }
 
 /// The scope of a measure: its authority, and the partner that leads it when
@@ -152,7 +149,9 @@ fn role_allows(g: &Grant, verb: Verb, partner_id: Option<i64>) -> bool {
             },
             Role::Partner,
         ) => own_measure,
-        (Verb::ReadAudit | Verb::EditStructure | Verb::PublishPeriod, Role::Admin) => true,
+        (Verb::ReadAudit | Verb::EditStructure | Verb::PublishPeriod | Verb::ManageMembers, Role::Admin) => {
+            true
+        }
         _ => false,
     }
 }
@@ -185,7 +184,7 @@ pub fn authorize_somewhere(viewer: &Viewer, verb: Verb) -> ApiResult<()> {
     };
     let could = viewer.grants().iter().filter(|g| g.is_well_formed()).any(|g| {
         // Assume the most favourable target: own authority, own partner.
-        g.is_platform() || candidates.iter().any(|a| role_allows(g, *a, g.partner_id))
+        is_platform(g) || candidates.iter().any(|a| role_allows(g, *a, g.partner_id))
     });
     match viewer {
         Viewer::Anonymous => Err(ApiError::Unauthenticated),

@@ -75,6 +75,10 @@ pub const TABLES: &[&str] = &[
     "comparison_group_members",
     "audit_log",
     "idempotency_keys",
+    "identity_providers",
+    "identity_provider_authorities",
+    "role_mappings",
+    "memberships",
 ];
 
 static SEQ: AtomicU32 = AtomicU32::new(0);

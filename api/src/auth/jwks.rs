@@ -31,9 +31,9 @@ const MAX_AGE: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JwksError {
-    #[error("JWT_JWKS_URL is not a URL: {0}")]
+    #[error("not a URL: {0}")]
     Url(String),
-    #[error("JWT_JWKS_URL must be https (plain http only on a loopback address), not {0}")]
+    #[error("must be https (plain http only on a loopback address), not {0}")]
     Insecure(Url),
     #[error("fetching the JWKS document: {0}")]
     Http(#[from] reqwest::Error),
@@ -41,6 +41,8 @@ pub enum JwksError {
     Status(reqwest::StatusCode),
     #[error("the JWKS document is larger than {MAX_DOCUMENT_BYTES} bytes")]
     TooLarge,
+    #[error("the issuer's discovery document could not be had")]
+    NoDiscovery,
     #[error("the JWKS document is not a JWK set: {0}")]
     Malformed(#[from] serde_json::Error),
 }
@@ -70,8 +72,15 @@ impl Cache {
     }
 }
 
+/// Where the keys are: a JWKS URL, or the `jwks_uri` an issuer's discovery
+/// document names.
+enum Source {
+    Keys(Url),
+    Discovery(Arc<Discovery>),
+}
+
 pub struct Jwks {
-    url: Url,
+    source: Source,
     client: reqwest::Client,
     min_interval: Duration,
     cache: RwLock<Cache>,
@@ -80,29 +89,145 @@ pub struct Jwks {
     last_attempt: Mutex<Option<Instant>>,
 }
 
+/// A provider's address, checked: https, or plain http on a loopback address.
+fn checked(url: &str) -> Result<Url, JwksError> {
+    let url = Url::parse(url).map_err(|e| JwksError::Url(e.to_string()))?;
+    let loopback = url.host_str().is_some_and(|h| {
+        h == "localhost"
+            || h.trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    let https = url.scheme() == "https";
+    let plain_on_loopback = loopback && url.scheme() == "http";
+    if !(https || plain_on_loopback) {
+        return Err(JwksError::Insecure(url));
+    }
+    Ok(url)
+}
+
+fn client(url: &Url) -> Result<reqwest::Client, JwksError> {
+    Ok(reqwest::Client::builder()
+        .timeout(FETCH_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        // A redirect must not downgrade the fetch to plain http.
+        .https_only(url.scheme() == "https")
+        .build()?)
+}
+
+/// GETs a document of at most [`MAX_DOCUMENT_BYTES`].
+async fn fetch_bounded(client: &reqwest::Client, url: Url) -> Result<Vec<u8>, JwksError> {
+    let mut resp = client.get(url).send().await?;
+    if !resp.status().is_success() {
+        return Err(JwksError::Status(resp.status()));
+    }
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
+    {
+        return Err(JwksError::TooLarge);
+    }
+    // Content-Length may be absent (chunked) or wrong: count as it comes.
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(JwksError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// What an OpenID Connect discovery document says of an issuer.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Endpoints {
+    pub jwks_uri: String,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+}
+
+/// An issuer's discovery document (`ISSUER/.well-known/openid-configuration`),
+/// fetched when first needed and kept for [`MAX_AGE`], with the same bounds
+/// and rate limit as its keys.
+pub struct Discovery {
+    url: Url,
+    client: reqwest::Client,
+    min_interval: Duration,
+    held: RwLock<Option<(Instant, Arc<Endpoints>)>>,
+    last_attempt: Mutex<Option<Instant>>,
+}
+
+impl Discovery {
+    pub fn new(issuer: &str, min_interval: Duration) -> Result<Self, JwksError> {
+        let url = checked(&format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ))?;
+        Ok(Discovery {
+            client: client(&url)?,
+            url,
+            min_interval,
+            held: RwLock::default(),
+            last_attempt: Mutex::default(),
+        })
+    }
+
+    pub async fn endpoints(&self) -> Option<Arc<Endpoints>> {
+        let fresh = |held: &Option<(Instant, Arc<Endpoints>)>| {
+            held.as_ref()
+                .filter(|(at, _)| at.elapsed() < MAX_AGE)
+                .map(|(_, e)| e.clone())
+        };
+        if let Some(e) = fresh(&*self.held.read().await) {
+            return Some(e);
+        }
+        let mut last_attempt = self.last_attempt.lock().await;
+        // Fetched by another request while this one waited?
+        let held = self.held.read().await.clone();
+        if let Some(e) = fresh(&held) {
+            return Some(e);
+        }
+        let stale = held.map(|(_, e)| e);
+        if last_attempt.is_some_and(|t| t.elapsed() < self.min_interval) {
+            return stale;
+        }
+        *last_attempt = Some(Instant::now());
+        let fetched = fetch_bounded(&self.client, self.url.clone())
+            .await
+            .and_then(|body| Ok(serde_json::from_slice::<Endpoints>(&body)?));
+        *last_attempt = Some(Instant::now());
+        match fetched {
+            Ok(e) => {
+                let e = Arc::new(e);
+                *self.held.write().await = Some((Instant::now(), e.clone()));
+                Some(e)
+            }
+            // What was held stays trusted, as with keys.
+            Err(e) => {
+                tracing::warn!(url = %self.url, cause = %e, "fetching a discovery document failed");
+                stale
+            }
+        }
+    }
+}
+
 impl Jwks {
     pub fn new(url: &str, min_interval: Duration) -> Result<Self, JwksError> {
-        let url = Url::parse(url).map_err(|e| JwksError::Url(e.to_string()))?;
-        let loopback = url.host_str().is_some_and(|h| {
-            h == "localhost"
-                || h.trim_matches(['[', ']'])
-                    .parse::<IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        });
-        let https = url.scheme() == "https";
-        let plain_on_loopback = loopback && url.scheme() == "http";
-        if !(https || plain_on_loopback) {
-            return Err(JwksError::Insecure(url));
-        }
-        let client = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            // A redirect must not downgrade the fetch to plain http.
-            .https_only(https)
-            .build()?;
+        let url = checked(url)?;
         Ok(Jwks {
-            url,
-            client,
+            client: client(&url)?,
+            source: Source::Keys(url),
+            min_interval,
+            cache: RwLock::default(),
+            last_attempt: Mutex::default(),
+        })
+    }
+
+    /// The keys at the `jwks_uri` of `discovery`.
+    pub fn discovered(discovery: Arc<Discovery>, min_interval: Duration) -> Result<Self, JwksError> {
+        Ok(Jwks {
+            client: client(&discovery.url)?,
+            source: Source::Discovery(discovery),
             min_interval,
             cache: RwLock::default(),
             last_attempt: Mutex::default(),
@@ -139,7 +264,7 @@ impl Jwks {
             *last_attempt = Some(Instant::now());
             match fetched {
                 Ok(keys) => {
-                    tracing::info!(keys = keys.len(), "fetched the JWKS document");
+                    tracing::info!(keys = keys.len(), "fetched a JWKS document");
                     let mut cache = self.cache.write().await;
                     cache.keys = keys;
                     cache.fetched_at = Some(Instant::now());
@@ -147,7 +272,7 @@ impl Jwks {
                 }
                 // The keys held stay trusted: a provider that is down must
                 // not sign everyone out.
-                Err(e) => tracing::warn!(cause = %e, "refreshing the JWKS document failed"),
+                Err(e) => tracing::warn!(cause = %e, "refreshing a JWKS document failed"),
             }
         }
         drop(last_attempt);
@@ -155,25 +280,14 @@ impl Jwks {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, Key>, JwksError> {
-        let mut resp = self.client.get(self.url.clone()).send().await?;
-        if !resp.status().is_success() {
-            return Err(JwksError::Status(resp.status()));
-        }
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
-        {
-            return Err(JwksError::TooLarge);
-        }
-        // Content-Length may be absent (chunked) or wrong: count as it comes.
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(JwksError::TooLarge);
+        let url = match &self.source {
+            Source::Keys(url) => url.clone(),
+            Source::Discovery(d) => {
+                let endpoints = d.endpoints().await.ok_or(JwksError::NoDiscovery)?;
+                checked(&endpoints.jwks_uri)?
             }
-            body.extend_from_slice(&chunk);
-        }
-        keys_of(&body)
+        };
+        keys_of(&fetch_bounded(&self.client, url).await?)
     }
 }
 

@@ -228,9 +228,14 @@ async fn read(state: &State, r: Request, session: Session) -> Answer {
         session: &session,
         request: &r,
     };
-    match store::data_version(&state.db).await {
+    // A signed-in session read the version as it resolved its roles.
+    let now = match &session.version {
+        Some(v) => Ok(v.clone()),
+        None => store::data_version(&state.db).await,
+    };
+    match now {
         Ok(now) => {
-            if let Some(kept) = cache.get(&inputs.key(&now)) {
+            if let Some(kept) = cache.get(&inputs.key(&now.data)) {
                 return Answer::Kept(kept);
             }
         }
@@ -247,7 +252,7 @@ async fn read(state: &State, r: Request, session: Session) -> Answer {
             return Answer::Run(error_response(&e));
         }
     };
-    let key = inputs.key(&version);
+    let key = inputs.key(&version.data);
     let resp = run_on(state, r, reader, session).await;
     // Errors are not kept (a timeout or a lost database says nothing of the
     // next try), nor an answer that straddled midnight.

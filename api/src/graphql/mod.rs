@@ -19,7 +19,6 @@ use schema::policy::Viewer;
 use schema::service::import::sheet::MAX_SHEET_BYTES;
 use serde::{Deserialize, Serialize};
 
-use crate::auth;
 use crate::state::{RequestId, State};
 
 mod execution;
@@ -100,21 +99,22 @@ pub(crate) async fn session_of(state: &State, req: &HttpRequest) -> Result<Sessi
 }
 
 /// The session an `Authorization` value (`Bearer <jwt>`) speaks for, and
-/// when its token expires (seconds since the Unix epoch).
+/// when its token expires (seconds since the Unix epoch). Its roles are
+/// resolved at the versions read here, the one statement a signed-in
+/// request's cached answer costs.
 pub(crate) async fn bearer(state: &State, authorization: &str) -> Result<(Session, u64), ApiError> {
     let token = authorization
         .strip_prefix("Bearer ")
         .ok_or(ApiError::Unauthenticated)?;
-    let claims = state
-        .verifier
-        .verify(token.trim())
-        .await
-        .map_err(|_| ApiError::Unauthenticated)?;
-    if !sane_subject(&claims.sub) {
+    let (identity, expires) = state.verifier.verify(token.trim(), &state.db).await?;
+    if !sane_subject(&identity.subject) {
         return Err(ApiError::Unauthenticated);
     }
-    let expires = claims.exp;
-    Ok((auth::session(&state.db, claims).await?, expires))
+    let version = schema::store::data_version(&state.db).await?;
+    let held = state.directory.at(&state.db, version.directory).await?;
+    let mut session = state.directory.session(&held, identity);
+    session.version = Some(version);
+    Ok((session, expires))
 }
 
 /// The id the request was tagged with.

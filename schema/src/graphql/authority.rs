@@ -118,6 +118,10 @@ impl Authority {
         let panels = rows(ctx)?.panels_of_authority.load_one(self.0.id).await.gql()?;
         Ok(panels.unwrap_or_default().iter().cloned().map(Panel).collect())
     }
+    /// Who holds which role here, as held in the service (ADMIN).
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<super::identity::Membership>> {
+        super::identity::members(ctx, self.0.id).await
+    }
     /// Every change to this authority's data, oldest first (ADMIN). Pass a
     /// page's `endCursor` as `after` for the next page.
     async fn audit_log(

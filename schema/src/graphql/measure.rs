@@ -48,7 +48,7 @@ pub(super) async fn rated_then(
 ) -> Result<Vec<MeasureResult>> {
     let session = Session {
         viewer: (*request(ctx)?.viewer).clone(),
-        authorities: Vec::new(),
+        ..Session::anonymous()
     };
     let ratings = w
         .read_then(finish, |reader| async move {

@@ -7,6 +7,7 @@ mod authority;
 mod benchmark;
 mod commentary;
 mod common;
+mod identity;
 mod live;
 mod measure;
 mod panel;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     panel::PanelQuery,
     viewer::ViewerQuery,
     benchmark::BenchmarkQuery,
+    identity::IdentityQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,4 +47,5 @@ pub struct MutationRoot(
     panel::PanelMutation,
     sheet::SheetMutation,
     benchmark::BenchmarkMutation,
+    identity::IdentityMutation,
 );

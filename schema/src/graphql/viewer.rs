@@ -8,6 +8,7 @@ use entity::model::{authority, partner};
 use entity::{Period, Role};
 
 use super::authority::{Authority, Partner};
+use super::identity::HeldRoleObject;
 use super::measure::Measure;
 use super::plan::Plan;
 use crate::context::{request, rows};
@@ -33,6 +34,10 @@ impl ViewerQuery {
 pub struct ViewerObject {
     subject: String,
     name: Option<String>,
+    /// The issuer of the token it signed in with.
+    issuer: Option<String>,
+    /// As its identity provider asserts it.
+    email: Option<String>,
     #[graphql(skip)]
     grants: Vec<Grant>,
 }
@@ -66,6 +71,12 @@ impl ViewerObject {
             })
             .collect())
     }
+    /// Every role it holds, and where each comes from: the platform's
+    /// token grants, a role held in the service, or a claim its provider
+    /// maps.
+    async fn roles(&self) -> Vec<HeldRoleObject> {
+        self.grants.iter().cloned().map(HeldRoleObject).collect()
+    }
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<GrantObject>> {
         let l = rows(ctx)?;
         let auth_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.authority_id).collect();
@@ -91,10 +102,14 @@ impl ViewerObject {
             Viewer::User {
                 subject,
                 name,
+                issuer,
+                email,
                 grants,
             } => Some(ViewerObject {
                 subject: subject.clone(),
                 name: name.clone(),
+                issuer: Some(issuer.clone()),
+                email: email.clone(),
                 grants: grants.clone(),
             }),
         }

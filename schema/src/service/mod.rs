@@ -10,6 +10,7 @@ mod audit;
 mod benchmarks;
 mod commentary;
 mod guard;
+pub mod identity;
 pub mod import;
 pub mod reporting;
 pub mod sheet;
@@ -20,6 +21,7 @@ pub use audit::audit_log;
 pub use benchmarks::{create_comparison_group, create_metric, set_metric_values};
 pub use commentary::{add_commentary, create_action_plan, edit_commentary, update_action};
 pub use guard::{at_row, begin};
+pub use identity::{grant_role, identity_providers, members, register_identity_provider, revoke_role};
 pub use reporting::{publish_period, set_deadline, set_targets, submit_results};
 pub use structure::{
     archive_measure, archive_plan, create_authority, create_measure, create_meeting, create_panel,

@@ -172,3 +172,34 @@ pub fn optional<T>(value: Option<&str>, check: fn(&str) -> ApiResult<T>) -> ApiR
         Some(v) => check(v).map(Some),
     }
 }
+
+/// An identity provider's address: https, or plain http on a loopback
+/// address (a provider on the same machine, in development and tests).
+pub fn url(field: &'static str, value: &str) -> ApiResult<String> {
+    let v = value.trim();
+    let host = v
+        .strip_prefix("https://")
+        .map(|rest| (rest, true))
+        .or_else(|| v.strip_prefix("http://").map(|rest| (rest, false)));
+    let ok = v.len() <= 2048
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+        && host.is_some_and(|(rest, https)| {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let name = authority.rsplit_once(':').map_or(authority, |(h, port)| {
+                if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') {
+                    h
+                } else {
+                    authority
+                }
+            });
+            !name.is_empty() && (https || matches!(name, "localhost" | "127.0.0.1" | "[::1]"))
+        });
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(bad(
+            field,
+            format!("{field} must be an https URL (plain http only on a loopback address), not `{v}`"),
+        ))
+    }
+}

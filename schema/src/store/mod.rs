@@ -14,6 +14,7 @@ use crate::error::ApiResult;
 
 pub mod benchmarks;
 pub mod deadlines;
+pub mod directory;
 pub mod edits;
 pub mod idempotency;
 mod reader;
@@ -27,7 +28,7 @@ pub mod write;
 pub use reader::Reader;
 pub use reads::*;
 use together::Part;
-pub use version::data_version;
+pub use version::{Version, data_version};
 
 /// Lists of ids are sent in chunks below every engine's bound-parameter limit.
 const CHUNK: usize = 10_000;

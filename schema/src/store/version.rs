@@ -16,49 +16,61 @@
 //! SQLite takes one writer at a time already, so there every write
 //! transaction bumps a counter row as its last statement.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
 
 use crate::error::{ApiError, ApiResult};
 
 const TABLE: &str = "data_version";
 const VERSION: &str = "version";
+/// What decides a person's roles (providers, memberships, authorities and
+/// partners), versioned apart so that a replica re-reads it only when it
+/// changed, not on every write (`crate::directory`). A counter on both
+/// engines: such writes are rare.
+const DIRECTORY_TABLE: &str = "directory_version";
+const DIRECTORY: &str = "directory";
 
-/// The data version as `db` sees it: on a snapshot, the version of what that
+/// The data version, and the directory's, as one statement reads them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    pub data: String,
+    pub directory: i64,
+}
+
+/// The versions as `db` sees them: on a snapshot, those of what that
 /// snapshot reads.
-pub async fn data_version(db: &impl ConnectionTrait) -> ApiResult<String> {
-    let row = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            db.query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT pg_current_snapshot()::text AS version",
-            ))
-            .await?
-        }
-        _ => {
-            let q = Query::select()
-                .expr_as(Expr::col(VERSION).cast_as("text"), VERSION)
-                .from(TABLE)
-                .and_where(Expr::col("id").eq(1))
-                .to_owned();
-            db.query_one(&q).await?
-        }
+pub async fn data_version(db: &impl ConnectionTrait) -> ApiResult<Version> {
+    let directory = format!("(SELECT version FROM {DIRECTORY_TABLE} WHERE id = 1) AS {DIRECTORY}");
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => format!("SELECT pg_current_snapshot()::text AS {VERSION}, {directory}"),
+        _ => format!("SELECT CAST({VERSION} AS text) AS {VERSION}, {directory} FROM {TABLE} WHERE id = 1"),
     };
-    let row = row.ok_or_else(|| ApiError::internal("the data version row is missing"))?;
-    Ok(row.try_get::<String>("", VERSION)?)
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| ApiError::internal("the data version row is missing"))?;
+    Ok(Version {
+        data: row.try_get::<String>("", VERSION)?,
+        directory: row.try_get::<i64>("", DIRECTORY)?,
+    })
 }
 
 /// Bumps the version inside a write transaction, as its last statement, where
-/// the version is a counter (see above).
-pub(crate) async fn bump(txn: &DatabaseTransaction) -> ApiResult<()> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        return Ok(());
+/// the version is a counter (see above); and the directory's, when the
+/// write changed it.
+pub(crate) async fn bump(txn: &DatabaseTransaction, directory: bool) -> ApiResult<()> {
+    let counter = |table: &str| {
+        Query::update()
+            .table(Alias::new(table))
+            .value(VERSION, Expr::col(VERSION).add(1))
+            .and_where(Expr::col("id").eq(1))
+            .to_owned()
+    };
+    if directory {
+        txn.execute(&counter(DIRECTORY_TABLE)).await?;
     }
-    let q = Query::update()
-        .table(TABLE)
-        .value(VERSION, Expr::col(VERSION).add(1))
-        .and_where(Expr::col("id").eq(1))
-        .to_owned();
-    txn.execute(&q).await?;
+    if txn.get_database_backend() != DbBackend::Postgres {
+        txn.execute(&counter(TABLE)).await?;
+    }
     Ok(())
 }

@@ -3,14 +3,14 @@
 //! (or import) leaves no row behind. Inputs arrive validated.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{LazyLock, PoisonError};
 
 use chrono::{DateTime, Utc};
 use entity::model::{
     action, action_plan, agenda_item, audit_log, authority, commentary, comparison_group,
-    comparison_group_member, deadline, measure, meeting, metric, metric_value, panel, panel_remit, partner,
-    plan, plan_node, publication, result, target,
+    comparison_group_member, deadline, identity_provider, measure, meeting, membership, metric, metric_value,
+    panel, panel_remit, partner, plan, plan_node, publication, result, target,
 };
 use sea_orm::sea_query::{OnConflict, SimpleExpr};
 use sea_orm::{
@@ -38,6 +38,11 @@ fn rows_per_statement<E: EntityTrait>() -> usize {
     MAX_PARAMETERS / <E::Column as sea_orm::Iterable>::iter().count().max(1)
 }
 
+/// What the audit log calls the rows a person's roles are decided by: a
+/// write that records one of them bumps the directory's version, so every
+/// replica reads it again before the next request.
+pub const DIRECTORY_ENTITIES: &[&str] = &["authority", "partner", "identityProvider", "membership"];
+
 /// A write transaction: every use case writes through one, with the actor
 /// and the moment its audit records name.
 pub struct Write {
@@ -55,6 +60,9 @@ pub struct Write {
     /// a commit whose answer was lost with the connection, the record says
     /// whether it committed.
     marker: AtomicI64,
+    /// Whether it changed what decides a person's roles (see
+    /// [`DIRECTORY_ENTITIES`]).
+    directory: AtomicBool,
     /// Where to look for that record, on a connection of its own.
     db: DatabaseConnection,
 }
@@ -84,6 +92,7 @@ impl Write {
             events,
             local,
             marker,
+            directory,
             db,
         } = self;
         let txn = std::sync::Arc::new(txn);
@@ -97,6 +106,7 @@ impl Write {
             events,
             local,
             marker,
+            directory,
             db,
         };
         match finish {
@@ -157,6 +167,7 @@ pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
         events: std::sync::Mutex::default(),
         local: live::existing_local_feed(db),
         marker: AtomicI64::new(0),
+        directory: AtomicBool::new(false),
         db: db.clone(),
     })
 }
@@ -201,7 +212,7 @@ impl Write {
         super::idempotency::mark_applied(&self.txn).await?;
         let marker = self.marker.load(Ordering::Relaxed);
         if marker != 0 {
-            super::version::bump(&self.txn).await?;
+            super::version::bump(&self.txn, self.directory.load(Ordering::Relaxed)).await?;
         }
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
         if self.txn.get_database_backend() == DatabaseBackend::Postgres {
@@ -242,6 +253,9 @@ impl Write {
         before: Option<&T>,
         after: Option<&T>,
     ) -> ApiResult<audit_log::ActiveModel> {
+        if DIRECTORY_ENTITIES.contains(&entity) {
+            self.directory.store(true, Ordering::Relaxed);
+        }
         let json = |v: Option<&T>| {
             v.map(serde_json::to_string)
                 .transpose()
@@ -521,6 +535,7 @@ macro_rules! audited {
 
 audited!(authority);
 audited!(national metric);
+audited!(national identity_provider);
 audited!(
     partner,
     plan,
@@ -540,6 +555,16 @@ audited!(
     metric_value,
     comparison_group_member
 );
+
+/// A membership is in its authority's log; a platform role in the platform's.
+impl Audited for membership::Model {
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn authority(&self) -> Option<i64> {
+        self.authority_id
+    }
+}
 
 /// A comparison group is in its owner's log; one owned by no authority is
 /// national.

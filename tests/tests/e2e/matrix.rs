@@ -29,6 +29,9 @@ struct Ids {
     /// edit moves them on, and the next one must name the new version.
     commentary_version: i64,
     action_version: i64,
+    /// Roles held at the authority, one for each revokeRole to revoke.
+    memberships: Vec<Value>,
+    revoked: std::cell::Cell<usize>,
 }
 
 static N: AtomicU32 = AtomicU32::new(0);
@@ -160,6 +163,24 @@ fn request(mutation: &str, ids: &Ids) -> Option<(String, Value)> {
             "mutation($v: [MetricValueInput!]!) { setMetricValues(input: $v) }".to_owned(),
             json!({ "v": [{ "metricCode": "NI192", "authority": ids.slug, "period": "2023-24", "value": 1 }] }),
         )),
+        "registerIdentityProvider" => m(
+            "RegisterIdentityProviderInput!",
+            json!({ "v": { "issuer": format!("https://login.example/{}", fresh("t")), "audience": "api://councilperf",
+                           "authorities": [ids.slug] } }),
+        ),
+        "grantRole" => m(
+            "GrantRoleInput!",
+            json!({ "v": { "authority": ids.slug, "role": "VIEWER", "email": format!("{}@example.org", fresh("p")) } }),
+        ),
+        // Answers a Boolean.
+        "revokeRole" => {
+            let n = ids.revoked.get();
+            ids.revoked.set(n + 1);
+            Some((
+                "mutation($id: ID!) { revokeRole(id: $id) }".to_owned(),
+                json!({ "id": ids.memberships[n] }),
+            ))
+        }
         "createComparisonGroup" => m(
             "CreateComparisonGroupInput!",
             json!({ "v": { "slug": fresh("g-"), "name": "G", "kind": "CUSTOM", "owner": ids.slug, "members": [ids.slug] } }),
@@ -174,7 +195,8 @@ fn allowed_in_own_authority(mutation: &str) -> Option<&'static [&'static str]> {
     const STRUCTURE: &[&str] = &["ADMIN"];
     Some(match mutation {
         // National: the platform's alone.
-        "createAuthority" | "createMetric" | "setMetricValues" => &[],
+        "createAuthority" | "createMetric" | "setMetricValues" | "registerIdentityProvider" => &[],
+        "grantRole" | "revokeRole" => &["ADMIN"],
         "updateAuthority"
         | "createPartner"
         | "updatePartner"
@@ -253,7 +275,22 @@ async fn ids(app: &TestApp, slug: &'static str, partner_measure: Option<&str>, p
         }
         id => id,
     };
+    let admin = token("admin", &[&format!("{slug}:ADMIN")]);
+    let mut memberships = Vec::new();
+    for i in 0..8 {
+        let g = app
+            .data_as(
+                &admin,
+                "mutation($v: GrantRoleInput!) { grantRole(input: $v) { id } }",
+                json!({ "v": { "authority": slug, "role": "MEMBER", "email": format!("member{i}@{slug}.example") } }),
+            )
+            .await
+            .unwrap();
+        memberships.push(g["grantRole"]["id"].clone());
+    }
     Ids {
+        memberships,
+        revoked: std::cell::Cell::new(0),
         authority: a["id"].clone(),
         slug,
         plan: plan["id"].clone(),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use async_graphql::ID;
 use entity::model::authority;
-use entity::{Num, Role};
+use entity::{Num, Role, RoleSource};
 use sea_orm::DatabaseConnection;
 
 use crate::error::{ApiError, ApiResult, Code};
@@ -30,10 +30,14 @@ pub fn importer(subject: &str) -> Viewer {
     Viewer::User {
         subject: subject.to_owned(),
         name: None,
+        issuer: "councilperf import".to_owned(),
+        email: None,
         grants: vec![Grant {
             role: Role::PlatformAdmin,
             authority_id: None,
             partner_id: None,
+            source: RoleSource::Service,
+            claim: None,
         }],
     }
 }

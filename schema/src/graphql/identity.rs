@@ -1,0 +1,241 @@
+//! Identity providers, the roles held in the service, and where each role
+//! a signed-in person holds comes from (issue 23).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::identity::HeldRole;
+use entity::model::{authority, identity_provider, membership, partner, role_mapping};
+use entity::{Role, RoleSource};
+
+use super::authority::{Authority, Partner};
+use super::common::{gid, transact};
+use crate::context::{database, request, rows};
+use crate::directory::Directory;
+use crate::error::{ApiError, Gql};
+use crate::inputs::{GrantRoleInput, RegisterIdentityProviderInput};
+use crate::{service, store};
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// Every registered identity provider (PLATFORM_ADMIN).
+    async fn identity_providers(&self, ctx: &Context<'_>) -> Result<Vec<IdentityProvider>> {
+        let r = request(ctx)?;
+        let providers = service::identity_providers(r.reader(), &r.viewer).await.gql()?;
+        let mut out = Vec::with_capacity(providers.len());
+        for p in providers {
+            out.push(IdentityProvider::read(r.reader(), p).await?);
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// PLATFORM_ADMIN. Registering an issuer again replaces its registration.
+    async fn register_identity_provider(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterIdentityProviderInput,
+    ) -> Result<IdentityProvider> {
+        let platform = ctx
+            .data::<Arc<Directory>>()
+            .map_err(|e| ApiError::internal(e.message))
+            .gql()?
+            .platform_issuer()
+            .to_owned();
+        let row = transact!(ctx, service::register_identity_provider, input, &platform);
+        IdentityProvider::read(database(ctx)?, row).await
+    }
+    /// An ADMIN of the authority (PLATFORM_ADMIN for platform roles).
+    async fn grant_role(&self, ctx: &Context<'_>, input: GrantRoleInput) -> Result<Membership> {
+        Ok(Membership(transact!(ctx, service::grant_role, input)))
+    }
+    /// An ADMIN of the role's authority: it stops counting on the next request.
+    async fn revoke_role(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        Ok(transact!(ctx, service::revoke_role, id))
+    }
+}
+
+async fn authority_of(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Authority>> {
+    let Some(id) = id else { return Ok(None) };
+    let found: Option<authority::Model> = rows(ctx)?.authority.load_one(id).await.gql()?;
+    Ok(found.map(Authority))
+}
+
+async fn partner_of(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Partner>> {
+    let Some(id) = id else { return Ok(None) };
+    let found: Option<partner::Model> = rows(ctx)?.partner.load_one(id).await.gql()?;
+    Ok(found.map(Partner))
+}
+
+/// A provider people sign in through, and what it may vouch for.
+pub struct IdentityProvider {
+    row: identity_provider::Model,
+    authorities: Vec<i64>,
+    mappings: Vec<role_mapping::Model>,
+}
+
+impl IdentityProvider {
+    async fn read(db: &impl sea_orm::ConnectionTrait, row: identity_provider::Model) -> Result<Self> {
+        let (authorities, mappings) = store::directory::children(db, row.id).await.gql()?;
+        Ok(IdentityProvider {
+            row,
+            authorities,
+            mappings,
+        })
+    }
+}
+
+#[Object]
+impl IdentityProvider {
+    async fn id(&self) -> ID {
+        gid(self.row.id)
+    }
+    async fn issuer(&self) -> &str {
+        &self.row.issuer
+    }
+    async fn audience(&self) -> &str {
+        &self.row.audience
+    }
+    /// Absent: the `jwks_uri` of its discovery document.
+    async fn jwks_url(&self) -> Option<&str> {
+        self.row.jwks_url.as_deref()
+    }
+    async fn client_id(&self) -> Option<&str> {
+        self.row.client_id.as_deref()
+    }
+    async fn scopes(&self) -> Vec<String> {
+        serde_json::from_str(&self.row.scopes).unwrap_or_default()
+    }
+    /// The authorities it may vouch for.
+    async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+        let found: HashMap<i64, authority::Model> = rows(ctx)?
+            .authority
+            .load_many(self.authorities.iter().copied())
+            .await
+            .gql()?;
+        Ok(self
+            .authorities
+            .iter()
+            .filter_map(|a| found.get(a).cloned().map(Authority))
+            .collect())
+    }
+    /// Set for a partner body's provider: its partner at the first of its
+    /// authorities (the same slug at each).
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        let (Some(slug), Some(first)) = (&self.row.partner_slug, self.authorities.first()) else {
+            return Ok(None);
+        };
+        let partners = rows(ctx)?.partners_of_authority.load_one(*first).await.gql()?;
+        Ok(partners
+            .unwrap_or_default()
+            .iter()
+            .find(|p| &p.slug == slug)
+            .cloned()
+            .map(Partner))
+    }
+    async fn role_claim(&self) -> Option<&str> {
+        self.row.role_claim.as_deref()
+    }
+    async fn role_map(&self) -> Vec<RoleMapping> {
+        self.mappings.iter().cloned().map(RoleMapping).collect()
+    }
+}
+
+/// A value of a provider's role claim, and the role it brings.
+pub struct RoleMapping(role_mapping::Model);
+
+#[Object]
+impl RoleMapping {
+    async fn claim_value(&self) -> &str {
+        &self.0.claim_value
+    }
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+    async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
+        authority_of(ctx, Some(self.0.authority_id)).await
+    }
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        partner_of(ctx, self.0.partner_id).await
+    }
+}
+
+/// A role held in the service by a person named by issuer and subject, or
+/// by email.
+pub struct Membership(pub membership::Model);
+
+#[Object]
+impl Membership {
+    async fn id(&self) -> ID {
+        gid(self.0.id)
+    }
+    /// Absent for platform roles.
+    async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
+        authority_of(ctx, self.0.authority_id).await
+    }
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        partner_of(ctx, self.0.partner_id).await
+    }
+    async fn subject(&self) -> Option<&str> {
+        self.0.subject.as_deref()
+    }
+    async fn issuer(&self) -> Option<&str> {
+        self.0.issuer.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn granted_at(&self) -> DateTime<Utc> {
+        self.0.granted_at
+    }
+    async fn granted_by(&self) -> &str {
+        &self.0.granted_by
+    }
+}
+
+/// A role the signed-in person holds, and where it comes from.
+pub struct HeldRoleObject(pub HeldRole);
+
+#[Object(name = "HeldRole")]
+impl HeldRoleObject {
+    async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
+        authority_of(ctx, self.0.authority_id).await
+    }
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        partner_of(ctx, self.0.partner_id).await
+    }
+    async fn source(&self) -> RoleSource {
+        self.0.source
+    }
+    /// For CLAIM_MAPPING: the claim value it was mapped from.
+    async fn claim(&self) -> Option<&str> {
+        self.0.claim.as_deref()
+    }
+}
+
+/// Who holds what at an authority (its ADMINs).
+pub(super) async fn members(ctx: &Context<'_>, authority_id: i64) -> Result<Vec<Membership>> {
+    let r = request(ctx)?;
+    Ok(service::members(r.reader(), &r.viewer, authority_id)
+        .await
+        .gql()?
+        .into_iter()
+        .map(Membership)
+        .collect())
+}
