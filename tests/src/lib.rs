@@ -5,6 +5,7 @@
 //! `TEST_DATABASE_URL` is set, each in a database of its own.
 
 pub mod browser;
+pub mod oidc;
 pub mod ws;
 
 use std::sync::atomic::{AtomicU32, Ordering};

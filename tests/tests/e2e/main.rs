@@ -19,6 +19,7 @@ mod import;
 mod jwks;
 mod live;
 mod matrix;
+mod oidc_harness;
 mod operations;
 mod persisted;
 mod reads;
