@@ -15,6 +15,7 @@ mod harness;
 mod hostile_sheets;
 mod http;
 mod idempotency;
+mod identity;
 mod import;
 mod jwks;
 mod live;
