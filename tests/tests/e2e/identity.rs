@@ -357,6 +357,18 @@ async fn a_partner_bodys_tenant_vouches_only_for_its_partner_role() {
             "{body}"
         );
         assert_eq!(body["errors"][0]["extensions"]["field"], "role", "{body}");
+        let listed = app
+            .data_as(
+                &root(),
+                "{ identityProviders { issuer partner { slug } authorities { slug } } }",
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            listed["identityProviders"],
+            json!([{ "issuer": idp.croydon, "partner": { "slug": "metropolitan-police" }, "authorities": [{ "slug": "croydon" }] }])
+        );
         // ... and one held in the service counts for nothing.
         app.data_as(
             &token("croydon-admin", &["croydon:ADMIN"]),
@@ -458,7 +470,7 @@ async fn grants_are_checked_and_scoped_to_their_authority() {
                 "authority",
             ),
             (
-                json!({ "authority": "kent", "role": "OFFICER", "issuer": "http://idp.example", "subject": "a" }),
+                json!({ "authority": "kent", "role": "OFFICER", "issuer": "not an issuer", "subject": "a" }),
                 "issuer",
             ),
         ];
@@ -511,5 +523,38 @@ async fn grants_are_checked_and_scoped_to_their_authority() {
             .await
             .unwrap();
         assert_eq!(body["errors"][0]["extensions"]["field"], "issuer", "{body}");
+    }
+}
+
+/// A role held in the service, for a service account of the platform's own
+/// issuer: granted through one replica it works through another, and
+/// revoked through the first it stops there on the next request.
+#[tokio::test]
+async fn a_revocation_through_one_replica_holds_on_the_next_request_through_another() {
+    for engine in engines() {
+        let a = spawn(engine, true).await.unwrap();
+        let b = a.replica(api::config::Limits::default()).await.unwrap();
+        let kent_admin = token("kent-admin", &["kent:ADMIN"]);
+        let sam = token("sam", &[]);
+        let (_, cs01) = b.measure("kent", "CS01").await.unwrap();
+        let submit = |v: f64| json!({ "m": cs01, "p": "2023-24 Q2", "v": v });
+        let (_, code, _) = refusal(&b, &sam, SUBMIT, submit(70.0)).await;
+        assert_eq!(code, "FORBIDDEN");
+        let g = a
+            .data_as(
+                &kent_admin,
+                GRANT,
+                json!({ "v": { "authority": "kent", "role": "OFFICER", "issuer": "councilperf", "subject": "sam" } }),
+            )
+            .await
+            .unwrap();
+        b.data_as(&sam, SUBMIT, submit(71.0)).await.unwrap();
+        a.data_as(&kent_admin, REVOKE, json!({ "id": g["grantRole"]["id"] }))
+            .await
+            .unwrap();
+        let (_, code, _) = refusal(&b, &sam, SUBMIT, submit(72.0)).await;
+        assert_eq!(code, "FORBIDDEN", "{engine:?}");
+        let me = b.data_as(&sam, ME, Value::Null).await.unwrap();
+        assert_eq!(me["me"]["roles"], json!([]), "{engine:?}");
     }
 }
