@@ -105,7 +105,8 @@ async fn claimed(
 ) -> HttpResponse {
     let subject = match &session.viewer {
         Viewer::Anonymous => String::new(),
-        Viewer::User { subject, .. } => subject.clone(),
+        // Two providers may name different people alike.
+        Viewer::User { subject, issuer, .. } => format!("{subject} {issuer}"),
     };
     let fingerprint = fingerprint(&operations);
     // A run of the same request holding the key ends within its time limit.

@@ -51,10 +51,14 @@ fn token(field: &'static str, value: &str, max: usize) -> ApiResult<String> {
     Ok(v)
 }
 
-/// Authorities by slug, each of which must exist, in the order given.
-async fn authorities(db: &impl ConnectionTrait, slugs: &[String]) -> ApiResult<Vec<authority::Model>> {
-    let (found, _) = store::grant_targets(db, slugs).await?;
-    slugs
+/// Authorities by slug, each of which must exist, in the order given, and
+/// their partners: one statement.
+async fn authorities(
+    db: &impl ConnectionTrait,
+    slugs: &[String],
+) -> ApiResult<(Vec<authority::Model>, Vec<partner::Model>)> {
+    let (found, partners) = store::grant_targets(db, slugs).await?;
+    let named = slugs
         .iter()
         .map(|s| {
             found
@@ -63,28 +67,28 @@ async fn authorities(db: &impl ConnectionTrait, slugs: &[String]) -> ApiResult<V
                 .cloned()
                 .ok_or_else(|| ApiError::invalid("authorities", format!("no authority `{s}`")))
         })
-        .collect()
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok((named, partners))
 }
 
-/// The partner of `slug` at `authority_id`.
-async fn partner_at(
-    db: &impl ConnectionTrait,
-    field: &'static str,
+/// The partner of `slug` at `authority`, among `partners`.
+fn partner_at(
+    partners: &[partner::Model],
     authority: &authority::Model,
     slug: &str,
 ) -> ApiResult<partner::Model> {
-    let (_, partners) = store::grant_targets(db, std::slice::from_ref(&authority.slug)).await?;
     partners
-        .into_iter()
+        .iter()
         .find(|p| p.slug == slug && p.authority_id == authority.id)
-        .ok_or_else(|| ApiError::invalid(field, format!("{} has no partner `{slug}`", authority.slug)))
+        .cloned()
+        .ok_or_else(|| ApiError::invalid("partner", format!("{} has no partner `{slug}`", authority.slug)))
 }
 
 /// One claim mapping, checked against the provider it belongs to.
-async fn mapping(
-    db: &impl ConnectionTrait,
+fn mapping(
     m: &RoleMappingInput,
     among: &[authority::Model],
+    partners: &[partner::Model],
     partner_body: Option<&str>,
 ) -> ApiResult<role_mapping::ActiveModel> {
     let claim_value = validate::text("claimValue", &m.claim_value, 255)?;
@@ -117,7 +121,7 @@ async fn mapping(
                     "a partner body's provider maps only its own partner",
                 ));
             }
-            Some(partner_at(db, "partner", authority, slug).await?.id)
+            Some(partner_at(partners, authority, slug)?.id)
         }
         (Role::Partner, None) => {
             return Err(ApiError::invalid(
@@ -186,13 +190,13 @@ pub async fn register_identity_provider(
             "a provider vouches for 1 to 500 authorities, each named once",
         ));
     }
-    let among = authorities(&w.txn, &input.authorities).await?;
+    let (among, partners) = authorities(&w.txn, &input.authorities).await?;
     let partner = validate::optional(input.partner.as_deref(), |p| {
         validate::slug(p).map_err(|_| ApiError::invalid("partner", format!("`{p}` is not a partner's slug")))
     })?;
     if let Some(p) = &partner {
         for a in &among {
-            partner_at(&w.txn, "partner", a, p).await?;
+            partner_at(&partners, a, p)?;
         }
     }
     if input.role_map.len() > MAX_ITEMS {
@@ -203,11 +207,7 @@ pub async fn register_identity_provider(
     }
     let mut mappings = Vec::with_capacity(input.role_map.len());
     for (i, m) in input.role_map.iter().enumerate() {
-        mappings.push(
-            mapping(&w.txn, m, &among, partner.as_deref())
-                .await
-                .map_err(|e| e.at_index(i))?,
-        );
+        mappings.push(mapping(m, &among, &partners, partner.as_deref()).map_err(|e| e.at_index(i))?);
     }
     let role_claim =
         match validate::optional(input.role_claim.as_deref(), |c| token("roleClaim", c, MAX_CLAIM))? {
@@ -233,13 +233,15 @@ pub async fn register_identity_provider(
 /// person is answered with the membership that holds it, and writes nothing.
 pub async fn grant_role(w: &Write, viewer: &Viewer, input: GrantRoleInput) -> ApiResult<membership::Model> {
     authorize_somewhere(viewer, Verb::ManageMembers)?;
-    let authority = match &input.authority {
-        None => None,
-        Some(slug) => Some(
-            store::authority_by_slug(&w.txn, slug)
-                .await?
-                .ok_or_else(|| ApiError::invalid("authority", format!("no authority `{slug}`")))?,
-        ),
+    let (authority, partners) = match &input.authority {
+        None => (None, Vec::new()),
+        Some(slug) => {
+            let (mut found, partners) = store::grant_targets(&w.txn, std::slice::from_ref(slug)).await?;
+            let a = found
+                .pop()
+                .ok_or_else(|| ApiError::invalid("authority", format!("no authority `{slug}`")))?;
+            (Some(a), partners)
+        }
     };
     authorize(
         viewer,
@@ -247,7 +249,7 @@ pub async fn grant_role(w: &Write, viewer: &Viewer, input: GrantRoleInput) -> Ap
         authority.as_ref().map(|a| scope(a.id)),
     )?;
     let partner_id = match (input.role, &input.partner, &authority) {
-        (Role::Partner, Some(slug), Some(a)) => Some(partner_at(&w.txn, "partner", a, slug).await?.id),
+        (Role::Partner, Some(slug), Some(a)) => Some(partner_at(&partners, a, slug)?.id),
         (Role::Partner, None, _) => {
             return Err(ApiError::invalid("partner", "a PARTNER role names its partner"));
         }

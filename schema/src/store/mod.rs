@@ -66,8 +66,8 @@ pub async fn authority_by_slug(db: &impl ConnectionTrait, slug: &str) -> ApiResu
         .await?)
 }
 
-/// Authorities by slug, and the partners of those authorities: what a
-/// token's grants name, in one statement.
+/// Authorities by slug, and the partners of those authorities, in one
+/// statement: what a provider's registration or a granted role names.
 pub async fn grant_targets(
     db: &impl ConnectionTrait,
     slugs: &[String],
