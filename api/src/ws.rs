@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use crate::graphql::{
-    Answer, bearer, error_response, execute, is_request_error, operation_type, refusal, request_id,
+    Answer, error_response, execute, identified, is_request_error, operation_type, refusal, request_id,
     with_codes,
 };
 use crate::metrics::Metrics;
@@ -190,6 +190,8 @@ struct Connection {
     lagged: Arc<Notify>,
     /// Who the socket speaks for, once `connection_init` is accepted.
     viewer: Option<Session>,
+    /// Who its token names, whose roles each operation resolves afresh.
+    identity: Option<schema::directory::Identity>,
     /// When the viewer's token expires.
     expires: Option<Instant>,
     /// Operations running, by the client's id, with the number of the run.
@@ -208,6 +210,7 @@ impl Connection {
             session,
             request_id,
             viewer: None,
+            identity: None,
             expires: None,
             ops: HashMap::new(),
             runs: 0,
@@ -324,17 +327,24 @@ impl Connection {
         });
         let session = match authorization {
             None | Some(Value::Null) => Session::anonymous(),
-            Some(Value::String(v)) => match bearer(&self.state, v).await {
-                Ok((session, exp)) => {
-                    let now = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs());
-                    self.expires = Some(Instant::now() + Duration::from_secs(exp.saturating_sub(now)));
-                    session
+            Some(Value::String(v)) => {
+                let resolved = match identified(&self.state, v).await {
+                    Ok((identity, exp)) => {
+                        let now = SystemTime::now()
+                            .duration_since(UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs());
+                        self.expires = Some(Instant::now() + Duration::from_secs(exp.saturating_sub(now)));
+                        self.identity = Some(identity.clone());
+                        self.state.directory.resolve(&self.state.db, identity).await
+                    }
+                    Err(e) => Err(e),
+                };
+                match resolved {
+                    Ok(session) => session,
+                    Err(ApiError::Unavailable) => return Some(Close::TryAgain),
+                    Err(_) => return Some(Close::Forbidden),
                 }
-                Err(ApiError::Unavailable) => return Some(Close::TryAgain),
-                Err(_) => return Some(Close::Forbidden),
-            },
+            }
             Some(_) => return Some(Close::Forbidden),
         };
         self.viewer = Some(session);
@@ -344,6 +354,20 @@ impl Connection {
     async fn subscribe(&mut self, id: String, mut r: Request) -> Option<Close> {
         let Some(session) = self.viewer.clone() else {
             return Some(Close::Unauthorized);
+        };
+        // Roles as they are now, not as they were at `connection_init`: a
+        // role revoked since stops working on the socket's next operation.
+        let session = match &self.identity {
+            None => session,
+            Some(identity) => match self
+                .state
+                .directory
+                .resolve(&self.state.db, identity.clone())
+                .await
+            {
+                Ok(now) => now,
+                Err(e) => return self.send(error_message(&id, &error_response(&e))).await,
+            },
         };
         if self.ops.contains_key(&id) {
             return Some(Close::Duplicate);

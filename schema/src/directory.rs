@@ -298,6 +298,17 @@ impl Directory {
         Ok(self.now(db).await?.provider(issuer))
     }
 
+    /// The session `id` speaks for now: the versions read in one
+    /// statement, and the directory read only when it changed. The session
+    /// keeps the versions, at which the response cache looks its answer up.
+    pub async fn resolve(&self, db: &impl ConnectionTrait, id: Identity) -> ApiResult<Session> {
+        let version = store::data_version(db).await?;
+        let held = self.at(db, version.directory).await?;
+        let mut session = self.session(&held, id);
+        session.version = Some(version);
+        Ok(session)
+    }
+
     /// The session `id` speaks for, in directory `held`.
     pub fn session(&self, held: &Held, id: Identity) -> Session {
         let provider = if self.is_platform(&id.issuer) {

@@ -14,6 +14,7 @@ use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ParseRequestError, Request, Variables};
 use schema::Session;
+use schema::directory::Identity;
 use schema::error::{ApiError, Code, RETRY_AFTER_SECS};
 use schema::policy::Viewer;
 use schema::service::import::sheet::MAX_SHEET_BYTES;
@@ -98,11 +99,9 @@ pub(crate) async fn session_of(state: &State, req: &HttpRequest) -> Result<Sessi
     Ok(bearer(state, token).await?.0)
 }
 
-/// The session an `Authorization` value (`Bearer <jwt>`) speaks for, and
-/// when its token expires (seconds since the Unix epoch). Its roles are
-/// resolved at the versions read here, the one statement a signed-in
-/// request's cached answer costs.
-pub(crate) async fn bearer(state: &State, authorization: &str) -> Result<(Session, u64), ApiError> {
+/// Who an `Authorization` value (`Bearer <jwt>`) names, and when its token
+/// expires (seconds since the Unix epoch).
+pub(crate) async fn identified(state: &State, authorization: &str) -> Result<(Identity, u64), ApiError> {
     let token = authorization
         .strip_prefix("Bearer ")
         .ok_or(ApiError::Unauthenticated)?;
@@ -110,11 +109,15 @@ pub(crate) async fn bearer(state: &State, authorization: &str) -> Result<(Sessio
     if !sane_subject(&identity.subject) {
         return Err(ApiError::Unauthenticated);
     }
-    let version = schema::store::data_version(&state.db).await?;
-    let held = state.directory.at(&state.db, version.directory).await?;
-    let mut session = state.directory.session(&held, identity);
-    session.version = Some(version);
-    Ok((session, expires))
+    Ok((identity, expires))
+}
+
+/// The session an `Authorization` value speaks for, and when its token
+/// expires. Its roles are resolved at the versions read here, the one
+/// statement a signed-in request's cached answer costs.
+pub(crate) async fn bearer(state: &State, authorization: &str) -> Result<(Session, u64), ApiError> {
+    let (identity, expires) = identified(state, authorization).await?;
+    Ok((state.directory.resolve(&state.db, identity).await?, expires))
 }
 
 /// The id the request was tagged with.

@@ -549,9 +549,22 @@ async fn a_revocation_through_one_replica_holds_on_the_next_request_through_anot
             .await
             .unwrap();
         b.data_as(&sam, SUBMIT, submit(71.0)).await.unwrap();
+        // A socket opened while the role held.
+        let mut socket = tests::ws::Socket::connect(&b, Some(&sam)).await.unwrap();
+        socket.subscribe("1", ME, Value::Null).await.unwrap();
+        let m = socket.message().await.unwrap();
+        assert_eq!(m["payload"]["data"]["me"]["roles"][0]["role"], "OFFICER", "{m}");
         a.data_as(&kent_admin, REVOKE, json!({ "id": g["grantRole"]["id"] }))
             .await
             .unwrap();
+        // Its next operation runs with the roles as they are now.
+        let _complete = socket.message().await.unwrap();
+        socket.subscribe("2", SUBMIT, submit(73.0)).await.unwrap();
+        let m = socket.message().await.unwrap();
+        assert_eq!(
+            m["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{engine:?}: {m}"
+        );
         let (_, code, _) = refusal(&b, &sam, SUBMIT, submit(72.0)).await;
         assert_eq!(code, "FORBIDDEN", "{engine:?}");
         let me = b.data_as(&sam, ME, Value::Null).await.unwrap();
