@@ -14,6 +14,7 @@ mod jwks;
 pub mod providers;
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,12 +22,13 @@ use anyhow::Context;
 use entity::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 pub use jwks::Endpoints;
+use lru::LruCache;
 pub use schema::directory::TokenGrant as GrantClaim;
-use schema::directory::{Directory, Identity, Provider};
+use schema::directory::{Directory, Held, Identity, Provider};
 use schema::error::ApiError;
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::config::Jwt;
 
@@ -68,7 +70,23 @@ pub struct Verifier {
     directory: Arc<Directory>,
     /// By issuer, made when its first token arrives.
     registered: Mutex<HashMap<String, Arc<Issuer>>>,
+    /// Tokens verified already, by their SHA-256, with the registration of
+    /// the provider that verified them (`None`: the platform's own).
+    verified: Mutex<LruCache<[u8; 32], Verified>>,
 }
+
+type Verified = ((Identity, u64), Option<Registration>);
+
+/// A provider's registration as it stood: registering its issuer again
+/// (another audience, keys or role claim) makes its tokens be checked anew.
+type Registration = (i64, chrono::DateTime<chrono::Utc>);
+
+fn registration_of(p: &Provider) -> Registration {
+    (p.row.id, p.row.registered_at)
+}
+
+/// Tokens whose verification is remembered: a few MB.
+const VERIFIED_TOKENS: usize = 10_000;
 
 fn refused(why: &str) -> ApiError {
     tracing::debug!(why, "token refused");
@@ -103,13 +121,21 @@ impl Verifier {
             refresh: jwt.jwks_refresh,
             directory,
             registered: Mutex::default(),
+            verified: Mutex::new(LruCache::new(
+                NonZeroUsize::new(VERIFIED_TOKENS).unwrap_or(NonZeroUsize::MIN),
+            )),
         })
     }
 
     /// Who a token names, and when it expires (seconds since the Unix
-    /// epoch). A token that does not verify is `UNAUTHENTICATED`, its
-    /// message saying nothing of keys or issuers.
-    pub async fn verify(&self, token: &str, db: &DatabaseConnection) -> Result<(Identity, u64), ApiError> {
+    /// epoch), by the providers registered in `held` (the directory at this
+    /// request's version). A token that does not verify is
+    /// `UNAUTHENTICATED`, its message saying nothing of keys or issuers.
+    pub async fn verify(&self, token: &str, held: &Held) -> Result<(Identity, u64), ApiError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(known) = self.known(&digest, held) {
+            return Ok(known);
+        }
         #[derive(Deserialize)]
         struct Unverified {
             iss: String,
@@ -119,16 +145,43 @@ impl Verifier {
             .map_err(|_| refused("no issuer"))?
             .claims
             .iss;
-        if self.directory.is_platform(&iss) {
+        let (verified, registration) = if self.directory.is_platform(&iss) {
             let claims = self.platform(token, &header).await?;
-            return identity(claims, None, true);
-        }
-        let Some(provider) = self.directory.provider(db, &iss).await? else {
-            tracing::info!(issuer = %iss.chars().take(200).collect::<String>(), "a token from an unregistered issuer was refused");
-            return Err(ApiError::Unauthenticated);
+            (identity(claims, None, true)?, None)
+        } else {
+            let Some(provider) = held.provider(&iss) else {
+                tracing::info!(issuer = %iss.chars().take(200).collect::<String>(), "a token from an unregistered issuer was refused");
+                return Err(ApiError::Unauthenticated);
+            };
+            let claims = self.registered(token, &header, &provider).await?;
+            (
+                identity(claims, provider.row.role_claim.as_deref(), false)?,
+                Some(registration_of(&provider)),
+            )
         };
-        let claims = self.registered(token, &header, &provider).await?;
-        identity(claims, provider.row.role_claim.as_deref(), false)
+        self.verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put(digest, (verified.clone(), registration));
+        Ok(verified)
+    }
+
+    /// A token verified before, still unexpired, whose provider is
+    /// registered as it was then: its signature need not be checked again
+    /// (an RS256 check costs more than the rest of a cached answer).
+    fn known(&self, digest: &[u8; 32], held: &Held) -> Option<(Identity, u64)> {
+        let (verified, registration) = self
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(digest)
+            .cloned()?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+        let current = match registration {
+            None => None,
+            Some(_) => Some(registration_of(&*held.provider(&verified.0.issuer)?)),
+        };
+        (now <= verified.1 + LEEWAY_SECS && current == registration).then_some(verified)
     }
 
     async fn platform(&self, token: &str, header: &Header) -> Result<Map<String, Value>, ApiError> {

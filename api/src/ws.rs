@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use crate::graphql::{
-    Answer, error_response, execute, identified, is_request_error, operation_type, refusal, request_id,
+    Answer, bearer, error_response, execute, is_request_error, operation_type, refusal, request_id,
     with_codes,
 };
 use crate::metrics::Metrics;
@@ -327,24 +327,19 @@ impl Connection {
         });
         let session = match authorization {
             None | Some(Value::Null) => Session::anonymous(),
-            Some(Value::String(v)) => {
-                let resolved = match identified(&self.state, v).await {
-                    Ok((identity, exp)) => {
-                        let now = SystemTime::now()
-                            .duration_since(UNIX_EPOCH)
-                            .map_or(0, |d| d.as_secs());
-                        self.expires = Some(Instant::now() + Duration::from_secs(exp.saturating_sub(now)));
-                        self.identity = Some(identity.clone());
-                        self.state.directory.resolve(&self.state.db, identity).await
-                    }
-                    Err(e) => Err(e),
-                };
-                match resolved {
-                    Ok(session) => session,
-                    Err(ApiError::Unavailable) => return Some(Close::TryAgain),
-                    Err(_) => return Some(Close::Forbidden),
+            Some(Value::String(v)) => match bearer(&self.state, v).await {
+                Ok(signed) => {
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    self.expires =
+                        Some(Instant::now() + Duration::from_secs(signed.expires.saturating_sub(now)));
+                    self.identity = Some(signed.identity);
+                    signed.session
                 }
-            }
+                Err(ApiError::Unavailable) => return Some(Close::TryAgain),
+                Err(_) => return Some(Close::Forbidden),
+            },
             Some(_) => return Some(Close::Forbidden),
         };
         self.viewer = Some(session);

@@ -284,20 +284,6 @@ impl Directory {
         self.at(db, version).await
     }
 
-    /// The registered provider of `issuer`. An issuer not held makes the
-    /// directory be looked at again, so a provider registered on another
-    /// replica is known at once.
-    pub async fn provider(
-        &self,
-        db: &impl ConnectionTrait,
-        issuer: &str,
-    ) -> ApiResult<Option<Arc<Provider>>> {
-        if let Some(p) = self.held().provider(issuer) {
-            return Ok(Some(p));
-        }
-        Ok(self.now(db).await?.provider(issuer))
-    }
-
     /// The session `id` speaks for now: the versions read in one
     /// statement, and the directory read only when it changed. The session
     /// keeps the versions, at which the response cache looks its answer up.

@@ -96,28 +96,38 @@ pub(crate) async fn session_of(state: &State, req: &HttpRequest) -> Result<Sessi
         return Ok(Session::anonymous());
     };
     let token = h.to_str().map_err(|_| ApiError::Unauthenticated)?;
-    Ok(bearer(state, token).await?.0)
+    Ok(bearer(state, token).await?.session)
 }
 
-/// Who an `Authorization` value (`Bearer <jwt>`) names, and when its token
-/// expires (seconds since the Unix epoch).
-pub(crate) async fn identified(state: &State, authorization: &str) -> Result<(Identity, u64), ApiError> {
+/// A verified token: who it names, when it expires (seconds since the Unix
+/// epoch), and the session it speaks for.
+pub(crate) struct Signed {
+    pub identity: Identity,
+    pub expires: u64,
+    pub session: Session,
+}
+
+/// What an `Authorization` value (`Bearer <jwt>`) speaks for. The versions
+/// are read first, the one statement a signed-in request's cached answer
+/// costs: the token is verified by the providers registered at them, and
+/// its roles resolved there.
+pub(crate) async fn bearer(state: &State, authorization: &str) -> Result<Signed, ApiError> {
     let token = authorization
         .strip_prefix("Bearer ")
         .ok_or(ApiError::Unauthenticated)?;
-    let (identity, expires) = state.verifier.verify(token.trim(), &state.db).await?;
+    let version = schema::store::data_version(&state.db).await?;
+    let held = state.directory.at(&state.db, version.directory).await?;
+    let (identity, expires) = state.verifier.verify(token.trim(), &held).await?;
     if !sane_subject(&identity.subject) {
         return Err(ApiError::Unauthenticated);
     }
-    Ok((identity, expires))
-}
-
-/// The session an `Authorization` value speaks for, and when its token
-/// expires. Its roles are resolved at the versions read here, the one
-/// statement a signed-in request's cached answer costs.
-pub(crate) async fn bearer(state: &State, authorization: &str) -> Result<(Session, u64), ApiError> {
-    let (identity, expires) = identified(state, authorization).await?;
-    Ok((state.directory.resolve(&state.db, identity).await?, expires))
+    let mut session = state.directory.session(&held, identity.clone());
+    session.version = Some(version);
+    Ok(Signed {
+        identity,
+        expires,
+        session,
+    })
 }
 
 /// The id the request was tagged with.

@@ -322,6 +322,12 @@ async fn tokens_from_elsewhere_are_refused_with_401_saying_nothing_of_keys() {
         )
         .unwrap();
         refused_401(&fresh, &hs, "an HS256 token naming Kent's issuer").await;
+        // A token verified once is remembered, but not past its provider's
+        // registration: registered again for another audience, it is refused.
+        fresh.data_as(&alice, ME, Value::Null).await.unwrap();
+        let v = json!({ "v": { "issuer": idp.kent, "audience": "api://another", "authorities": ["kent"] } });
+        fresh.data_as(&root(), REGISTER, v).await.unwrap();
+        refused_401(&fresh, &alice, "a token for the audience its provider had before").await;
         fresh.still_serving().await;
     }
 }
