@@ -8,8 +8,8 @@ use entity::model::{authority, partner};
 use entity::{Period, Role};
 
 use super::authority::{Authority, Partner};
-use super::identity::HeldRoleObject;
 use super::common::parse_id;
+use super::identity::HeldRoleObject;
 use super::measure::{Measure, MeasureResult, rate_keys};
 use super::plan::Plan;
 use crate::context::{request, rows};
