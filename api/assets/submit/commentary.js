@@ -85,15 +85,26 @@ export async function refresh() {
   );
   const items = measure.result.commentary.map((c) => article(c, open.get(c.id)));
   $('commentary-list').replaceChildren(...(items.length ? items : [el('p', {}, 'No commentary yet.')]));
-  $('action-plans').replaceChildren(
-    ...(measure.actionPlans.length
-      ? measure.actionPlans.map((p) =>
-          el('div', { class: 'action-plan' }, el('h4', {}, `${p.title}${p.open ? '' : ' (closed)'}`),
-            el('ul', {}, ...p.actions.map((a) =>
-              el('li', {}, `${a.description} (${a.owner}${a.dueOn ? `, due ${a.dueOn}` : ''}; ${a.status.replaceAll('_', ' ').toLowerCase()})`,
-                a.overdue ? el('strong', { class: 'late-mark' }, ' Overdue') : null))))))
-      : [el('p', {}, 'No action plan yet.')]),
+  const plans = measure.actionPlans.map((p) =>
+    el(
+      'div',
+      { class: 'action-plan' },
+      el('h4', {}, `${p.title}${p.open ? '' : ' (closed)'}`),
+      el(
+        'ul',
+        {},
+        ...p.actions.map((a) =>
+          el(
+            'li',
+            {},
+            `${a.description} (${a.owner}${a.dueOn ? `, due ${a.dueOn}` : ''}; ${a.status.replaceAll('_', ' ').toLowerCase()})`,
+            a.overdue ? el('strong', { class: 'late-mark' }, ' Overdue') : null,
+          ),
+        ),
+      ),
+    ),
   );
+  $('action-plans').replaceChildren(...(plans.length ? plans : [el('p', {}, 'No action plan yet.')]));
 }
 
 function article(c, editing) {

@@ -27,6 +27,7 @@ mod reads;
 mod schema_file;
 mod sheet_memory;
 mod sheets;
+mod submit;
 mod statements;
 mod submissions;
 mod templates;
