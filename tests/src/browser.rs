@@ -163,7 +163,10 @@ impl Browser {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let at = self.evaluate("location.href").await.unwrap_or_default();
+        let at = self
+            .evaluate("location.href + ': ' + document.body.innerText.slice(0, 3000)")
+            .await
+            .unwrap_or_default();
         bail!("waited in vain for `{condition}` at {at}")
     }
 
