@@ -499,11 +499,16 @@ async fn the_police_analyst_submits_in_the_browser() {
         .await
         .unwrap();
     // A bad value gets the API's own message beside its field.
-    fill(&mut b, "#plans tr[data-measure=\"O4.4\"] input", "-1e400").await;
+    fill(&mut b, "#plans tr[data-measure=\"O4.4\"] input", "1e30").await;
     b.enter().await.unwrap();
-    b.wait_for("document.querySelector('#plans tr[data-measure=\"O4.4\"] .error').textContent")
+    let said = b
+        .wait_for("document.querySelector('#plans tr[data-measure=\"O4.4\"] .error').textContent")
         .await
         .unwrap();
+    assert!(
+        said.as_str().unwrap().contains("out of range"),
+        "the API's own words: {said}"
+    );
     shot(&mut b, "6-form").await;
 
     // 8. Commentary, then an edit another tab beats.
