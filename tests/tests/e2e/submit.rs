@@ -342,6 +342,40 @@ async fn the_police_analyst_submits_in_the_browser() {
     )
     .await
     .unwrap();
+    // The page may call this server and the issuer (its token endpoint),
+    // and load nothing from anywhere else.
+    for path in ["/submit", "/submit?authority=croydon"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        let policy = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.starts_with("default-src 'self';"), "{policy}");
+        assert!(
+            policy.contains(&format!("connect-src 'self' {};", idp.croydon)),
+            "{policy}"
+        );
+        assert!(!policy.contains("unsafe"), "{policy}");
+    }
+    let r = app
+        .client
+        .get(format!("{}/submit?authority=kent", app.address))
+        .send()
+        .await
+        .unwrap();
+    let policy = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("connect-src 'self';"),
+        "Kent's page names no provider: {policy}"
+    );
     // The analyst's account at the issuer (signed in once, as node does).
     let analyst = idp
         .token("croydon", "analyst", Some("analyst@met.police.uk"), &["Analyst"])
