@@ -605,6 +605,22 @@ async fn the_police_analyst_submits_in_the_browser() {
     accessible(&mut b, &axe, "conflict").await;
     shot(&mut b, "8-conflict").await;
 
+    // 9. Signed out; the demo's Kent officer, signed in by the demo's own
+    // sign-in, sees Kent's plan.
+    activate(&mut b, "[data-action=\"sign-out\"]").await;
+    b.wait_for("!document.getElementById('demo').hidden && document.getElementById('signed-in').hidden")
+        .await
+        .unwrap();
+    b.evaluate("document.getElementById('demo-person').value = 'kent-officer'")
+        .await
+        .unwrap();
+    activate(&mut b, "[data-action=\"demo-sign-in\"]").await;
+    b.wait_for("document.getElementById('who').textContent.includes('Kent') && document.querySelectorAll('#plans tr[data-measure]').length > 0")
+        .await
+        .unwrap();
+    accessible(&mut b, &axe, "the demo's Kent officer").await;
+    shot(&mut b, "9-demo-officer").await;
+
     let allowed = [app.address.as_str(), plain.address.as_str(), idp.croydon.as_str()];
     only_ours(&tab, &allowed);
     only_ours(&b, &allowed);
