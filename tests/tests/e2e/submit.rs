@@ -605,6 +605,19 @@ async fn the_police_analyst_submits_in_the_browser() {
     accessible(&mut b, &axe, "conflict").await;
     shot(&mut b, "8-conflict").await;
 
+    // Live: what someone else submits meanwhile appears without a reload.
+    let o43_id = app.measure("croydon", "O4.3").await.unwrap().1;
+    app.data_as(
+        &admin,
+        "mutation($m: ID!) { submitResult(input: { measureId: $m, period: \"2023-24 Q4\", value: 22000 }) { version } }",
+        json!({ "m": o43_id }),
+    )
+    .await
+    .unwrap();
+    b.wait_for("document.querySelector('#plans tr[data-measure=\"O4.3\"] .submitted').textContent.includes('22,000')")
+        .await
+        .unwrap();
+
     // 9. Signed out; the demo's Kent officer, signed in by the demo's own
     // sign-in, sees Kent's plan.
     activate(&mut b, "[data-action=\"sign-out\"]").await;
