@@ -10,6 +10,7 @@
 //! ever meets its own key, so an HS256 token "signed" with a public key is
 //! refused. Which roles a verified token brings is `schema::directory`'s.
 
+pub mod demo;
 mod jwks;
 pub mod providers;
 
@@ -374,10 +375,22 @@ pub fn mint(
     grants: Vec<GrantClaim>,
     ttl: Duration,
 ) -> anyhow::Result<String> {
+    mint_named(secret, issuer, audience, (sub, None), grants, ttl)
+}
+
+/// Mints an HS256 token for a subject and its display name.
+pub fn mint_named(
+    secret: &str,
+    issuer: &str,
+    audience: &str,
+    (sub, name): (&str, Option<&str>),
+    grants: Vec<GrantClaim>,
+    ttl: Duration,
+) -> anyhow::Result<String> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let claims = Claims {
         sub: sub.to_owned(),
-        name: None,
+        name: name.map(str::to_owned),
         iss: issuer.to_owned(),
         aud: audience.to_owned(),
         exp: now + ttl.as_secs(),

@@ -81,11 +81,19 @@ impl Application {
     /// is empty, and binds (port 0 picks a free port, as tests do).
     pub async fn build(config: &Config, demo: bool) -> anyhow::Result<Self> {
         let directory = Arc::new(schema::directory::Directory::new(&config.jwt.issuer));
-        let verifier = auth::Verifier::new(&config.jwt, directory.clone())?;
+        let mut jwt = config.jwt.clone();
+        // The demo signs its people in with the platform's own HS256 key:
+        // one made for this run when none is configured.
+        let demo = demo.then(|| auth::demo::Demo {
+            secret: jwt.secret.get_or_insert_with(auth::demo::random_secret).clone(),
+            issuer: jwt.issuer.clone(),
+            audience: jwt.audience.clone(),
+        });
+        let verifier = auth::Verifier::new(&jwt, directory.clone())?;
         let metrics = Arc::new(Metrics::default());
         let db = db::connect(&config.database_url, config.pool_size, metrics.clone()).await?;
         db::migrate(&db).await?;
-        if demo && import::load_demo(&db).await? {
+        if demo.is_some() && import::load_demo(&db).await? {
             tracing::info!("loaded the demo councils");
         }
         let (live, sockets) = live::start(&config.database_url, &db, config.limits.live_buffer).await?;
@@ -114,7 +122,9 @@ impl Application {
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),
             live,
             graphiql_cdn: config.graphiql_cdn.clone(),
+            demo,
         });
+        let demo = state.demo.is_some();
         let origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -124,6 +134,14 @@ impl Application {
                 .route("/", web::get().to(pages::dashboard))
                 .route("/dashboard/dashboard.js", web::get().to(pages::dashboard_script))
                 .route("/dashboard/dashboard.css", web::get().to(pages::dashboard_style))
+                .route("/submit", web::get().to(pages::submit))
+                .route("/submit/{file}", web::get().to(pages::submit_asset))
+                .configure(|c| {
+                    if demo {
+                        c.route("/auth/demo", web::get().to(auth::demo::people))
+                            .route("/auth/demo", web::post().to(auth::demo::sign_in));
+                    }
+                })
                 .route("/graphiql", web::get().to(pages::graphiql))
                 .route("/graphql", web::post().to(graphql::post))
                 .route("/graphql", web::get().to(graphql::get))

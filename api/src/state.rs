@@ -32,6 +32,8 @@ pub struct State {
     /// The exact response cache, unless turned off.
     pub cache: Option<Cache>,
     pub persisted: Persisted,
+    /// The demo's sign-in, only in a server started with `--demo`.
+    pub demo: Option<auth::demo::Demo>,
 }
 
 /// The id of one request: the client's `x-request-id` if it sent a sane one,

@@ -29,10 +29,13 @@ pub fn required() -> bool {
 }
 
 pub struct Browser {
-    /// Killed when the browser is dropped.
-    _process: Child,
+    /// Killed when the browser is dropped; `None` in a second tab.
+    _process: Option<Child>,
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    profile: PathBuf,
+    /// Removed when the browser is dropped; `None` in a second tab.
+    profile: Option<PathBuf>,
+    /// The DevTools HTTP port.
+    port: u16,
     next_id: u64,
     /// Every URL the page requested (documents, scripts, fetches, sockets).
     pub requests: Vec<String>,
@@ -40,7 +43,9 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.profile);
+        if let Some(p) = &self.profile {
+            let _ = std::fs::remove_dir_all(p);
+        }
     }
 }
 
@@ -105,17 +110,104 @@ impl Browser {
             .and_then(|t| t.iter().find(|t| t["type"] == "page"))
             .and_then(|t| t["webSocketDebuggerUrl"].as_str())
             .context("Chromium shows no page")?;
+        Self::attach(page, Some(process), Some(profile), port).await
+    }
+
+    async fn attach(
+        page: &str,
+        process: Option<Child>,
+        profile: Option<PathBuf>,
+        port: u16,
+    ) -> anyhow::Result<Browser> {
         let (socket, _) = tokio_tungstenite::connect_async(page).await?;
         let mut browser = Browser {
             _process: process,
             socket,
             profile,
+            port,
             next_id: 0,
             requests: Vec::new(),
         };
         browser.call("Network.enable", json!({})).await?;
         browser.call("Page.enable", json!({})).await?;
         Ok(browser)
+    }
+
+    /// Another tab of the same browser (same cookies; its own
+    /// sessionStorage), with its own request log. Drop it before the first.
+    pub async fn new_tab(&self) -> anyhow::Result<Browser> {
+        let target: Value = reqwest::Client::new()
+            .put(format!("http://127.0.0.1:{}/json/new?about:blank", self.port))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let page = target["webSocketDebuggerUrl"]
+            .as_str()
+            .context("Chromium opened no tab")?;
+        Self::attach(page, None, None, self.port).await
+    }
+
+    /// Waits (within about 30 s) until `condition`, a JavaScript
+    /// expression, is truthy in the page, whichever page that is by then:
+    /// a navigation meanwhile is waited through.
+    pub async fn wait_for(&mut self, condition: &str) -> anyhow::Result<Value> {
+        for _ in 0..300 {
+            if let Ok(v) = self.evaluate(condition).await
+                && !v.is_null()
+                && v != json!(false)
+                && v != json!("")
+                && v != json!(0)
+            {
+                return Ok(v);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let at = self
+            .evaluate("location.href + ': ' + document.body.innerText.slice(0, 3000)")
+            .await
+            .unwrap_or_default();
+        bail!("waited in vain for `{condition}` at {at}")
+    }
+
+    /// Types text into the focused element, as a keyboard would.
+    pub async fn type_text(&mut self, text: &str) -> anyhow::Result<()> {
+        self.call("Input.insertText", json!({ "text": text })).await?;
+        Ok(())
+    }
+
+    /// Enter pressed in the focused element: a button's activation, a
+    /// form's submission.
+    pub async fn enter(&mut self) -> anyhow::Result<()> {
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({ "type": "keyDown", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r" }),
+        )
+        .await?;
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({ "type": "keyUp", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13 }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Chooses `file` in the file input `selector` picks, as a person
+    /// choosing it in the dialog would (a `change` event follows).
+    pub async fn set_file(&mut self, selector: &str, file: &Path) -> anyhow::Result<()> {
+        let doc = self.call("DOM.getDocument", json!({})).await?;
+        let node = self
+            .call(
+                "DOM.querySelector",
+                json!({ "nodeId": doc["root"]["nodeId"], "selector": selector }),
+            )
+            .await?;
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({ "nodeId": node["nodeId"], "files": [file.display().to_string()] }),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn receive(&mut self) -> anyhow::Result<Value> {

@@ -22,6 +22,9 @@ pub struct Params {
 #[serde(rename_all = "camelCase")]
 struct SignIn {
     issuer: String,
+    /// The `aud` its tokens for this service carry: a browser names it as
+    /// the `resource` (RFC 8707) where no scope names the API already.
+    audience: String,
     client_id: Option<String>,
     scopes: Vec<String>,
     authorization_endpoint: Option<String>,
@@ -54,6 +57,7 @@ pub async fn get(state: web::Data<State>, params: web::Query<Params>) -> HttpRes
         }
         out.push(SignIn {
             issuer: p.row.issuer.clone(),
+            audience: p.row.audience.clone(),
             client_id: p.row.client_id.clone(),
             scopes,
             authorization_endpoint: endpoints.as_ref().and_then(|e| e.authorization_endpoint.clone()),
@@ -63,4 +67,44 @@ pub async fn get(state: web::Data<State>, params: web::Query<Params>) -> HttpRes
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={MAX_AGE_SECS}")))
         .json(out)
+}
+
+/// The origins a browser signing in for `authority` (every authority, if
+/// none) talks to: each provider's issuer and token endpoint. An unknown
+/// authority has none.
+pub async fn origins(state: &State, authority: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let held = state.directory.now(&state.db).await?;
+    let only = match authority {
+        None => None,
+        Some(slug) => match held.authority(slug) {
+            Some(a) => Some(a.id),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut out = Vec::new();
+    for p in held
+        .providers()
+        .filter(|p| only.is_none_or(|a| p.authorities.contains(&a)))
+    {
+        let endpoints = state.verifier.endpoints(p).await;
+        let token = endpoints.as_ref().and_then(|e| e.token_endpoint.clone());
+        out.extend(
+            [Some(p.row.issuer.clone()), token]
+                .into_iter()
+                .flatten()
+                .filter_map(|u| origin(&u)),
+        );
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// `scheme://host[:port]` of an http(s) URL; nothing else may enter a
+/// policy header.
+fn origin(url: &str) -> Option<String> {
+    let u = reqwest::Url::parse(url).ok()?;
+    matches!(u.scheme(), "https" | "http")
+        .then(|| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
 }

@@ -355,7 +355,7 @@ impl Plan {
     }
     /// When the plan's results for the period are due, if a deadline is set.
     async fn deadline(&self, ctx: &Context<'_>, period: Period) -> Result<Option<Date>> {
-        let set = store::deadlines::of_plans(request(ctx)?.reader(), &[self.0.id], period)
+        let set = store::deadlines::of_plans(request(ctx)?.reader(), &[self.0.id], &[period])
             .await
             .gql()?;
         Ok(set.first().map(|d| Date(d.due_on)))

@@ -2,14 +2,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::Utc;
 use entity::model::{authority, partner};
 use entity::{Period, Role};
 
 use super::authority::{Authority, Partner};
+use super::common::parse_id;
 use super::identity::HeldRoleObject;
-use super::measure::Measure;
+use super::measure::{Measure, MeasureResult, rate_keys};
 use super::plan::Plan;
 use crate::context::{request, rows};
 use crate::error::Gql;
@@ -53,6 +54,26 @@ pub struct DueMeasure {
     late: bool,
 }
 
+/// One period a measure the viewer may submit reports in, with what is
+/// stored for it.
+#[derive(SimpleObject)]
+#[graphql(name = "Submission")]
+pub struct SubmissionObject {
+    measure: Measure,
+    plan: Plan,
+    /// The measure's own period (a month of a monthly measure).
+    period: Period,
+    /// Its deadline: the plan's for this period, else for the period asked.
+    due_on: Option<Date>,
+    /// Nothing is submitted yet and the deadline has passed (UTC).
+    late: bool,
+    /// Nothing is submitted yet.
+    outstanding: bool,
+    /// The measure rated at this period: its value, target, previous value,
+    /// and the stored result's `version`, `submittedAt` and `submittedBy`.
+    result: MeasureResult,
+}
+
 #[ComplexObject]
 impl ViewerObject {
     /// Every measure the viewer may submit with no result for the period.
@@ -68,6 +89,43 @@ impl ViewerObject {
                 plan: Plan(d.plan),
                 due_on: d.due_on.map(Date),
                 late: d.due_on.is_some_and(|on| on < today),
+            })
+            .collect())
+    }
+    /// Every period of its own frequency each measure the viewer may submit
+    /// (of one plan, if given) reports in within `period` (a quarter's
+    /// months for a monthly measure; a year's quarters and months), within
+    /// its plan's years, as the results template lists them: submitted or
+    /// outstanding, with what was submitted.
+    async fn submissions(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        plan_id: Option<ID>,
+    ) -> Result<Vec<SubmissionObject>> {
+        let r = request(ctx)?;
+        let plan = match plan_id {
+            None => None,
+            Some(id) => match parse_id(&id) {
+                Some(n) => Some(n),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let owed = due::owed(r.reader(), &r.viewer, period, plan).await.gql()?;
+        let keys: Vec<(i64, Period)> = owed.iter().map(|o| (o.measure.id, o.period)).collect();
+        let rated = rate_keys(r, &keys).await.gql()?;
+        let today = Utc::now().date_naive();
+        Ok(owed
+            .into_iter()
+            .zip(rated)
+            .map(|(o, rating)| SubmissionObject {
+                late: !o.submitted && o.due_on.is_some_and(|on| on < today),
+                outstanding: !o.submitted,
+                due_on: o.due_on.map(Date),
+                period: o.period,
+                measure: Measure(o.measure),
+                plan: Plan(o.plan),
+                result: MeasureResult(rating),
             })
             .collect())
     }

@@ -40,15 +40,15 @@ pub async fn set(
     }
 }
 
-/// The deadlines of some plans for one period, in one statement.
+/// The deadlines of some plans for some periods, in one statement.
 pub async fn of_plans(
     db: &impl ConnectionTrait,
     plan_ids: &[i64],
-    period: Period,
+    periods: &[Period],
 ) -> ApiResult<Vec<deadline::Model>> {
     Ok(deadline::Entity::find()
         .filter(deadline::Column::PlanId.is_in(plan_ids.iter().copied()))
-        .filter(deadline::Column::Period.eq(period))
+        .filter(deadline::Column::Period.is_in(periods.iter().copied()))
         .all(db)
         .await?)
 }

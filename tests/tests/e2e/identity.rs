@@ -424,7 +424,7 @@ async fn a_sign_in_page_learns_where_to_send_the_browser() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(
         body,
-        json!([{ "issuer": idp.kent, "clientId": CLIENT_ID, "scopes": ["openid", "email", "profile", "api"],
+        json!([{ "issuer": idp.kent, "audience": AUDIENCE, "clientId": CLIENT_ID, "scopes": ["openid", "email", "profile", "api"],
                  "authorizationEndpoint": format!("{}/auth", idp.kent), "tokenEndpoint": format!("{}/token", idp.kent) }])
     );
     let none: Value = app

@@ -29,5 +29,6 @@ mod sheet_memory;
 mod sheets;
 mod statements;
 mod submissions;
+mod submit;
 mod templates;
 mod writes;
