@@ -83,8 +83,19 @@ export async function refresh() {
       { text: a.querySelector('textarea').value, version: Number(a.dataset.version), error: a.querySelector('.error').textContent },
     ]),
   );
+  // Re-rendering must not take the keyboard's place away: a live event can
+  // land between a person reaching a control and pressing it.
+  const focused = document.activeElement;
+  const place = focused && $('commentary-list').contains(focused)
+    ? { commentary: focused.closest('article')?.dataset.commentary, action: focused.dataset.action, tag: focused.tagName }
+    : null;
   const items = measure.result.commentary.map((c) => article(c, open.get(c.id)));
   $('commentary-list').replaceChildren(...(items.length ? items : [el('p', {}, 'No commentary yet.')]));
+  if (place?.commentary) {
+    const again = document.querySelector(`#commentary-list article[data-commentary="${CSS.escape(place.commentary)}"]`);
+    const control = place.action ? again?.querySelector(`[data-action="${place.action}"]`) : again?.querySelector(place.tag);
+    control?.focus();
+  }
   const plans = measure.actionPlans.map((p) =>
     el(
       'div',
