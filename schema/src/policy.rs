@@ -112,11 +112,15 @@ fn is_platform(g: &Grant) -> bool {
 /// The scope of a measure: its authority, and the partner that leads it when
 /// it is a partnership measure.
 pub fn measure_scope(m: &entity::model::measure::Model) -> Scope {
+    scope_of(m.authority_id, m.kind, m.partner_id)
+}
+
+/// The scope of a measure known by its columns only (a count grouped by
+/// them, say).
+pub fn scope_of(authority_id: i64, kind: entity::MeasureKind, partner_id: Option<i64>) -> Scope {
     Scope {
-        authority_id: m.authority_id,
-        partner_id: m
-            .partner_id
-            .filter(|_| m.kind == entity::MeasureKind::Partnership),
+        authority_id,
+        partner_id: partner_id.filter(|_| kind == entity::MeasureKind::Partnership),
     }
 }
 

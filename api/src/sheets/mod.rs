@@ -213,7 +213,7 @@ pub async fn get(
 
 /// Runs `query` as the caller, through the same limits and read snapshot as
 /// `/graphql`; the first error refuses the whole sheet with its code.
-async fn query(
+pub(crate) async fn query(
     state: &State,
     req: &HttpRequest,
     session: Session,

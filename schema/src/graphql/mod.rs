@@ -7,6 +7,7 @@ mod authority;
 mod benchmark;
 mod commentary;
 mod common;
+mod feeds;
 mod identity;
 mod live;
 mod measure;
@@ -20,6 +21,7 @@ use async_graphql::MergedObject;
 pub use authority::{Authority, Partner};
 pub use benchmark::{Benchmark, BenchmarkValue, ComparisonGroup, Metric};
 pub use commentary::{ActionItem, ActionPlan, Commentary};
+pub use feeds::ResultFilter;
 pub use live::{Publication, SubscriptionRoot};
 pub use measure::{Measure, MeasureResult};
 pub use panel::{Meeting, Panel};
@@ -35,6 +37,7 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     benchmark::BenchmarkQuery,
     identity::IdentityQuery,
+    feeds::FeedsQuery,
 );
 
 #[derive(MergedObject, Default)]

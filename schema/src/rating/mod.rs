@@ -7,6 +7,7 @@
 
 pub mod due;
 mod facts;
+pub mod feed;
 mod rated;
 mod ratings;
 mod series;

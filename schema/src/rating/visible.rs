@@ -38,6 +38,12 @@ pub fn in_benchmark(published: bool) -> bool {
 /// when the rating the viewer reads now shows that very result, as a query
 /// would show it.
 pub fn announced(rating: &Rating, result_id: i64) -> bool {
+    shows(rating, result_id)
+}
+
+/// Whether a rating shows that very stored result: what a feed of results
+/// lists, so that a result the viewer may not see is left out.
+pub fn shows(rating: &Rating, result_id: i64) -> bool {
     rating.result_id == Some(result_id)
 }
 

@@ -9,6 +9,7 @@ mod cache;
 mod dashboard;
 mod demo;
 mod escalation;
+mod feeds;
 mod fixtures;
 mod hardening;
 mod harness;

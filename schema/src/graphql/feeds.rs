@@ -1,0 +1,147 @@
+//! Paged feeds across authorities (Relay cursor connections): the results
+//! feed and the measures list. The paging and visibility rules are the read
+//! model's (`rating::feed`); this file translates arguments and shapes
+//! connections whose nodes are the existing objects.
+
+use async_graphql::connection::PageInfo;
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use entity::{MeasureKind, Period, RagStatus};
+
+use super::common::parse_id;
+use super::measure::MeasureResult;
+use crate::context::request;
+use crate::error::{ApiResult, Gql};
+use crate::rating::Rating;
+use crate::rating::feed::{self, Page, PageArgs, ResultQuery};
+use crate::store::feeds::{ResultScope, ids_named};
+
+/// Which results a feed lists; every field narrows it, none is required.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ResultFilter {
+    /// An authority's slug.
+    pub authority: Option<String>,
+    pub plan: Option<ID>,
+    /// Measures directly under this node.
+    pub node: Option<ID>,
+    pub measure: Option<ID>,
+    /// A national metric's code, as NI192.
+    pub metric: Option<String>,
+    /// The slug of the partner leading the measure.
+    pub partner: Option<String>,
+    pub kind: Option<MeasureKind>,
+    /// Results whose period starts at or after this period's start.
+    pub from: Option<Period>,
+    /// Results whose period starts at or before this period's end.
+    pub to: Option<Period>,
+    /// Results rated so.
+    pub status: Option<RagStatus>,
+}
+
+impl ResultFilter {
+    /// The filter with its names resolved. An id that is not one of ours
+    /// names nothing, so matches nothing.
+    pub async fn resolve(&self, db: &impl sea_orm::ConnectionTrait) -> ApiResult<ResultQuery> {
+        let (authorities, partners, metrics) = ids_named(
+            db,
+            self.authority.as_deref(),
+            self.partner.as_deref(),
+            self.metric.as_deref(),
+        )
+        .await?;
+        let id = |v: &Option<ID>| v.as_ref().map(|i| parse_id(i).unwrap_or(-1));
+        Ok(ResultQuery {
+            scope: ResultScope {
+                authorities,
+                partners,
+                metrics,
+                plan: id(&self.plan),
+                node: id(&self.node),
+                measure: id(&self.measure),
+                kind: self.kind,
+                from: self.from.map(|p| p.start_date()),
+                to: self.to.map(|p| p.end_date()),
+            },
+            status: self.status,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct FeedsQuery;
+
+#[Object]
+impl FeedsQuery {
+    /// Stored results the viewer may see (unpublished ones only for those
+    /// who may read them), oldest stored first: a walk with `after` sees
+    /// every result once, even while others submit. A page is at most 500.
+    async fn results(
+        &self,
+        ctx: &Context<'_>,
+        filter: ResultFilter,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<MeasureResultConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let r = request(ctx)?;
+        let query = filter.resolve(r.reader()).await.gql()?;
+        let page = feed::results(r, &query, &args).await.gql()?;
+        Ok(MeasureResultConnection { page, query })
+    }
+}
+
+pub struct MeasureResultConnection {
+    page: Page<Rating>,
+    query: ResultQuery,
+}
+
+#[Object]
+impl MeasureResultConnection {
+    async fn edges(&self) -> Vec<MeasureResultEdge> {
+        self.page
+            .items
+            .iter()
+            .map(|(cursor, rating)| MeasureResultEdge {
+                cursor: cursor.clone(),
+                rating: rating.clone(),
+            })
+            .collect()
+    }
+    async fn page_info(&self) -> PageInfo {
+        page_info(&self.page)
+    }
+    /// Every result of the filter the viewer may see, on every page.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        feed::results_count(request(ctx)?, &self.query).await.gql()
+    }
+}
+
+pub struct MeasureResultEdge {
+    cursor: String,
+    rating: Rating,
+}
+
+#[Object]
+impl MeasureResultEdge {
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+    async fn node(&self) -> MeasureResult {
+        MeasureResult(self.rating.clone())
+    }
+}
+
+fn page_info<T>(page: &Page<T>) -> PageInfo {
+    PageInfo {
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        start_cursor: page.start_cursor.clone(),
+        end_cursor: page.end_cursor.clone(),
+    }
+}
