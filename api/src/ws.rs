@@ -429,11 +429,29 @@ impl Connection {
 }
 
 fn error_message(id: &str, resp: &Response) -> String {
-    json!({ "id": id, "type": "error", "payload": resp.errors }).to_string()
+    message(id, "error", &resp.errors)
 }
 
 fn next_message(id: &str, resp: &impl serde::Serialize) -> String {
-    json!({ "id": id, "type": "next", "payload": resp }).to_string()
+    message(id, "next", resp)
+}
+
+/// A message with a payload, serialised straight to text: through a
+/// `json!` value its objects would sort their keys, and an answer's fields
+/// come in the order of the selection set.
+fn message(id: &str, kind: &str, payload: &impl serde::Serialize) -> String {
+    #[derive(serde::Serialize)]
+    struct Message<'a, P> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        kind: &'a str,
+        payload: P,
+    }
+    serde_json::to_string(&Message { id, kind, payload }).unwrap_or_else(|e| {
+        let e = ApiError::internal(format!("serialising a message failed: {e}"));
+        json!({ "id": id, "type": "error", "payload": [{ "message": e.to_string(), "extensions": { "code": e.code().as_str() } }] })
+            .to_string()
+    })
 }
 
 /// One operation of a socket, run as a task of its own.

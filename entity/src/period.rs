@@ -343,7 +343,11 @@ mod graphql {
     /// A reporting period in the UK financial year: "2023-24" (April 2023 to
     /// March 2024), "2023-24 Q1" (April–June 2023) … "2023-24 Q4"
     /// (January–March 2024), or a calendar month "2024-02".
-    #[Scalar(name = "Period")]
+    // No standard describes these periods: the README's section does.
+    #[Scalar(
+        name = "Period",
+        specified_by_url = "https://github.com/councilperf/councilperf/blob/main/README.md#periods"
+    )]
     impl ScalarType for Period {
         fn parse(value: Value) -> InputValueResult<Self> {
             match &value {

@@ -27,6 +27,8 @@ pub enum Code {
     PersistedQueryNotFound,
     /// An `Idempotency-Key` sent again with a different request.
     IdempotencyKeyReused,
+    /// An operation whose computed cost is over the limit.
+    TooComplex,
 }
 
 impl Code {
@@ -42,6 +44,7 @@ impl Code {
             Code::Internal => "INTERNAL",
             Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Code::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Code::TooComplex => "QUERY_TOO_COMPLEX",
         }
     }
 }
@@ -70,6 +73,9 @@ pub enum ApiError {
     AtIndex { index: usize, source: Box<ApiError> },
     #[error("{0}")]
     Conflict(String),
+    /// Refused before it ran; the figures are also `extensions.cost`.
+    #[error("the query costs {requested}; at most {limit} is allowed: ask for fewer fields or smaller pages")]
+    TooComplex { requested: usize, limit: usize },
     #[error("the query ran longer than {}s", .0.as_secs_f32())]
     Timeout(Duration),
     #[error("the database is unavailable: try again shortly")]
@@ -128,6 +134,7 @@ impl ApiError {
             ApiError::Internal => Code::Internal,
             ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
             ApiError::IdempotencyKeyReused => Code::IdempotencyKeyReused,
+            ApiError::TooComplex { .. } => Code::TooComplex,
             ApiError::AtIndex { source, .. } => source.code(),
         }
     }
@@ -184,7 +191,10 @@ impl ApiError {
             ApiError::Unauthenticated => 401,
             ApiError::Forbidden(_) | ApiError::UntrustedDocument => 403,
             ApiError::NotFound(_) | ApiError::PersistedQueryNotFound => 404,
-            ApiError::BadUserInput(_) | ApiError::Invalid { .. } | ApiError::BadRequest(_) => 400,
+            ApiError::BadUserInput(_)
+            | ApiError::Invalid { .. }
+            | ApiError::BadRequest(_)
+            | ApiError::TooComplex { .. } => 400,
             ApiError::AtIndex { source, .. } => source.http_status(),
             ApiError::Conflict(_) => 409,
             ApiError::Timeout(_) => 504,
@@ -196,6 +206,14 @@ impl ApiError {
             ApiError::MutationByGet => 405,
             ApiError::IdempotencyKeyReused => 422,
         }
+    }
+
+    /// The error as a whole request's refusal, with its code: what
+    /// validation and the transports answer with.
+    pub fn server_error(&self) -> async_graphql::ServerError {
+        let mut e = async_graphql::ServerError::new(self.to_string(), None);
+        e.extensions = self.extend().extensions;
+        e
     }
 
     /// An internal failure: logs its cause, returns what the client may see.
@@ -282,6 +300,11 @@ impl ErrorExtensions for ApiError {
             }
             if let Some(index) = self.index() {
                 e.set("index", index);
+            }
+            // Also on the error itself: a WebSocket `error` message carries
+            // the errors alone, not the response's extensions.
+            if let ApiError::TooComplex { requested, limit } = self {
+                e.set("cost", crate::cost::report(Some(*requested), *limit));
             }
         })
     }

@@ -15,12 +15,14 @@
 pub mod archive;
 pub mod benchmarks;
 pub mod context;
+pub mod cost;
 pub mod directory;
 pub mod error;
 pub mod graphql;
 pub mod inputs;
 pub mod live;
 pub mod loaders;
+pub mod order;
 pub mod policy;
 pub mod rating;
 pub mod scalars;
@@ -115,8 +117,12 @@ pub fn build(
     let mut b = async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .data(db)
         .data(directory)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity);
+        // Not async-graphql's own limits: they refuse without the cost.
+        .extension(cost::Cost {
+            max_complexity: limits.max_complexity,
+            max_depth: limits.max_depth,
+        })
+        .extension(order::SelectionOrder);
     if !introspection {
         b = b.disable_introspection();
     }
@@ -136,9 +142,10 @@ pub fn request_data(
     req.data(context::Request::new(reader, session))
 }
 
-/// The schema's SDL, as committed in `schema/schema.graphql`.
+/// The schema's SDL, as committed in `schema/schema.graphql`, with the
+/// scalars' `@specifiedBy` links.
 pub fn sdl() -> String {
     async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .finish()
-        .sdl()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

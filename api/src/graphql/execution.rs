@@ -10,9 +10,10 @@ use std::time::Instant;
 use actix_web::web;
 use async_graphql::futures_util::FutureExt;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Request, Response, ServerError};
+use async_graphql::{Request, Response};
 use chrono::Utc;
 use schema::Session;
+use schema::cost::{self, Meter};
 use schema::error::{ApiError, Code};
 use schema::policy::Viewer;
 use schema::store::{self, Reader};
@@ -25,11 +26,7 @@ use crate::document::{self, Bounds};
 use crate::state::State;
 
 pub(crate) fn error_response(e: &ApiError) -> Response {
-    let mut err = ServerError::new(e.to_string(), None);
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", e.code().as_str());
-    Response::from_errors(vec![err])
+    Response::from_errors(vec![e.server_error()])
 }
 
 /// Every error carries a code. Those async-graphql makes itself (parse,
@@ -139,7 +136,7 @@ impl Serialize for Answer {
 
 /// Parses, measures and runs one operation while holding an in-flight
 /// permit: the caller bounds all of it by the query timeout.
-async fn run(state: &State, mut r: Request, session: Session) -> Answer {
+async fn run(state: &State, mut r: Request, session: Session, meter: &Meter) -> Answer {
     // Waiting for a permit counts against the timeout.
     let _permit = state.in_flight.acquire().await;
     if let Some(refused) = refusal(&state.limits, &mut r) {
@@ -156,14 +153,14 @@ async fn run(state: &State, mut r: Request, session: Session) -> Answer {
             .all(|(_, op)| op.node.ty == OperationType::Query)
     });
     if !reads_only {
-        return Answer::Run(run_on(state, r, Reader::Pool(state.db.clone()), session).await);
+        return Answer::Run(run_on(state, r, Reader::Pool(state.db.clone()), session, meter).await);
     }
     // A read met a connection that died with the database: once more, on a
     // connection the pool has checked.
     let again = retry_copy(&mut r);
-    let first = read(state, r, session.clone()).await;
+    let first = read(state, r, session.clone(), meter).await;
     match again {
-        Some(r) if first.has_code(Code::Unavailable) => read(state, r, session).await,
+        Some(r) if first.has_code(Code::Unavailable) => read(state, r, session, meter).await,
         _ => first,
     }
 }
@@ -207,9 +204,9 @@ fn retry_copy(r: &mut Request) -> Option<Request> {
 }
 
 /// A query reads through one snapshot, so every resolver sees one moment.
-async fn snapshot_read(state: &State, r: Request, session: Session) -> Response {
+async fn snapshot_read(state: &State, r: Request, session: Session, meter: &Meter) -> Response {
     match Reader::snapshot(&state.db).await {
-        Ok(reader) => run_on(state, r, reader, session).await,
+        Ok(reader) => run_on(state, r, reader, session, meter).await,
         Err(e) => error_response(&e),
     }
 }
@@ -218,9 +215,9 @@ async fn snapshot_read(state: &State, r: Request, session: Session) -> Response 
 /// version. That version is read on its own first: one statement, exact at
 /// the moment it runs. A miss runs the query in a snapshot whose own version
 /// keys the answer, so what is kept is exactly what that version holds.
-async fn read(state: &State, r: Request, session: Session) -> Answer {
+async fn read(state: &State, r: Request, session: Session, meter: &Meter) -> Answer {
     let Some(cache) = &state.cache else {
-        return Answer::Run(snapshot_read(state, r, session).await);
+        return Answer::Run(snapshot_read(state, r, session, meter).await);
     };
     let today = Utc::now().date_naive();
     let inputs = cache::Inputs {
@@ -253,7 +250,7 @@ async fn read(state: &State, r: Request, session: Session) -> Answer {
         }
     };
     let key = inputs.key(&version.data);
-    let resp = run_on(state, r, reader, session).await;
+    let resp = run_on(state, r, reader, session, meter).await;
     // Errors are not kept (a timeout or a lost database says nothing of the
     // next try), nor an answer that straddled midnight.
     if !resp.errors.is_empty() || Utc::now().date_naive() != today {
@@ -266,19 +263,28 @@ async fn read(state: &State, r: Request, session: Session) -> Answer {
 }
 
 /// Executes on `reader`; a panic in a resolver is answered as INTERNAL
-/// rather than a dropped connection.
-async fn run_on(state: &State, r: Request, reader: Reader, session: Session) -> Response {
-    let run = state
-        .schema
-        .execute(schema::request_data(r, reader.clone(), session));
+/// rather than a dropped connection. The answer carries its cost, so that
+/// a cached body has it too.
+async fn run_on(state: &State, r: Request, reader: Reader, session: Session, meter: &Meter) -> Response {
+    let request = schema::request_data(r, reader.clone(), session).data(meter.clone());
+    let run = state.schema.execute(request);
     let resp = AssertUnwindSafe(run).catch_unwind().await;
     if let Err(e) = reader.close().await {
         tracing::warn!(cause = %e, "closing a read snapshot failed");
     }
-    resp.unwrap_or_else(|_| {
+    let resp = resp.unwrap_or_else(|_| {
         tracing::error!("a resolver panicked");
         error_response(&ApiError::Internal)
-    })
+    });
+    costed(resp, meter.requested(), state.limits.max_complexity)
+}
+
+/// The answer with `extensions.cost`, unless it has it already.
+pub(crate) fn costed(mut resp: Response, requested: Option<usize>, limit: usize) -> Response {
+    resp.extensions
+        .entry("cost".to_owned())
+        .or_insert_with(|| cost::report(requested, limit));
+    resp
 }
 
 /// Runs one operation under the time limit, and counts and logs it.
@@ -290,10 +296,16 @@ pub(crate) async fn execute(state: &State, request_id: &str, r: Request, session
         Viewer::User { subject, .. } => subject.clone(),
     };
     let timeout = state.limits.query_timeout;
-    let answer = match tokio::time::timeout(timeout, run(state, r, session)).await {
+    let meter = Meter::default();
+    let answer = match tokio::time::timeout(timeout, run(state, r, session, &meter)).await {
         Ok(Answer::Run(resp)) => Answer::Run(with_codes(resp)),
         Ok(kept) => kept,
         Err(_) => Answer::Run(with_codes(error_response(&ApiError::Timeout(timeout)))),
+    };
+    // Refusals before validation and timeouts did not pass through `run_on`.
+    let answer = match answer {
+        Answer::Run(resp) => Answer::Run(costed(resp, meter.requested(), state.limits.max_complexity)),
+        kept => kept,
     };
     let outcome = answer.outcome();
     let elapsed = started.elapsed();

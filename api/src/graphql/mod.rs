@@ -26,7 +26,7 @@ mod execution;
 mod idempotency;
 
 pub(crate) use execution::{
-    Answer, error_response, execute, has_code, is_request_error, operation_type, refusal, with_codes,
+    Answer, costed, error_response, execute, has_code, is_request_error, operation_type, refusal, with_codes,
 };
 pub(crate) use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
 
@@ -172,6 +172,15 @@ fn respond(
         .body(body)
 }
 
+/// A request error's body: no `data` entry at all, and the extensions
+/// (its cost). A struct, not `json!`, whose map would sort the keys.
+#[derive(Serialize)]
+struct RequestError<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
 /// A request error (nothing executed) has no `data` entry at all.
 fn respond_one(req: &HttpRequest, answer: &Answer) -> HttpResponse {
     let resp = match answer {
@@ -180,7 +189,10 @@ fn respond_one(req: &HttpRequest, answer: &Answer) -> HttpResponse {
     };
     let unavailable = has_code(resp, Code::Unavailable);
     if is_request_error(resp) {
-        let body = json_body(&serde_json::json!({ "errors": resp.errors }));
+        let body = json_body(&RequestError {
+            errors: &resp.errors,
+            extensions: &resp.extensions,
+        });
         return respond(req, body, Some(StatusCode::BAD_REQUEST), unavailable);
     }
     respond(req, json_body(resp), None, unavailable)
@@ -386,7 +398,8 @@ pub(crate) async fn run_operations(
             for r in rs {
                 let answer = match r {
                     Ok(r) => execute(state, &request_id(req), r, session.clone()).await,
-                    Err(e) => Answer::Run(error_response(&e)),
+                    // Refused before it was parsed: no cost was computed.
+                    Err(e) => Answer::Run(costed(error_response(&e), None, state.limits.max_complexity)),
                 };
                 out.push(answer);
             }
