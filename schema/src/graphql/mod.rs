@@ -10,6 +10,7 @@ mod common;
 mod identity;
 mod live;
 mod measure;
+mod node;
 mod panel;
 mod plan;
 mod sheet;
@@ -22,6 +23,7 @@ pub use benchmark::{Benchmark, BenchmarkValue, ComparisonGroup, Metric};
 pub use commentary::{ActionItem, ActionPlan, Commentary};
 pub use live::{Publication, SubscriptionRoot};
 pub use measure::{Measure, MeasureResult};
+pub use node::{MAX_NODES, Node};
 pub use panel::{Meeting, Panel};
 pub use plan::{Plan, PlanNode};
 
@@ -35,6 +37,7 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     benchmark::BenchmarkQuery,
     identity::IdentityQuery,
+    node::NodeQuery,
 );
 
 #[derive(MergedObject, Default)]
