@@ -9,7 +9,8 @@
 //!   metric's values placed over one (the arithmetic is `entity::benchmark`).
 //! - [`policy`]: the one policy function; [`directory`]: who a signed-in
 //!   person is and which roles they hold; [`archive`]: the archived filter.
-//! - [`loaders`]: row loaders; [`context`]: what one request carries.
+//! - [`loaders`]: row loaders; [`context`]: what one request carries;
+//!   [`ids`]: global object ids, encoded and decoded in one place.
 //! - [`store`]: every SQL statement; [`error`]: the error catalogue.
 
 pub mod archive;
@@ -19,6 +20,7 @@ pub mod cost;
 pub mod directory;
 pub mod error;
 pub mod graphql;
+pub mod ids;
 pub mod inputs;
 pub mod live;
 pub mod loaders;

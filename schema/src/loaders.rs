@@ -197,6 +197,11 @@ loaders! {
     partner: ById<partner::Entity> = by_id;
     panel: ById<panel::Entity> = by_id;
     metric: ById<metric::Entity> = by_id;
+    commentary: ById<commentary::Entity> = by_id;
+    action_plan: ById<action_plan::Entity> = by_id;
+    action: ById<action::Entity> = by_id;
+    meeting: ById<meeting::Entity> = by_id;
+    agenda_item: ById<agenda_item::Entity> = by_id;
     groups_of_owner: ByParent<comparison_group::Entity> =
         |db| by_parent(db, comparison_group::Column::OwnerId, None);
     members_of_group: ByParent<comparison_group_member::Entity> =

@@ -476,3 +476,12 @@ pub fn token(sub: &str, grants: &[&str]) -> String {
         })
         .unwrap_or_default()
 }
+
+/// The row a global id names, for tests that read its table directly.
+pub fn row_id(id: &Value) -> i64 {
+    let text = id.as_str().unwrap_or_default();
+    match schema::ids::decode(text) {
+        Ok(schema::ids::Global::Row(_, n)) => n,
+        other => panic!("{text} names no row: {other:?}"),
+    }
+}

@@ -75,9 +75,9 @@ pub struct Due {
 
 /// The plan's id, as its path names it.
 pub fn plan_number(plan_id: &str) -> Result<i64, ApiError> {
-    plan_id
-        .parse()
-        .map_err(|_| ApiError::NotFound(format!("plan {plan_id}")))
+    let id = async_graphql::ID(plan_id.to_owned());
+    schema::ids::key(schema::ids::Kind::Plan, &id)
+        .ok_or_else(|| ApiError::NotFound(format!("plan {plan_id}")))
 }
 
 /// Refuses a caller who may act on no measure of the plan.
@@ -163,7 +163,9 @@ pub async fn due(
     let (from, to) = (year("from"), year("to"));
     let mut out = Vec::new();
     for m in plan["measures"].as_array().into_iter().flatten() {
-        let id: Option<i64> = m["id"].as_str().and_then(|i| i.parse().ok());
+        let id = m["id"]
+            .as_str()
+            .and_then(|i| schema::ids::key(schema::ids::Kind::Measure, &async_graphql::ID(i.to_owned())));
         if !id.is_some_and(|id| allowed.contains(&id)) {
             continue;
         }

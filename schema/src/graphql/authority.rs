@@ -6,13 +6,14 @@ use entity::model::{audit_log, authority, partner};
 use entity::{AuthorityKind, ComparisonGroupKind};
 
 use super::benchmark::ComparisonGroup;
-use super::common::{gid, transact};
+use super::common::transact;
 use super::panel::Panel;
 use super::plan::Plan;
 use crate::archive::live;
 use crate::benchmarks::Group;
 use crate::context::{request, rows};
 use crate::error::Gql;
+use crate::ids::{self, Kind};
 use crate::inputs::{
     AuditPage, CreateAuthorityInput, CreatePartnerInput, UpdateAuthorityInput, UpdatePartnerInput,
 };
@@ -63,8 +64,12 @@ pub struct Authority(pub authority::Model);
 
 #[Object]
 impl Authority {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Authority, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -165,8 +170,12 @@ pub struct AuditEntry(pub audit_log::Model);
 
 #[Object]
 impl AuditEntry {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::AuditEntry, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn actor(&self) -> &str {
         &self.0.actor
@@ -177,8 +186,14 @@ impl AuditEntry {
     async fn entity(&self) -> &str {
         &self.0.entity
     }
+    /// The changed row's global id, where its table's rows are objects
+    /// (else its number).
     async fn entity_id(&self) -> Option<ID> {
-        self.0.entity_id.map(gid)
+        self.0.entity_id.map(|n| ids::of_audited(&self.0.entity, n))
+    }
+    /// The changed row's per-table number.
+    async fn entity_database_id(&self) -> Option<i64> {
+        self.0.entity_id
     }
     async fn before(&self) -> Option<&str> {
         self.0.before.as_deref()
@@ -195,8 +210,12 @@ pub struct Partner(pub partner::Model);
 
 #[Object]
 impl Partner {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Partner, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn slug(&self) -> &str {
         &self.0.slug

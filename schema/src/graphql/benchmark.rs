@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, ID, Object, Result};
 use entity::benchmark::benchmark_period;
 use entity::model::metric;
 use entity::{BenchmarkSource, ComparisonGroupKind, Frequency, Period, Polarity, Unit};
@@ -14,6 +14,7 @@ use super::measure::Measure;
 use crate::benchmarks::{self, Group};
 use crate::context::{request, rows};
 use crate::error::{ApiError, Gql};
+use crate::ids::{self, Kind};
 use crate::inputs::{CreateComparisonGroupInput, CreateMetricInput, MetricValueInput};
 use crate::service;
 use crate::store;
@@ -86,6 +87,13 @@ pub struct Metric(pub metric::Model);
 
 #[Object]
 impl Metric {
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Metric, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
+    }
     async fn code(&self) -> &str {
         &self.0.code
     }
@@ -252,6 +260,11 @@ pub struct ComparisonGroup(pub Group);
 
 #[Object]
 impl ComparisonGroup {
+    /// Opaque: built-in groups (all authorities, a kind, a region) have no
+    /// number, so it names the group by slug.
+    pub(super) async fn id(&self) -> ID {
+        ids::group(self.0.slug())
+    }
     async fn slug(&self) -> &str {
         self.0.slug()
     }

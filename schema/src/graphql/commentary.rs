@@ -6,9 +6,10 @@ use entity::escalation::{action_is_open, action_is_overdue};
 use entity::model::{action, action_plan, commentary, commentary_history};
 use entity::{ActionStatus, CommentaryKind};
 
-use super::common::{gid, transact};
+use super::common::transact;
 use crate::context::rows;
 use crate::error::Gql;
+use crate::ids::{self, Kind};
 use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};
 use crate::scalars::Date;
 use crate::service;
@@ -40,8 +41,12 @@ pub struct Commentary(pub commentary::Model);
 
 #[Object]
 impl Commentary {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Commentary, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn body(&self) -> &str {
         &self.0.body
@@ -95,8 +100,12 @@ pub struct ActionPlan(pub action_plan::Model);
 
 #[Object]
 impl ActionPlan {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::ActionPlan, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -122,8 +131,12 @@ pub struct ActionItem(pub action::Model);
 
 #[Object(name = "Action")]
 impl ActionItem {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Action, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn description(&self) -> &str {
         &self.0.description

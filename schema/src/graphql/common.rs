@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::context::request;
 use crate::error::{ApiError, Gql};
+use crate::ids::{self, Kind};
 use crate::rating::Rating;
 
 /// Runs a use case in a transaction of its own, for the request's viewer.
@@ -63,13 +64,10 @@ pub(super) fn required<T>(row: Option<T>, what: &str) -> Result<T> {
         .gql()
 }
 
-pub(super) fn gid(n: i64) -> ID {
-    ID(n.to_string())
-}
-
-/// An id a client sent; anything but one of ours matches nothing.
-pub(super) fn parse_id(id: &ID) -> Option<i64> {
-    id.parse().ok()
+/// The row of `kind` an id a client sent names (see [`ids::key`]);
+/// anything but one of ours matches nothing.
+pub(super) fn parse_id(kind: Kind, id: &ID) -> Option<i64> {
+    ids::key(kind, id)
 }
 
 /// The nearest float to an exact decimal (through its text: `to_f64`

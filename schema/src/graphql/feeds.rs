@@ -11,6 +11,7 @@ use super::common::parse_id;
 use super::measure::MeasureResult;
 use crate::context::request;
 use crate::error::{ApiResult, Gql};
+use crate::ids::Kind;
 use crate::rating::Rating;
 use crate::rating::feed::{self, Page, PageArgs, ResultQuery};
 use crate::store::feeds::{ResultScope, ids_named};
@@ -48,15 +49,15 @@ impl ResultFilter {
             self.metric.as_deref(),
         )
         .await?;
-        let id = |v: &Option<ID>| v.as_ref().map(|i| parse_id(i).unwrap_or(-1));
+        let id = |kind: Kind, v: &Option<ID>| v.as_ref().map(|i| parse_id(kind, i).unwrap_or(-1));
         Ok(ResultQuery {
             scope: ResultScope {
                 authorities,
                 partners,
                 metrics,
-                plan: id(&self.plan),
-                node: id(&self.node),
-                measure: id(&self.measure),
+                plan: id(Kind::Plan, &self.plan),
+                node: id(Kind::PlanNode, &self.node),
+                measure: id(Kind::Measure, &self.measure),
                 kind: self.kind,
                 from: self.from.map(|p| p.start_date()),
                 to: self.to.map(|p| p.end_date()),

@@ -11,10 +11,11 @@ use entity::model::{authority, identity_provider, membership, partner, role_mapp
 use entity::{Role, RoleSource};
 
 use super::authority::{Authority, Partner};
-use super::common::{gid, transact};
+use super::common::transact;
 use crate::context::{database, request, rows};
 use crate::directory::Directory;
 use crate::error::{ApiError, Gql};
+use crate::ids::{self, Kind};
 use crate::inputs::{GrantRoleInput, RegisterIdentityProviderInput};
 use crate::{service, store};
 
@@ -85,7 +86,10 @@ pub struct IdentityProvider {
 }
 
 impl IdentityProvider {
-    async fn read(db: &impl sea_orm::ConnectionTrait, row: identity_provider::Model) -> Result<Self> {
+    pub(super) async fn read(
+        db: &impl sea_orm::ConnectionTrait,
+        row: identity_provider::Model,
+    ) -> Result<Self> {
         let (authorities, mappings) = store::directory::children(db, row.id).await.gql()?;
         Ok(IdentityProvider {
             row,
@@ -97,8 +101,12 @@ impl IdentityProvider {
 
 #[Object]
 impl IdentityProvider {
-    async fn id(&self) -> ID {
-        gid(self.row.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::IdentityProvider, self.row.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.row.id
     }
     async fn issuer(&self) -> &str {
         &self.row.issuer
@@ -176,8 +184,12 @@ pub struct Membership(pub membership::Model);
 
 #[Object]
 impl Membership {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Membership, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     /// Absent for platform roles.
     async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {

@@ -18,6 +18,7 @@ use super::measure::{MeasureResult, rate_keys};
 use super::plan::Plan;
 use crate::context::{Request, request, rows};
 use crate::error::{ApiError, Gql};
+use crate::ids::Kind;
 use crate::live::{Event, Listening, Signal};
 use crate::rating::visible;
 use crate::store;
@@ -122,7 +123,7 @@ where
         .gql()?;
     let wanted = Wanted {
         authority: authority.id,
-        plan: plan.map(parse_id),
+        plan: plan.map(|p| parse_id(Kind::Plan, p)),
     };
     let receiver = listening
         .take()

@@ -11,12 +11,13 @@ use entity::{Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Uni
 use super::authority::Partner;
 use super::benchmark::{Benchmark, Metric, benchmark};
 use super::commentary::{ActionPlan, Commentary};
-use super::common::{float, gid, parse_id, rate_one, required, transact, written};
+use super::common::{float, parse_id, rate_one, required, transact, written};
 use super::plan::RagRule;
 use super::plan::{Plan, PlanNode};
 use crate::archive::is_live;
 use crate::context::{Session, request, rows};
 use crate::error::{ApiError, ApiResult, Gql};
+use crate::ids::{self, Kind};
 use crate::inputs::{CreateMeasureInput, SetTargetInput, SubmitResultInput, UpdateMeasureInput};
 use crate::rating::{Rating, SeriesKey, sets, visible};
 use crate::service;
@@ -28,7 +29,7 @@ pub struct MeasureQuery;
 #[Object]
 impl MeasureQuery {
     async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
-        let Some(id) = parse_id(&id) else {
+        let Some(id) = parse_id(Kind::Measure, &id) else {
             return Ok(None);
         };
         let m = rows(ctx)?.measure.load_one(id).await.gql()?;
@@ -131,8 +132,12 @@ pub struct Measure(pub measure::Model);
 
 #[Object]
 impl Measure {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Measure, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn code(&self) -> &str {
         &self.0.code
@@ -250,6 +255,10 @@ pub struct MeasureResult(pub Rating);
 
 #[Object]
 impl MeasureResult {
+    /// Opaque: names the measure and the period asked for.
+    pub(super) async fn id(&self) -> ID {
+        ids::result(self.0.measure_id, self.0.rated.period)
+    }
     async fn measure(&self, ctx: &Context<'_>) -> Result<Measure> {
         let m = rows(ctx)?.measure.load_one(self.0.measure_id).await.gql()?;
         required(m, "measure").map(Measure)

@@ -11,6 +11,7 @@ mod feeds;
 mod identity;
 mod live;
 mod measure;
+mod node;
 mod panel;
 mod plan;
 mod sheet;
@@ -24,6 +25,7 @@ pub use commentary::{ActionItem, ActionPlan, Commentary};
 pub use feeds::ResultFilter;
 pub use live::{Publication, SubscriptionRoot};
 pub use measure::{Measure, MeasureResult};
+pub use node::{MAX_NODES, Node};
 pub use panel::{Meeting, Panel};
 pub use plan::{Plan, PlanNode};
 
@@ -38,6 +40,7 @@ pub struct QueryRoot(
     benchmark::BenchmarkQuery,
     identity::IdentityQuery,
     feeds::FeedsQuery,
+    node::NodeQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -5,12 +5,13 @@ use entity::PanelKind;
 use entity::Period;
 use entity::model::{agenda_item, meeting, panel};
 
-use super::common::{gid, parse_id, transact};
+use super::common::{parse_id, transact};
 use super::measure::{Measure, MeasureResult};
 use super::plan::{self, Breakdown};
 use super::plan::{Plan, PlanNode};
 use crate::context::rows;
 use crate::error::Gql;
+use crate::ids::{self, Kind};
 use crate::inputs::{CreateMeetingInput, CreatePanelInput, UpdatePanelInput};
 use crate::rating::sets;
 use crate::scalars::Date;
@@ -22,7 +23,7 @@ pub struct PanelQuery;
 #[Object]
 impl PanelQuery {
     async fn panel(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Panel>> {
-        let Some(id) = parse_id(&id) else {
+        let Some(id) = parse_id(Kind::Panel, &id) else {
             return Ok(None);
         };
         let p = rows(ctx)?.panel.load_one(id).await.gql()?;
@@ -50,8 +51,12 @@ pub struct Panel(pub panel::Model);
 
 #[Object]
 impl Panel {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Panel, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -110,8 +115,12 @@ pub struct Meeting(pub meeting::Model);
 
 #[Object]
 impl Meeting {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Meeting, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn held_on(&self) -> Date {
         Date(self.0.held_on)
@@ -134,8 +143,12 @@ pub struct AgendaItem(pub agenda_item::Model);
 
 #[Object]
 impl AgendaItem {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::AgendaItem, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn title(&self) -> &str {
         &self.0.title

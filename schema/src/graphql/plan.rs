@@ -9,11 +9,12 @@ use entity::model::{measure, plan, plan_node};
 use entity::{DirectionMethod, EscalationCriterion, Period, PlanKind, RagMethod};
 
 use super::authority::Authority;
-use super::common::{float, gid, parse_id, rate, rate_one, required, transact};
+use super::common::{float, parse_id, rate, rate_one, required, transact};
 use super::measure::{Measure, MeasureResult};
 use crate::archive::is_live;
 use crate::context::{request, rows};
 use crate::error::Gql;
+use crate::ids::{self, Kind};
 use crate::inputs::{CreatePlanInput, CreatePlanNodeInput, UpdatePlanInput, UpdatePlanNodeInput};
 use crate::rating::{Rating, sets};
 use crate::scalars::Date;
@@ -26,7 +27,7 @@ pub struct PlanQuery;
 #[Object]
 impl PlanQuery {
     async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
-        let Some(id) = parse_id(&id) else {
+        let Some(id) = parse_id(Kind::Plan, &id) else {
             return Ok(None);
         };
         let p = rows(ctx)?.plan.load_one(id).await.gql()?;
@@ -196,8 +197,12 @@ pub struct Plan(pub plan::Model);
 
 #[Object]
 impl Plan {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::Plan, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn authority(&self, ctx: &Context<'_>) -> Result<Authority> {
         let a = rows(ctx)?.authority.load_one(self.0.authority_id).await.gql()?;
@@ -370,8 +375,12 @@ pub struct PlanNode(pub plan_node::Model);
 
 #[Object]
 impl PlanNode {
-    async fn id(&self) -> ID {
-        gid(self.0.id)
+    pub(super) async fn id(&self) -> ID {
+        ids::row(Kind::PlanNode, self.0.id)
+    }
+    /// The per-table number: what ID arguments took before global ids.
+    async fn database_id(&self) -> i64 {
+        self.0.id
     }
     async fn code(&self) -> &str {
         &self.0.code

@@ -14,6 +14,7 @@ use super::measure::{Measure, MeasureResult, rate_keys};
 use super::plan::Plan;
 use crate::context::{request, rows};
 use crate::error::Gql;
+use crate::ids::Kind;
 use crate::policy::{Grant, Viewer};
 use crate::rating::due;
 use crate::scalars::Date;
@@ -106,7 +107,7 @@ impl ViewerObject {
         let r = request(ctx)?;
         let plan = match plan_id {
             None => None,
-            Some(id) => match parse_id(&id) {
+            Some(id) => match parse_id(Kind::Plan, &id) {
                 Some(n) => Some(n),
                 None => return Ok(Vec::new()),
             },

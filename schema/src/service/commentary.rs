@@ -8,6 +8,7 @@ use super::guard::{at_row, find, guarded, scope};
 use super::reporting::measure_in_period;
 use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{self, Kind};
 use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};
 use crate::live::Event;
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};
@@ -63,7 +64,7 @@ pub async fn edit_commentary(
         },
     )?;
     let old = find::<commentary::Entity>(w, &input.id, "commentary").await?;
-    let m = find::<measure::Entity>(w, &async_graphql::ID(old.measure_id.to_string()), "measure").await?;
+    let m = find::<measure::Entity>(w, &ids::row(Kind::Measure, old.measure_id), "measure").await?;
     let verb = Verb::EditCommentary {
         kind: old.kind,
         own: old.author == w.actor,

@@ -5,6 +5,7 @@ use async_graphql::ID;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::error::{ApiError, ApiResult};
+use crate::ids;
 use crate::policy::{Scope, Verb, Viewer, authorize, authorize_somewhere};
 use crate::store;
 use crate::store::write::{self, Audited, Write};
@@ -30,7 +31,7 @@ where
 {
     // An unknown id is a mistake in the input, like any other.
     let not_found = || ApiError::BadUserInput(format!("no {what} {}", id.as_str()));
-    let n: i64 = id.parse().map_err(|_| not_found())?;
+    let n = ids::key_of::<E>(id).ok_or_else(not_found)?;
     store::by_ids::<E>(&w.txn, &[n])
         .await?
         .pop()
@@ -51,7 +52,7 @@ where
 {
     let wanted = ids
         .iter()
-        .map(|id| super::validate::id(what, id))
+        .map(|id| super::validate::id::<E>(what, id))
         .collect::<ApiResult<Vec<i64>>>()?;
     let rows = store::by_ids::<E>(&w.txn, &wanted).await?;
     wanted

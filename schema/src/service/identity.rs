@@ -314,7 +314,7 @@ pub async fn grant_role(w: &Write, viewer: &Viewer, input: GrantRoleInput) -> Ap
 /// Revokes a membership: it stops counting on the next request.
 pub async fn revoke_role(w: &Write, viewer: &Viewer, id: async_graphql::ID) -> ApiResult<bool> {
     authorize_somewhere(viewer, Verb::ManageMembers)?;
-    let n = validate::id("id", &id)?;
+    let n = validate::id::<membership::Entity>("id", &id)?;
     let m = store::directory::membership(&w.txn, n)
         .await?
         .ok_or_else(|| ApiError::invalid("id", format!("no membership {}", id.as_str())))?;

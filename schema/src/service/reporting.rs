@@ -9,6 +9,7 @@ use super::guard::{guarded, scope};
 use super::validate::{self, MAX_ITEMS, MAX_TEXT};
 use crate::archive::is_live;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::ids::{self, Kind};
 use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};
 use crate::store;
@@ -61,7 +62,7 @@ async fn measures_of_rows<'i>(
     ids: impl Iterator<Item = &'i ID>,
 ) -> ApiResult<(Vec<ApiResult<measure::Model>>, Vec<plan::Model>)> {
     authorize_somewhere(viewer, verb)?;
-    let ids: Vec<(&ID, Option<i64>)> = ids.map(|id| (id, id.parse::<i64>().ok())).collect();
+    let ids: Vec<(&ID, Option<i64>)> = ids.map(|id| (id, ids::key(Kind::Measure, id))).collect();
     let wanted = store::unique(ids.iter().filter_map(|(_, n)| *n));
     let measures = store::by_ids::<measure::Entity>(&w.txn, &wanted).await?;
     let by_id: std::collections::HashMap<i64, &measure::Model> = measures.iter().map(|m| (m.id, m)).collect();
@@ -109,7 +110,9 @@ fn repeats<'i>(keys: impl Iterator<Item = (&'i ID, Period)>) -> Vec<Option<usize
     let mut seen = std::collections::HashMap::new();
     keys.enumerate()
         .map(|(i, (id, period))| {
-            let first = *seen.entry((id.as_str(), period)).or_insert(i);
+            // By the measure named: its global id and its number are one.
+            let measure = ids::key(Kind::Measure, id).ok_or(id.as_str());
+            let first = *seen.entry((measure, period)).or_insert(i);
             (first != i).then_some(first)
         })
         .collect()

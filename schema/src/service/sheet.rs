@@ -15,6 +15,7 @@ use super::import::sheet::{self, SheetRow};
 use super::reporting::{Checked, check_results, check_targets};
 use crate::archive::is_live;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::ids::{self, Kind};
 use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, allows, measure_scope};
 use crate::store;
@@ -129,7 +130,7 @@ pub async fn import_sheet(
         return Err(ApiError::Unauthenticated);
     }
     let not_found = || ApiError::invalid("planId", format!("no plan {}", plan_id.as_str()));
-    let n: i64 = plan_id.parse().map_err(|_| not_found())?;
+    let n = ids::key(Kind::Plan, plan_id).ok_or_else(not_found)?;
     let p = store::by_ids::<plan::Entity>(db, &[n])
         .await?
         .pop()

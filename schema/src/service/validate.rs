@@ -5,7 +5,10 @@ use async_graphql::ID;
 use entity::{Num, Period, PeriodKind};
 use rust_decimal::Decimal;
 
+use sea_orm::EntityTrait;
+
 use crate::error::{ApiError, ApiResult};
+use crate::ids;
 
 /// Longest name (authority, partner, panel, owner).
 pub const MAX_NAME: usize = 200;
@@ -91,11 +94,11 @@ pub fn percent(field: &'static str, value: f64) -> ApiResult<Num> {
     Ok(n)
 }
 
-/// One of our ids; anything else refers to nothing.
-pub fn id(field: &'static str, value: &ID) -> ApiResult<i64> {
-    value
-        .parse()
-        .map_err(|_| bad(field, format!("{field} `{}` is not an id", value.as_str())))
+/// The primary key of a row of `E` an ID argument names, by its global id
+/// or (for now) its number (see [`crate::ids`]); anything else, an id of
+/// another type included, refers to nothing.
+pub fn id<E: EntityTrait>(field: &'static str, value: &ID) -> ApiResult<i64> {
+    ids::key_of::<E>(value).ok_or_else(|| bad(field, format!("{field} `{}` is not an id", value.as_str())))
 }
 
 /// A period within the financial years a plan covers.

@@ -139,7 +139,7 @@ async fn hold_result(app: &TestApp, measure: &Value) -> Option<DatabaseTransacti
     if app.engine != Engine::Postgres {
         return None;
     }
-    let id: i64 = measure.as_str().unwrap().parse().unwrap();
+    let id = tests::row_id(measure);
     let txn = app.db.begin().await.unwrap();
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,

@@ -386,7 +386,7 @@ async fn sockets_past_the_limit_and_slow_subscribers_are_closed() {
         .data(r#"{ authority(slug: "kent") { id plans { id } } }"#, Value::Null)
         .await
         .unwrap();
-    let id = |v: &Value| v.as_str().unwrap().parse::<i64>().unwrap();
+    let id = tests::row_id;
     let (authority, plan) = (id(&d["authority"]["id"]), id(&d["authority"]["plans"][0]["id"]));
     let missing: Vec<Event> = (1..=500)
         .map(|n| Event::Result {

@@ -23,6 +23,7 @@ mod import;
 mod jwks;
 mod live;
 mod matrix;
+mod nodes;
 mod oidc_harness;
 mod operations;
 mod persisted;

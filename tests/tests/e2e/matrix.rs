@@ -309,7 +309,7 @@ async fn ids(app: &TestApp, slug: &'static str, partner_measure: Option<&str>, p
 
 /// The version a row of `table` is at now.
 async fn version(app: &TestApp, table: &str, id: &Value) -> i64 {
-    let id: i64 = id.as_str().unwrap().parse().unwrap();
+    let id = tests::row_id(id);
     let row = app
         .db
         .query_one_raw(Statement::from_string(
