@@ -343,11 +343,10 @@ mod graphql {
     /// A reporting period in the UK financial year: "2023-24" (April 2023 to
     /// March 2024), "2023-24 Q1" (April–June 2023) … "2023-24 Q4"
     /// (January–March 2024), or a calendar month "2024-02".
-    // No standard describes these periods: the README's section does.
-    #[Scalar(
-        name = "Period",
-        specified_by_url = "https://github.com/councilperf/councilperf/blob/main/README.md#periods"
-    )]
+    // No published standard describes these periods, and the repository has
+    // no public address yet for its README's section: no `@specifiedBy`
+    // until it has one, rather than a link that leads nowhere.
+    #[Scalar(name = "Period")]
     impl ScalarType for Period {
         fn parse(value: Value) -> InputValueResult<Self> {
             match &value {
