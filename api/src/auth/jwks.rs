@@ -9,7 +9,6 @@
 //! arrive, and requests that miss together share one fetch.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,21 +88,12 @@ pub struct Jwks {
     last_attempt: Mutex<Option<Instant>>,
 }
 
-/// A provider's address, checked: https, or plain http on a loopback address.
+/// A provider's address, checked by the one rule registrations are checked
+/// by (`validate::url`: https, or plain http on a loopback address).
 fn checked(url: &str) -> Result<Url, JwksError> {
-    let url = Url::parse(url).map_err(|e| JwksError::Url(e.to_string()))?;
-    let loopback = url.host_str().is_some_and(|h| {
-        h == "localhost"
-            || h.trim_matches(['[', ']'])
-                .parse::<IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    });
-    let https = url.scheme() == "https";
-    let plain_on_loopback = loopback && url.scheme() == "http";
-    if !(https || plain_on_loopback) {
-        return Err(JwksError::Insecure(url));
-    }
-    Ok(url)
+    let parsed = Url::parse(url).map_err(|e| JwksError::Url(e.to_string()))?;
+    schema::service::validate::url("url", url).map_err(|_| JwksError::Insecure(parsed.clone()))?;
+    Ok(parsed)
 }
 
 fn client(url: &Url) -> Result<reqwest::Client, JwksError> {
