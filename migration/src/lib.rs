@@ -8,6 +8,7 @@ mod m20261126_000002_benchmarks;
 mod m20261126_000003_data_version;
 mod m20261206_000001_idempotency;
 mod m20261206_000002_identity;
+mod m20261206_000003_live_positions;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_data_version::Migration),
             Box::new(m20261206_000001_idempotency::Migration),
             Box::new(m20261206_000002_identity::Migration),
+            Box::new(m20261206_000003_live_positions::Migration),
         ]
     }
 }

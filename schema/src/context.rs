@@ -2,6 +2,7 @@
 //! the ratings it has made. Made per request: nothing here may serve another.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::{Context, Result};
@@ -44,6 +45,10 @@ pub struct Request {
     db: Reader,
     /// Authorities read already, by slug: those the token names.
     by_slug: Mutex<HashMap<String, authority::Model>>,
+    /// The position of the live event a subscription is delivering (0:
+    /// none), which `position` answers while the event is resolved: a
+    /// subscription resolves one event before it reads the next.
+    delivering: AtomicI64,
 }
 
 impl Request {
@@ -61,7 +66,16 @@ impl Request {
             viewer,
             db,
             by_slug: Mutex::new(by_slug),
+            delivering: AtomicI64::new(0),
         }
+    }
+
+    pub fn delivering_at(&self, position: i64) {
+        self.delivering.store(position, Ordering::Relaxed);
+    }
+
+    pub fn delivering(&self) -> Option<i64> {
+        Some(self.delivering.load(Ordering::Relaxed)).filter(|p| *p > 0)
     }
 
     /// Drops every row and rating read so far: after a write, what this

@@ -29,6 +29,9 @@ pub enum Code {
     IdempotencyKeyReused,
     /// An operation whose computed cost is over the limit.
     TooComplex,
+    /// A subscription asked to resume from a position whose events are no
+    /// longer kept: read afresh, then subscribe from the position read.
+    Resync,
 }
 
 impl Code {
@@ -45,6 +48,7 @@ impl Code {
             Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Code::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Code::TooComplex => "QUERY_TOO_COMPLEX",
+            Code::Resync => "RESYNC",
         }
     }
 }
@@ -93,6 +97,10 @@ pub enum ApiError {
     /// back: events may have been missed in between.
     #[error("live updates were interrupted and may have missed events: read again")]
     LiveInterrupted,
+    #[error(
+        "the events since this position are no longer kept (they are kept {0} minutes): read afresh, then subscribe since the position the answer carries"
+    )]
+    Resync(i64),
 
     // Refusals of a whole HTTP request, before any GraphQL runs.
     #[error("the body is larger than {0} bytes")]
@@ -135,6 +143,7 @@ impl ApiError {
             ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
             ApiError::IdempotencyKeyReused => Code::IdempotencyKeyReused,
             ApiError::TooComplex { .. } => Code::TooComplex,
+            ApiError::Resync(_) => Code::Resync,
             ApiError::AtIndex { source, .. } => source.code(),
         }
     }
@@ -205,6 +214,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::MutationByGet => 405,
             ApiError::IdempotencyKeyReused => 422,
+            ApiError::Resync(_) => 410,
         }
     }
 

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
+use entity::Period;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, broadcast};
@@ -26,14 +27,17 @@ pub const CHANNEL: &str = "councilperf_events";
 /// sent in batches below this.
 pub const MAX_PAYLOAD: usize = 7_000;
 
-/// Something a committed write changed, by ids.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Something a committed write changed, by ids: what a subscriber sees of
+/// it is read afresh when it is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Event {
-    /// A result was submitted, or resubmitted (restated once published).
+    /// What a measure's result for a period shows changed: its value (a
+    /// submission or a restatement), or its target, floor, rule, action
+    /// plans, publication or archiving.
     Result {
-        result: i64,
         measure: i64,
+        period: Period,
         plan: i64,
         authority: i64,
     },
@@ -43,13 +47,16 @@ pub enum Event {
         plan: i64,
         authority: i64,
     },
-    /// Commentary was added to a measure's period.
+    /// Commentary was added to a measure's period, or edited.
     Commentary {
         commentary: i64,
         measure: i64,
         plan: i64,
         authority: i64,
     },
+    /// A plan itself changed: its title, rule or deadlines, its archiving,
+    /// or the nodes and measures it is made of.
+    Plan { plan: i64, authority: i64 },
 }
 
 impl Event {
@@ -57,9 +64,29 @@ impl Event {
         match self {
             Event::Result { authority, .. }
             | Event::Published { authority, .. }
-            | Event::Commentary { authority, .. } => *authority,
+            | Event::Commentary { authority, .. }
+            | Event::Plan { authority, .. } => *authority,
         }
     }
+
+    pub fn plan(&self) -> i64 {
+        match self {
+            Event::Result { plan, .. }
+            | Event::Published { plan, .. }
+            | Event::Commentary { plan, .. }
+            | Event::Plan { plan, .. } => *plan,
+        }
+    }
+}
+
+/// An event with its place in its authority's sequence: positions are given
+/// in the order the events commit, so a subscriber that saw position `n`
+/// has seen every earlier event of that authority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Positioned {
+    pub position: i64,
+    #[serde(flatten)]
+    pub event: Event,
 }
 
 /// What a replica's feed carries to its subscribers. Events come in the
@@ -68,7 +95,7 @@ impl Event {
 /// in batches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Signal {
-    Events(Arc<[Event]>),
+    Events(Arc<[Positioned]>),
     /// The replica lost its listening connection, or got it back: events
     /// may have been missed, and subscribers should read afresh.
     Resync,
@@ -119,7 +146,7 @@ pub fn existing_local_feed(db: &DatabaseConnection) -> Option<Feed> {
 }
 
 /// Announces committed events on a feed, as one batch.
-pub fn announce(feed: &Feed, events: Vec<Event>) {
+pub fn announce(feed: &Feed, events: Vec<Positioned>) {
     if !events.is_empty() {
         // No receiver: nobody is subscribed, nothing to tell.
         let _ = feed.send(Signal::Events(events.into()));
@@ -128,7 +155,7 @@ pub fn announce(feed: &Feed, events: Vec<Event>) {
 
 /// The payloads that carry `events` by `NOTIFY`, each a JSON array below
 /// [`MAX_PAYLOAD`] bytes.
-pub fn payloads(events: &[Event]) -> Vec<String> {
+pub fn payloads(events: &[Positioned]) -> Vec<String> {
     let mut out = Vec::new();
     let mut batch: Vec<String> = Vec::new();
     let mut size = 2;
@@ -152,7 +179,7 @@ pub fn payloads(events: &[Event]) -> Vec<String> {
 
 /// The events of one `NOTIFY` payload; one this version cannot read is
 /// dropped (a newer replica's kinds of event, during a rolling upgrade).
-pub fn parse(payload: &str) -> Vec<Event> {
+pub fn parse(payload: &str) -> Vec<Positioned> {
     serde_json::from_str::<Vec<serde_json::Value>>(payload)
         .map(|all| {
             all.into_iter()
@@ -191,31 +218,41 @@ impl Listening {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn payloads_stay_below_the_notify_limit_and_read_back() {
-        let events: Vec<Event> = (0..1000)
-            .map(|i| Event::Result {
-                result: i,
-                measure: i + 1,
-                plan: 7,
-                authority: 3,
+        let period: Period = "2023-24 Q4".parse().unwrap();
+        let events: Vec<Positioned> = (0..1000)
+            .map(|i| Positioned {
+                position: i + 1,
+                event: Event::Result {
+                    measure: i + 1,
+                    period,
+                    plan: 7,
+                    authority: 3,
+                },
             })
             .collect();
         let sent = payloads(&events);
         assert!(sent.len() > 1);
         assert!(sent.iter().all(|p| p.len() < MAX_PAYLOAD));
-        let back: Vec<Event> = sent.iter().flat_map(|p| parse(p)).collect();
+        let back: Vec<Positioned> = sent.iter().flat_map(|p| parse(p)).collect();
         assert_eq!(back, events);
         assert!(parse("not json").is_empty());
         assert_eq!(
-            parse(r#"[{"kind":"future"},{"kind":"published","publication":1,"plan":2,"authority":3}]"#),
-            vec![Event::Published {
-                publication: 1,
-                plan: 2,
-                authority: 3
+            parse(
+                r#"[{"kind":"future","position":1},{"kind":"published","position":2,"publication":1,"plan":2,"authority":3}]"#
+            ),
+            vec![Positioned {
+                position: 2,
+                event: Event::Published {
+                    publication: 1,
+                    plan: 2,
+                    authority: 3
+                }
             }]
         );
     }

@@ -125,6 +125,20 @@ impl Loader<i64> for ByPlan {
     }
 }
 
+/// Each authority's latest live position (`store::live::latest`).
+pub struct Positions {
+    db: Reader,
+}
+
+impl Loader<i64> for Positions {
+    type Value = i64;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[i64]) -> Shared<HashMap<i64, i64>> {
+        Ok(store::live::latest(&self.db, keys).await?)
+    }
+}
+
 /// A loader's error, shared between every key of its batch.
 pub type Shared<T> = Result<T, Arc<ApiError>>;
 
@@ -211,6 +225,7 @@ loaders! {
         |db| by_parent(db, partner::Column::AuthorityId, Some(partner::Column::Slug));
     panels_of_authority: ByParent<panel::Entity> = |db| by_parent(db, panel::Column::AuthorityId, None);
     of_plan: ByPlan = |db| ByPlan { db: db.clone() };
+    position: Positions = |db| Positions { db: db.clone() };
     remit_of_panel: ByParent<panel_remit::Entity> = |db| by_parent(db, panel_remit::Column::PanelId, None);
     meetings_of_panel: ByParent<meeting::Entity> =
         |db| by_parent(db, meeting::Column::PanelId, Some(meeting::Column::HeldOn));

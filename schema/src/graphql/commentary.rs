@@ -63,6 +63,11 @@ impl Commentary {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// Its place in the authority's live events: the event's, when a
+    /// subscription delivers it; in a query, the authority's latest.
+    async fn position(&self, ctx: &Context<'_>) -> Result<String> {
+        super::live::position(ctx, self.0.authority_id).await
+    }
     /// Earlier versions, newest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<CommentaryVersion>> {
         let history = rows(ctx)?.history_of_commentary.load_one(self.0.id).await.gql()?;

@@ -334,6 +334,13 @@ impl MeasureResult {
     async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
         action_plans(ctx, self.0.measure_id).await
     }
+    /// Its place in the authority's live events: the event's, when a
+    /// subscription delivers it; in a query, the authority's latest, to
+    /// subscribe `since` (see `Subscription`).
+    async fn position(&self, ctx: &Context<'_>) -> Result<String> {
+        let m = rows(ctx)?.measure.load_one(self.0.measure_id).await.gql()?;
+        super::live::position(ctx, required(m, "measure")?.authority_id).await
+    }
     /// The values this result replaced, newest first. Viewers who may not
     /// read unpublished results see only values that were once public.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ResultVersion>> {

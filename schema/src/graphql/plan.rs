@@ -211,6 +211,11 @@ impl Plan {
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Its place in the authority's live events: the event's, when
+    /// `planChanged` delivers it; in a query, the authority's latest.
+    async fn position(&self, ctx: &Context<'_>) -> Result<String> {
+        super::live::position(ctx, self.0.authority_id).await
+    }
     async fn kind(&self) -> PlanKind {
         self.0.kind
     }

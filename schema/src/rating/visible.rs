@@ -34,11 +34,11 @@ pub fn in_benchmark(published: bool) -> bool {
     shown(published, false)
 }
 
-/// Whether a change to a stored result may be announced to a viewer: only
-/// when the rating the viewer reads now shows that very result, as a query
-/// would show it.
-pub fn announced(rating: &Rating, result_id: i64) -> bool {
-    shows(rating, result_id)
+/// Whether a change to a measure's result for a period may be announced to
+/// a viewer: only when the rating the viewer reads now shows a stored
+/// result there, as a query would show it (the public: once published).
+pub fn announced(rating: &Rating) -> bool {
+    rating.result_id.is_some()
 }
 
 /// Whether a rating shows that very stored result: what a feed of results

@@ -13,6 +13,7 @@ use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInp
 use crate::live::Event;
 use crate::policy::{Verb, Viewer, authorize, authorize_somewhere, measure_scope};
 use crate::store;
+use crate::store::live::Affected;
 use crate::store::write::Write;
 
 pub async fn add_commentary(
@@ -41,12 +42,7 @@ pub async fn add_commentary(
         ..Default::default()
     };
     let c = w.create("addCommentary", "commentary", row).await?;
-    w.raise(Event::Commentary {
-        commentary: c.id,
-        measure: m.id,
-        plan: m.plan_id,
-        authority: m.authority_id,
-    });
+    w.raise(commentary_event(&c, &m));
     Ok(c)
 }
 
@@ -71,7 +67,19 @@ pub async fn edit_commentary(
     };
     authorize(viewer, verb, Some(measure_scope(&m)))?;
     let body = validate::text("body", &input.body, MAX_TEXT)?;
-    store::edits::edit_commentary(w, &old, &body, input.expected_version).await
+    let c = store::edits::edit_commentary(w, &old, &body, input.expected_version).await?;
+    w.raise(commentary_event(&c, &m));
+    Ok(c)
+}
+
+/// What a subscriber to commentary hears: added or edited, the same.
+fn commentary_event(c: &commentary::Model, m: &measure::Model) -> Event {
+    Event::Commentary {
+        commentary: c.id,
+        measure: m.id,
+        plan: m.plan_id,
+        authority: m.authority_id,
+    }
 }
 
 /// The plan and its actions, in the order given (an import sets their
@@ -123,6 +131,7 @@ pub async fn create_action_plan(
         a.action_plan_id = Set(ap.id);
     }
     let mut actions = w.create_many("createActionPlan", "action", actions).await?;
+    store::live::results_changed(w, Affected::Measures(&[m.id])).await?;
     // RETURNING promises no order; ids are given in the order of the rows.
     actions.sort_by_key(|a| a.id);
     Ok((ap, actions))
@@ -134,5 +143,9 @@ pub async fn update_action(w: &Write, viewer: &Viewer, input: UpdateActionInput)
     })
     .await?;
     let note = validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?;
-    store::edits::update_action(w, &old, input.status, note, input.expected_version).await
+    let a = store::edits::update_action(w, &old, input.status, note, input.expected_version).await?;
+    let ap =
+        find::<action_plan::Entity>(w, &ids::row(Kind::ActionPlan, a.action_plan_id), "action plan").await?;
+    store::live::results_changed(w, Affected::Measures(&[ap.measure_id])).await?;
+    Ok(a)
 }

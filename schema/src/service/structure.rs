@@ -12,6 +12,7 @@ use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::*;
 use crate::policy::{Verb, Viewer, authorize};
+use crate::store::live::{self, Affected};
 use crate::store::{self, write::Audited, write::Write};
 
 fn rag_rule(r: &RagRuleInput) -> ApiResult<(RagMethod, Num)> {
@@ -143,7 +144,9 @@ pub async fn create_plan(w: &Write, viewer: &Viewer, input: CreatePlanInput) -> 
         archived: Set(false),
         ..Default::default()
     };
-    w.create("createPlan", "plan", row).await
+    let p = w.create("createPlan", "plan", row).await?;
+    live::plan_changed(w, p.id, p.authority_id);
+    Ok(p)
 }
 
 pub async fn update_plan(w: &Write, viewer: &Viewer, input: UpdatePlanInput) -> ApiResult<plan::Model> {
@@ -171,14 +174,22 @@ pub async fn update_plan(w: &Write, viewer: &Viewer, input: UpdatePlanInput) -> 
     check_years(from, to)?;
     row.from_year = Set(from);
     row.to_year = Set(to);
-    w.change("updatePlan", "plan", &old, row).await
+    let p = w.change("updatePlan", "plan", &old, row).await?;
+    live::plan_changed(w, p.id, p.authority_id);
+    if input.rag_rule.is_some() || input.direction_rule.is_some() {
+        live::results_changed(w, Affected::Plans(&[p.id])).await?;
+    }
+    Ok(p)
 }
 
 pub async fn archive_plan(w: &Write, viewer: &Viewer, id: &ID) -> ApiResult<plan::Model> {
     let old = structure::<plan::Entity>(w, viewer, id, "plan").await?;
     let mut row = old.clone().into_active_model();
     row.archived = Set(true);
-    w.change("archivePlan", "plan", &old, row).await
+    let p = w.change("archivePlan", "plan", &old, row).await?;
+    live::plan_changed(w, p.id, p.authority_id);
+    live::results_changed(w, Affected::Plans(&[p.id])).await?;
+    Ok(p)
 }
 
 pub async fn create_plan_node(
@@ -209,7 +220,9 @@ pub async fn create_plan_node(
         position: Set(store::next_node_position(&w.txn, p.id, parent_id).await?),
         ..Default::default()
     };
-    w.create("createPlanNode", "planNode", row).await
+    let n = w.create("createPlanNode", "planNode", row).await?;
+    live::plan_changed(w, n.plan_id, n.authority_id);
+    Ok(n)
 }
 
 pub async fn update_plan_node(
@@ -225,7 +238,9 @@ pub async fn update_plan_node(
     if let Some(title) = &input.title {
         row.title = Set(validate::text("title", title, MAX_TITLE)?);
     }
-    w.change("updatePlanNode", "planNode", &old, row).await
+    let n = w.change("updatePlanNode", "planNode", &old, row).await?;
+    live::plan_changed(w, n.plan_id, n.authority_id);
+    Ok(n)
 }
 
 pub async fn create_measure(
@@ -279,7 +294,9 @@ pub async fn create_measure(
         }),
         ..Default::default()
     };
-    w.create("createMeasure", "measure", row).await
+    let m = w.create("createMeasure", "measure", row).await?;
+    live::plan_changed(w, m.plan_id, m.authority_id);
+    Ok(m)
 }
 
 pub async fn update_measure(
@@ -349,6 +366,7 @@ pub async fn update_measure(
     if input.unit.is_some() && input.metric_code.is_none() {
         super::benchmarks::check_link(w, &m).await?;
     }
+    measure_changed(w, &m).await?;
     Ok(m)
 }
 
@@ -356,7 +374,16 @@ pub async fn archive_measure(w: &Write, viewer: &Viewer, id: &ID) -> ApiResult<m
     let old = structure::<measure::Entity>(w, viewer, id, "measure").await?;
     let mut row = old.clone().into_active_model();
     row.archived = Set(true);
-    w.change("archiveMeasure", "measure", &old, row).await
+    let m = w.change("archiveMeasure", "measure", &old, row).await?;
+    measure_changed(w, &m).await?;
+    Ok(m)
+}
+
+/// A measure's title, rule, unit or archiving shows on its plan and on
+/// every result of it.
+async fn measure_changed(w: &Write, m: &measure::Model) -> ApiResult<()> {
+    live::plan_changed(w, m.plan_id, m.authority_id);
+    live::results_changed(w, Affected::Measures(&[m.id])).await
 }
 
 /// Checks a remit's ids belong to the panel's authority.

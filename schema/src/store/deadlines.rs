@@ -21,6 +21,7 @@ pub async fn set(
         .filter(deadline::Column::Period.eq(period))
         .one(&w.txn)
         .await?;
+    super::live::plan_changed(w, p.id, p.authority_id);
     match old {
         Some(old) => {
             let mut row = old.clone().into_active_model();

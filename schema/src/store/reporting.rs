@@ -11,6 +11,7 @@ use sea_orm::{
     QuerySelect, TryInsertResult,
 };
 
+use super::live::Affected;
 use super::write::{Upsert, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::live::Event;
@@ -34,11 +35,13 @@ pub async fn set_targets(w: &Write, items: &[NewTarget]) -> ApiResult<()> {
         existing.iter().map(|t| ((t.measure_id, t.period), t)).collect();
     let mut before = Vec::new();
     let mut rows = Vec::new();
+    let mut changed = Vec::new();
     for item in items {
         let old = existing.get(&(item.measure.id, item.period)).copied();
         if old.is_some_and(|o| o.target == item.target && o.floor == item.floor) {
             continue;
         }
+        changed.push((item.measure.id, item.period));
         before.extend(old);
         rows.push(target::ActiveModel {
             authority_id: Set(item.measure.authority_id),
@@ -67,7 +70,7 @@ pub async fn set_targets(w: &Write, items: &[NewTarget]) -> ApiResult<()> {
         },
     )
     .await?;
-    Ok(())
+    super::live::results_changed(w, Affected::Within(&changed)).await
 }
 
 /// One result to store.
@@ -221,8 +224,8 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
     for item in items {
         if let Some(r) = written.remove(&item.key()) {
             w.raise(Event::Result {
-                result: r.id,
                 measure: r.measure_id,
+                period: r.period,
                 plan: item.measure.plan_id,
                 authority: r.authority_id,
             });
@@ -283,6 +286,7 @@ pub async fn publish(w: &Write, p: &plan::Model, period: Period) -> ApiResult<()
             plan: p.id,
             authority: p.authority_id,
         });
+        super::live::results_changed(w, Affected::PlanWithin(p.id, period)).await?;
         let after = publication::Entity::find_by_id(r.last_insert_id)
             .one(&w.txn)
             .await?;

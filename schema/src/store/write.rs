@@ -203,7 +203,8 @@ impl<A: ActiveModelTrait, M> Row<A> for M where
 type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 
 impl Write {
-    /// Commits, announcing the events raised: on PostgreSQL by `NOTIFY`
+    /// Commits, announcing the events raised, numbered in their authorities'
+    /// sequences and kept for replay (`store::live::number`): on PostgreSQL by `NOTIFY`
     /// inside the transaction, which PostgreSQL delivers only on commit; on
     /// SQLite to this process's feed once the commit has succeeded. The
     /// idempotency key of the request it runs for, if any, is marked applied
@@ -215,6 +216,11 @@ impl Write {
             super::version::bump(&self.txn, self.directory.load(Ordering::Relaxed)).await?;
         }
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
+        let events = if events.is_empty() {
+            Vec::new()
+        } else {
+            super::live::number(&self.txn, events, self.now).await?
+        };
         if self.txn.get_database_backend() == DatabaseBackend::Postgres {
             notify(&self.txn, live::payloads(&events)).await?;
         }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use api::config::Limits;
-use schema::live::{Event, Signal};
+use schema::live::{Event, Positioned, Signal};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::ws::{Frame, Socket};
@@ -388,12 +388,16 @@ async fn sockets_past_the_limit_and_slow_subscribers_are_closed() {
         .unwrap();
     let id = tests::row_id;
     let (authority, plan) = (id(&d["authority"]["id"]), id(&d["authority"]["plans"][0]["id"]));
-    let missing: Vec<Event> = (1..=500)
-        .map(|n| Event::Result {
-            result: -n,
-            measure: -n,
-            plan,
-            authority,
+    let period = "2023-24 Q4".parse().unwrap();
+    let missing: Vec<Positioned> = (1..=500)
+        .map(|n| Positioned {
+            position: 1_000_000 + n,
+            event: Event::Result {
+                measure: -n,
+                period,
+                plan,
+                authority,
+            },
         })
         .collect();
     let feed = schema::live::existing_local_feed(&app.db).unwrap();
