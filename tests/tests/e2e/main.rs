@@ -28,6 +28,7 @@ mod oidc_harness;
 mod operations;
 mod persisted;
 mod reads;
+mod resume;
 mod schema_file;
 mod sheet_memory;
 mod sheets;
