@@ -19,6 +19,7 @@ use entity::{Num, Role, RoleSource};
 use sea_orm::DatabaseConnection;
 
 use crate::error::{ApiError, ApiResult, Code};
+use crate::ids::{self, Kind};
 use crate::inputs::*;
 use crate::policy::{Grant, Viewer};
 use crate::scalars::Date;
@@ -160,10 +161,6 @@ const RESULT_COLUMNS: &[(&str, &str)] = &[
     ("measureId", "measure"),
 ];
 
-fn gid(n: i64) -> ID {
-    ID(n.to_string())
-}
-
 /// The nearest float to a decimal of the files: the inputs carry numbers as
 /// GraphQL sends them, and validation turns them back into the decimal.
 fn float(n: Num) -> f64 {
@@ -205,7 +202,7 @@ impl<'w> Import<'w> {
         let a = super::create_authority(w, v, input)
             .await
             .map_err(|e| Place::json("").locate(e))?;
-        let authority_id = gid(a.id);
+        let authority_id = ids::row(Kind::Authority, a.id);
         for (i, p) in b.partners.iter().enumerate() {
             let input = CreatePartnerInput {
                 authority_id: authority_id.clone(),
@@ -215,7 +212,7 @@ impl<'w> Import<'w> {
             let m = super::create_partner(w, v, input)
                 .await
                 .map_err(|e| Place::json(format!("partners[{i}]")).locate(e))?;
-            self.partners.insert(p.slug.clone(), gid(m.id));
+            self.partners.insert(p.slug.clone(), ids::row(Kind::Partner, m.id));
         }
         for (i, p) in b.plans.iter().enumerate() {
             self.plan(&authority_id, i, p).await?;
@@ -260,7 +257,7 @@ impl<'w> Import<'w> {
         let plan = super::create_plan(self.w, self.viewer, input)
             .await
             .map_err(|e| place.locate(e))?;
-        let plan_id = gid(plan.id);
+        let plan_id = ids::row(Kind::Plan, plan.id);
         if self.plans.insert(p.key.clone(), plan_id.clone()).is_some() {
             return Err(place.locate(ApiError::Conflict(format!("plan key `{}` appears twice", p.key))));
         }
@@ -276,8 +273,8 @@ impl<'w> Import<'w> {
             let node = super::create_plan_node(self.w, self.viewer, input)
                 .await
                 .map_err(|e| Place::json(format!("plans[{i}] node {}", n.code)).locate(e))?;
-            self.nodes.insert(format!("{}/{}", p.key, n.code), gid(node.id));
-            stack.extend(n.children.iter().rev().map(|c| (Some(gid(node.id)), c)));
+            self.nodes.insert(format!("{}/{}", p.key, n.code), ids::row(Kind::PlanNode, node.id));
+            stack.extend(n.children.iter().rev().map(|c| (Some(ids::row(Kind::PlanNode, node.id)), c)));
         }
         Ok(())
     }
@@ -327,7 +324,7 @@ impl<'w> Import<'w> {
                 .await
                 .map_err(|e| place.locate(e))?;
             // Targets and results name measures by code, across plans.
-            if self.measures.insert(r.code.clone(), gid(m.id)).is_some() {
+            if self.measures.insert(r.code.clone(), ids::row(Kind::Measure, m.id)).is_some() {
                 return Err(place.locate(ApiError::Conflict(format!(
                     "measure code `{}` appears twice",
                     r.code
@@ -406,7 +403,7 @@ impl<'w> Import<'w> {
                 continue;
             };
             let input = UpdateActionInput {
-                id: gid(row.id),
+                id: ids::row(Kind::Action, row.id),
                 status: Some(status),
                 note: None,
                 expected_version: row.version,
@@ -473,7 +470,7 @@ impl<'w> Import<'w> {
                 })
                 .collect::<ApiResult<Vec<_>>>()?;
             let input = CreateMeetingInput {
-                panel_id: gid(panel.id),
+                panel_id: ids::row(Kind::Panel, panel.id),
                 held_on: Date(mt.date),
                 title: mt.title.clone(),
                 agenda,
