@@ -31,7 +31,10 @@ pub const MAX_REPLAY: u64 = 5_000;
 const ROWS_PER_INSERT: usize = 5_000;
 
 /// Numbers a committing write's events in its authorities' sequences and
-/// keeps them for replay; events older than [`KEPT_FOR`] are let go. The
+/// keeps them for replay; events older than [`KEPT_FOR`] are let go (an
+/// authority's when it next raises events: the table holds what each
+/// authority raised in its last 15 minutes, at most [`MAX_REPLAY`] from one
+/// write). The
 /// authorities' position rows are locked in id order until the commit, so
 /// two writers cannot deadlock, and an authority's positions become visible
 /// in the order they were given: a subscriber that saw `n` never sees a
@@ -78,7 +81,14 @@ pub async fn number(
             .zip(events)
             .map(|(position, event)| Positioned { position, event })
             .collect();
-        for chunk in numbered.chunks(ROWS_PER_INSERT) {
+        // More than a subscriber may replay (an import): none is kept, and
+        // a subscriber from before it reads afresh; so do the older ones.
+        let kept: &[Positioned] = if numbered.len() as u64 > MAX_REPLAY {
+            &[]
+        } else {
+            &numbered
+        };
+        for chunk in kept.chunks(ROWS_PER_INSERT) {
             let mut insert = Query::insert()
                 .into_table(Alias::new(EVENTS))
                 .columns(["authority_id", "position", "event", "at"].map(Alias::new))
@@ -91,10 +101,11 @@ pub async fn number(
             }
             txn.execute(&insert).await?;
         }
+        let cutoff = if kept.is_empty() { now } else { now - KEPT_FOR };
         let expired = Query::delete()
             .from_table(Alias::new(EVENTS))
             .and_where(Expr::col(Alias::new("authority_id")).eq(authority))
-            .and_where(Expr::col(Alias::new("at")).lt(now - KEPT_FOR))
+            .and_where(Expr::col(Alias::new("at")).lt(cutoff))
             .to_owned();
         txn.execute(&expired).await?;
         out.extend(numbered);

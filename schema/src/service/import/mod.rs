@@ -212,7 +212,8 @@ impl<'w> Import<'w> {
             let m = super::create_partner(w, v, input)
                 .await
                 .map_err(|e| Place::json(format!("partners[{i}]")).locate(e))?;
-            self.partners.insert(p.slug.clone(), ids::row(Kind::Partner, m.id));
+            self.partners
+                .insert(p.slug.clone(), ids::row(Kind::Partner, m.id));
         }
         for (i, p) in b.plans.iter().enumerate() {
             self.plan(&authority_id, i, p).await?;
@@ -273,8 +274,14 @@ impl<'w> Import<'w> {
             let node = super::create_plan_node(self.w, self.viewer, input)
                 .await
                 .map_err(|e| Place::json(format!("plans[{i}] node {}", n.code)).locate(e))?;
-            self.nodes.insert(format!("{}/{}", p.key, n.code), ids::row(Kind::PlanNode, node.id));
-            stack.extend(n.children.iter().rev().map(|c| (Some(ids::row(Kind::PlanNode, node.id)), c)));
+            self.nodes
+                .insert(format!("{}/{}", p.key, n.code), ids::row(Kind::PlanNode, node.id));
+            stack.extend(
+                n.children
+                    .iter()
+                    .rev()
+                    .map(|c| (Some(ids::row(Kind::PlanNode, node.id)), c)),
+            );
         }
         Ok(())
     }
@@ -324,7 +331,11 @@ impl<'w> Import<'w> {
                 .await
                 .map_err(|e| place.locate(e))?;
             // Targets and results name measures by code, across plans.
-            if self.measures.insert(r.code.clone(), ids::row(Kind::Measure, m.id)).is_some() {
+            if self
+                .measures
+                .insert(r.code.clone(), ids::row(Kind::Measure, m.id))
+                .is_some()
+            {
                 return Err(place.locate(ApiError::Conflict(format!(
                     "measure code `{}` appears twice",
                     r.code
