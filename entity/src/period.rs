@@ -140,11 +140,27 @@ impl Period {
     }
 
     pub fn same_period_last_year(&self) -> Option<Period> {
-        self.offset(match self.kind() {
-            PeriodKind::Year => -1,
-            PeriodKind::Quarter => -4,
-            PeriodKind::Month => -12,
-        })
+        self.offset(-self.per_year())
+    }
+
+    fn per_year(&self) -> i64 {
+        match self.kind() {
+            PeriodKind::Year => 1,
+            PeriodKind::Quarter => 4,
+            PeriodKind::Month => 12,
+        }
+    }
+
+    /// The periods whose direction of travel may compare with this one's
+    /// value: the next (`PREVIOUS_PERIOD`) and the same period next year
+    /// (`SAME_PERIOD_LAST_YEAR`). A changed value changes what they show.
+    pub fn compared_by(&self) -> Vec<Period> {
+        let mut out: Vec<Period> = [self.next(), self.offset(self.per_year())]
+            .into_iter()
+            .flatten()
+            .collect();
+        out.dedup();
+        out
     }
 
     /// The `n` periods of this kind ending with this one, oldest first.

@@ -392,6 +392,15 @@ fn same_period_last_year_for_each_kind() {
 }
 
 #[test]
+fn a_value_is_compared_by_the_next_period_and_the_same_one_next_year() {
+    assert_eq!(p("2023-24").compared_by(), ps(&["2024-25"]));
+    assert_eq!(p("2023-24 Q4").compared_by(), ps(&["2024-25 Q1", "2024-25 Q4"]));
+    assert_eq!(p("2023-24 Q1").compared_by(), ps(&["2023-24 Q2", "2024-25 Q1"]));
+    assert_eq!(p("2024-03").compared_by(), ps(&["2024-04", "2025-03"]));
+    assert_eq!(p("2023-12").compared_by(), ps(&["2024-01", "2024-12"]));
+}
+
+#[test]
 fn window_ends_with_the_period_oldest_first() {
     assert_eq!(
         p("2023-24 Q2").window(4),

@@ -162,6 +162,9 @@ pub async fn since(db: &impl ConnectionTrait, authority: i64, seen: i64) -> ApiR
         .from(Alias::new(EVENTS))
         .and_where(Expr::col(Alias::new("authority_id")).eq(authority))
         .and_where(Expr::col(Alias::new("position")).gt(seen))
+        // Kept a little longer than the window until they are let go:
+        // the window is what a client is promised.
+        .and_where(Expr::col(Alias::new("at")).gte(Utc::now() - KEPT_FOR))
         .order_by(Alias::new("position"), Order::Asc)
         .limit(MAX_REPLAY + 1)
         .to_owned();
@@ -239,10 +242,18 @@ pub async fn results_changed(w: &Write, affected: Affected<'_>) -> ApiResult<()>
         q.into_tuple::<(i64, Period, i64, i64)>().all(&w.txn)
     })
     .await?;
+    let mut within: HashMap<i64, Vec<Period>> = HashMap::new();
+    if let Affected::Within(pairs) = &affected {
+        for (m, p) in pairs.iter() {
+            within.entry(*m).or_default().push(*p);
+        }
+    }
     for (measure, period, authority, plan) in found {
         let altered = match &affected {
             Affected::Measures(_) | Affected::Plans(_) => true,
-            Affected::Within(pairs) => pairs.iter().any(|(m, p)| *m == measure && p.contains(&period)),
+            Affected::Within(_) => within
+                .get(&measure)
+                .is_some_and(|ps| ps.iter().any(|p| p.contains(&period))),
             Affected::PlanWithin(_, p) => p.contains(&period),
         };
         if altered {

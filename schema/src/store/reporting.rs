@@ -220,6 +220,12 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
         .into_iter()
         .map(|r| ((r.measure_id, r.period), r))
         .collect();
+    // The results whose direction of travel compares with a written value.
+    let compared: Vec<(i64, Period)> = written
+        .keys()
+        .flat_map(|(m, p)| p.compared_by().into_iter().map(move |later| (*m, later)))
+        .filter(|k| !written.contains_key(k))
+        .collect();
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         if let Some(r) = written.remove(&item.key()) {
@@ -236,6 +242,9 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
                 .ok_or_else(|| ApiError::internal("a result neither stored nor written"))?;
             out.push((*stored).clone());
         }
+    }
+    if !compared.is_empty() {
+        super::live::results_changed(w, Affected::Within(&compared)).await?;
     }
     Ok(out)
 }
