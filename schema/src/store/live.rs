@@ -27,17 +27,14 @@ pub const KEPT_FOR: TimeDelta = TimeDelta::minutes(15);
 /// than that, reading afresh costs less than catching up.
 pub const MAX_REPLAY: u64 = 5_000;
 
-/// How often an authority's expired events are let go, in positions.
-const PRUNE_EVERY: i64 = 64;
-
 /// Rows of `live_events` in one statement (4 parameters each).
 const ROWS_PER_INSERT: usize = 5_000;
 
 /// Numbers a committing write's events in its authorities' sequences and
 /// keeps them for replay; events older than [`KEPT_FOR`] are let go (an
-/// authority's as it raises more: the table holds what each authority
-/// raised in its last 15 minutes and a few more, at most [`MAX_REPLAY`]
-/// from one write). The
+/// authority's when it next raises events: the table holds what each
+/// authority raised in its last 15 minutes, at most [`MAX_REPLAY`] from one
+/// write). The
 /// authorities' position rows are locked in id order until the commit, so
 /// two writers cannot deadlock, and an authority's positions become visible
 /// in the order they were given: a subscriber that saw `n` never sees a
@@ -104,17 +101,13 @@ pub async fn number(
             }
             txn.execute(&insert).await?;
         }
-        // Every [`PRUNE_EVERY`] positions, not every write: the statement
-        // runs while the authority's writers wait for its position row.
-        if kept.is_empty() || last / PRUNE_EVERY != (last - count) / PRUNE_EVERY {
-            let cutoff = if kept.is_empty() { now } else { now - KEPT_FOR };
-            let expired = Query::delete()
-                .from_table(Alias::new(EVENTS))
-                .and_where(Expr::col(Alias::new("authority_id")).eq(authority))
-                .and_where(Expr::col(Alias::new("at")).lt(cutoff))
-                .to_owned();
-            txn.execute(&expired).await?;
-        }
+        let cutoff = if kept.is_empty() { now } else { now - KEPT_FOR };
+        let expired = Query::delete()
+            .from_table(Alias::new(EVENTS))
+            .and_where(Expr::col(Alias::new("authority_id")).eq(authority))
+            .and_where(Expr::col(Alias::new("at")).lt(cutoff))
+            .to_owned();
+        txn.execute(&expired).await?;
         out.extend(numbered);
     }
     Ok(out)
