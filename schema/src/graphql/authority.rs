@@ -35,7 +35,11 @@ impl AuthorityQuery {
     }
 
     /// One authority by its slug; null when there is none.
-    async fn authority(&self, ctx: &Context<'_>, #[graphql(desc = "Its slug: `kent`.")] slug: String) -> Result<Option<Authority>> {
+    async fn authority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its slug: `kent`.")] slug: String,
+    ) -> Result<Option<Authority>> {
         let found = request(ctx)?.authority_by_slug(&slug).await.gql()?;
         Ok(found.map(Authority))
     }
@@ -47,19 +51,35 @@ pub struct AuthorityMutation;
 #[Object]
 impl AuthorityMutation {
     /// Creates an authority (PLATFORM_ADMIN).
-    async fn create_authority(&self, ctx: &Context<'_>, #[graphql(desc = "The new authority.")] input: CreateAuthorityInput) -> Result<Authority> {
+    async fn create_authority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new authority.")] input: CreateAuthorityInput,
+    ) -> Result<Authority> {
         Ok(Authority(transact!(ctx, service::create_authority, input)))
     }
     /// Changes an authority's name, kind, region or ONS code (ADMIN of it).
-    async fn update_authority(&self, ctx: &Context<'_>, #[graphql(desc = "What changes; absent fields stay.")] input: UpdateAuthorityInput) -> Result<Authority> {
+    async fn update_authority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdateAuthorityInput,
+    ) -> Result<Authority> {
         Ok(Authority(transact!(ctx, service::update_authority, input)))
     }
     /// Adds a partner body to an authority (ADMIN of it).
-    async fn create_partner(&self, ctx: &Context<'_>, #[graphql(desc = "The new partner.")] input: CreatePartnerInput) -> Result<Partner> {
+    async fn create_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new partner.")] input: CreatePartnerInput,
+    ) -> Result<Partner> {
         Ok(Partner(transact!(ctx, service::create_partner, input)))
     }
     /// Changes a partner's slug or name (ADMIN of its authority).
-    async fn update_partner(&self, ctx: &Context<'_>, #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePartnerInput) -> Result<Partner> {
+    async fn update_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePartnerInput,
+    ) -> Result<Partner> {
         Ok(Partner(transact!(ctx, service::update_partner, input)))
     }
 }

@@ -31,7 +31,11 @@ impl BenchmarkQuery {
     }
 
     /// One national metric by its code; null when there is none.
-    async fn metric(&self, ctx: &Context<'_>, #[graphql(desc = "Its code: `NI192`.")] code: String) -> Result<Option<Metric>> {
+    async fn metric(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its code: `NI192`.")] code: String,
+    ) -> Result<Option<Metric>> {
         let found = store::benchmarks::metrics_by_code(request(ctx)?.reader(), &[code])
             .await
             .gql()?;
@@ -46,7 +50,11 @@ impl BenchmarkQuery {
     }
 
     /// One comparison group by its slug; null when there is none.
-    async fn comparison_group(&self, ctx: &Context<'_>, #[graphql(desc = "Its slug: `all`, `region-south-east`.")] slug: String) -> Result<Option<ComparisonGroup>> {
+    async fn comparison_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its slug: `all`, `region-south-east`.")] slug: String,
+    ) -> Result<Option<ComparisonGroup>> {
         let found = request(ctx)?.benchmarks.group(&slug).await.gql()?;
         Ok(found.map(ComparisonGroup))
     }
@@ -58,14 +66,22 @@ pub struct BenchmarkMutation;
 #[Object]
 impl BenchmarkMutation {
     /// PLATFORM_ADMIN.
-    async fn create_metric(&self, ctx: &Context<'_>, #[graphql(desc = "The new metric.")] input: CreateMetricInput) -> Result<Metric> {
+    async fn create_metric(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new metric.")] input: CreateMetricInput,
+    ) -> Result<Metric> {
         Ok(Metric(transact!(ctx, service::create_metric, input)))
     }
 
     /// Loads national reference values, each replacing the one loaded before
     /// for its metric, authority and period: all or nothing, at most 1,000
     /// at once. PLATFORM_ADMIN. Answers how many were set.
-    async fn set_metric_values(&self, ctx: &Context<'_>, #[graphql(desc = "The values.")] input: Vec<MetricValueInput>) -> Result<i32> {
+    async fn set_metric_values(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The values.")] input: Vec<MetricValueInput>,
+    ) -> Result<i32> {
         let set = transact!(ctx, service::set_metric_values, &input, service::at_row);
         Ok(i32::try_from(set).unwrap_or(i32::MAX))
     }
@@ -130,7 +146,11 @@ impl Metric {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The period compared.")] period: Period,
-        #[graphql(default_with = "Some(entity::benchmark::ALL.to_owned())", desc = "The comparison group's slug; default `all`.")] group: Option<String>,
+        #[graphql(
+            default_with = "Some(entity::benchmark::ALL.to_owned())",
+            desc = "The comparison group's slug; default `all`."
+        )]
+        group: Option<String>,
     ) -> Result<Benchmark> {
         benchmark(ctx, self.0.clone(), period, group.as_deref()).await
     }
@@ -222,7 +242,10 @@ impl Benchmark {
             .collect()
     }
     /// Where one authority (by slug) stands; null when it has no value.
-    async fn position(&self, #[graphql(desc = "The authority's slug.")] authority: String) -> Option<BenchmarkValue> {
+    async fn position(
+        &self,
+        #[graphql(desc = "The authority's slug.")] authority: String,
+    ) -> Option<BenchmarkValue> {
         let i = self.0.values.iter().position(|v| v.authority.slug == authority)?;
         Some(BenchmarkValue(self.0.clone(), i))
     }

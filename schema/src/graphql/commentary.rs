@@ -21,12 +21,20 @@ pub struct CommentaryMutation;
 impl CommentaryMutation {
     /// Adds commentary on a measure in a period: SERVICE by an OFFICER or
     /// ADMIN, SCRUTINY by a MEMBER too, PARTNER by the leading partner's PARTNER.
-    async fn add_commentary(&self, ctx: &Context<'_>, #[graphql(desc = "The commentary.")] input: AddCommentaryInput) -> Result<Commentary> {
+    async fn add_commentary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The commentary.")] input: AddCommentaryInput,
+    ) -> Result<Commentary> {
         Ok(Commentary(transact!(ctx, service::add_commentary, input)))
     }
     /// Replaces a piece of commentary's text, keeping the old in its history:
     /// an OFFICER or ADMIN, or the author of scrutiny or partner commentary.
-    async fn edit_commentary(&self, ctx: &Context<'_>, #[graphql(desc = "The new text and the version it replaces.")] input: EditCommentaryInput) -> Result<Commentary> {
+    async fn edit_commentary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new text and the version it replaces.")] input: EditCommentaryInput,
+    ) -> Result<Commentary> {
         Ok(Commentary(transact!(ctx, service::edit_commentary, input)))
     }
     /// Writes an action plan for a measure (OFFICER or ADMIN).
@@ -38,7 +46,11 @@ impl CommentaryMutation {
         Ok(ActionPlan(transact!(ctx, service::create_action_plan, input).0))
     }
     /// Changes an action's status or note (OFFICER or ADMIN).
-    async fn update_action(&self, ctx: &Context<'_>, #[graphql(desc = "What changes and the version it replaces.")] input: UpdateActionInput) -> Result<ActionItem> {
+    async fn update_action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes and the version it replaces.")] input: UpdateActionInput,
+    ) -> Result<ActionItem> {
         Ok(ActionItem(transact!(ctx, service::update_action, input)))
     }
 }

@@ -57,11 +57,19 @@ impl IdentityMutation {
         IdentityProvider::read(database(ctx)?, row).await
     }
     /// An ADMIN of the authority (PLATFORM_ADMIN for platform roles).
-    async fn grant_role(&self, ctx: &Context<'_>, #[graphql(desc = "The role and who holds it.")] input: GrantRoleInput) -> Result<Membership> {
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The role and who holds it.")] input: GrantRoleInput,
+    ) -> Result<Membership> {
         Ok(Membership(transact!(ctx, service::grant_role, input)))
     }
     /// An ADMIN of the role's authority: it stops counting on the next request.
-    async fn revoke_role(&self, ctx: &Context<'_>, #[graphql(desc = "The membership's global id.")] id: ID) -> Result<bool> {
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The membership's global id.")] id: ID,
+    ) -> Result<bool> {
         Ok(transact!(ctx, service::revoke_role, id))
     }
 }

@@ -26,6 +26,8 @@ use crate::store;
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
+/// Live events over a WebSocket (graphql-transport-ws), each shown as the
+/// subscriber may read it.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Results of the authority (of one plan, if given) as they are
@@ -34,8 +36,8 @@ impl SubscriptionRoot {
     async fn result_changed<'c>(
         &self,
         ctx: &Context<'c>,
-        authority: String,
-        plan_id: Option<ID>,
+        #[graphql(desc = "The authority's slug.")] authority: String,
+        #[graphql(desc = "Only this plan's results (its global id).")] plan_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<MeasureResult>> + 'c> {
         deliveries(ctx, &authority, plan_id.as_ref(), changed_result).await
     }
@@ -44,7 +46,7 @@ impl SubscriptionRoot {
     async fn period_published<'c>(
         &self,
         ctx: &Context<'c>,
-        authority: String,
+        #[graphql(desc = "The authority's slug.")] authority: String,
     ) -> Result<impl Stream<Item = Result<Publication>> + 'c> {
         deliveries(ctx, &authority, None, publication).await
     }
@@ -54,8 +56,8 @@ impl SubscriptionRoot {
     async fn commentary_added<'c>(
         &self,
         ctx: &Context<'c>,
-        authority: String,
-        plan_id: Option<ID>,
+        #[graphql(desc = "The authority's slug.")] authority: String,
+        #[graphql(desc = "Only this plan's commentary (its global id).")] plan_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<Commentary>> + 'c> {
         deliveries(ctx, &authority, plan_id.as_ref(), added_commentary).await
     }
@@ -64,15 +66,19 @@ impl SubscriptionRoot {
 /// A plan's period made public.
 pub struct Publication(publication::Model);
 
+/// A plan's period made public.
 #[Object]
 impl Publication {
+    /// The plan.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         let p = rows(ctx)?.plan.load_one(self.0.plan_id).await.gql()?;
         required(p, "plan").map(Plan)
     }
+    /// The period published.
     async fn period(&self) -> Period {
         self.0.period
     }
+    /// When it was published.
     async fn published_at(&self) -> DateTime<Utc> {
         self.0.published_at
     }

@@ -29,7 +29,11 @@ pub struct MeasureQuery;
 #[Object]
 impl MeasureQuery {
     /// One measure by its global id; null when there is none or it is archived.
-    async fn measure(&self, ctx: &Context<'_>, #[graphql(desc = "The measure's global id.")] id: ID) -> Result<Option<Measure>> {
+    async fn measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The measure's global id.")] id: ID,
+    ) -> Result<Option<Measure>> {
         let Some(id) = parse_id(Kind::Measure, &id) else {
             return Ok(None);
         };
@@ -97,20 +101,36 @@ pub struct MeasureMutation;
 #[Object]
 impl MeasureMutation {
     /// Adds a measure to a plan node (ADMIN of its authority).
-    async fn create_measure(&self, ctx: &Context<'_>, #[graphql(desc = "The new measure.")] input: CreateMeasureInput) -> Result<Measure> {
+    async fn create_measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new measure.")] input: CreateMeasureInput,
+    ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::create_measure, input)))
     }
     /// Changes a measure's definition (ADMIN of its authority).
-    async fn update_measure(&self, ctx: &Context<'_>, #[graphql(desc = "What changes; absent fields stay.")] input: UpdateMeasureInput) -> Result<Measure> {
+    async fn update_measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdateMeasureInput,
+    ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::update_measure, input)))
     }
     /// Hides a measure and keeps its results.
-    async fn archive_measure(&self, ctx: &Context<'_>, #[graphql(desc = "The measure's global id.")] id: ID) -> Result<Measure> {
+    async fn archive_measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The measure's global id.")] id: ID,
+    ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::archive_measure, &id)))
     }
     /// Sets a measure's target (and floor) for a period (OFFICER or ADMIN),
     /// and answers the measure rated in that period.
-    async fn set_target(&self, ctx: &Context<'_>, #[graphql(desc = "The target.")] input: SetTargetInput) -> Result<MeasureResult> {
+    async fn set_target(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The target.")] input: SetTargetInput,
+    ) -> Result<MeasureResult> {
         let period = input.period;
         let (w, measures) = written!(ctx, service::set_targets, &[input], |_, e| e);
         let keys: Vec<(i64, Period)> = measures.iter().map(|m| (m.id, period)).collect();
@@ -119,7 +139,11 @@ impl MeasureMutation {
     }
     /// Submits a measure's value for a period (OFFICER or ADMIN; PARTNER for
     /// the partnership measures its partner leads), and answers it rated.
-    async fn submit_result(&self, ctx: &Context<'_>, #[graphql(desc = "The result.")] input: SubmitResultInput) -> Result<MeasureResult> {
+    async fn submit_result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The result.")] input: SubmitResultInput,
+    ) -> Result<MeasureResult> {
         let mut one = self.submit_results(ctx, vec![input]).await?;
         required(one.pop(), "result")
     }
@@ -205,7 +229,11 @@ impl Measure {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The period compared.")] period: Period,
-        #[graphql(default_with = "Some(entity::benchmark::ALL.to_owned())", desc = "The comparison group's slug; default `all`.")] group: Option<String>,
+        #[graphql(
+            default_with = "Some(entity::benchmark::ALL.to_owned())",
+            desc = "The comparison group's slug; default `all`."
+        )]
+        group: Option<String>,
     ) -> Result<Option<Benchmark>> {
         let Some(id) = self.0.metric_id else {
             return Ok(None);
@@ -228,7 +256,11 @@ impl Measure {
     /// The measure rated in a period. For a period longer than the measure's
     /// frequency (a quarter of a monthly measure) the latest result inside it
     /// answers; for a shorter one, the measure's period containing it.
-    async fn result(&self, ctx: &Context<'_>, #[graphql(desc = "The period.")] period: Period) -> Result<MeasureResult> {
+    async fn result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<MeasureResult> {
         let mut rated = rate_one(ctx, std::slice::from_ref(&self.0), period).await?;
         required(rated.pop(), "measure").map(MeasureResult)
     }

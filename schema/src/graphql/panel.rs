@@ -23,7 +23,11 @@ pub struct PanelQuery;
 #[Object]
 impl PanelQuery {
     /// One panel by its global id; null when there is none.
-    async fn panel(&self, ctx: &Context<'_>, #[graphql(desc = "The panel's global id.")] id: ID) -> Result<Option<Panel>> {
+    async fn panel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The panel's global id.")] id: ID,
+    ) -> Result<Option<Panel>> {
         let Some(id) = parse_id(Kind::Panel, &id) else {
             return Ok(None);
         };
@@ -38,15 +42,27 @@ pub struct PanelMutation;
 #[Object]
 impl PanelMutation {
     /// Creates a panel of an authority with its remit (ADMIN of it).
-    async fn create_panel(&self, ctx: &Context<'_>, #[graphql(desc = "The new panel.")] input: CreatePanelInput) -> Result<Panel> {
+    async fn create_panel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new panel.")] input: CreatePanelInput,
+    ) -> Result<Panel> {
         Ok(Panel(transact!(ctx, service::create_panel, input)))
     }
     /// Changes a panel's name, kind or remit (ADMIN of its authority).
-    async fn update_panel(&self, ctx: &Context<'_>, #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePanelInput) -> Result<Panel> {
+    async fn update_panel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePanelInput,
+    ) -> Result<Panel> {
         Ok(Panel(transact!(ctx, service::update_panel, input)))
     }
     /// Records a meeting of a panel and its agenda (ADMIN of its authority).
-    async fn create_meeting(&self, ctx: &Context<'_>, #[graphql(desc = "The meeting.")] input: CreateMeetingInput) -> Result<Meeting> {
+    async fn create_meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The meeting.")] input: CreateMeetingInput,
+    ) -> Result<Meeting> {
         Ok(Meeting(transact!(ctx, service::create_meeting, input)))
     }
 }
@@ -111,12 +127,20 @@ impl Panel {
             .collect())
     }
     /// Counts of each status and direction over its remit in a period.
-    async fn breakdown(&self, ctx: &Context<'_>, #[graphql(desc = "The period counted.")] period: Period) -> Result<Breakdown> {
+    async fn breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period counted.")] period: Period,
+    ) -> Result<Breakdown> {
         let measures = sets::panel_measures(rows(ctx)?, self.0.id).await.gql()?;
         plan::breakdown(ctx, &measures, period).await
     }
     /// RED and AMBER results in the panel's remit.
-    async fn exceptions(&self, ctx: &Context<'_>, #[graphql(desc = "The period.")] period: Period) -> Result<Vec<MeasureResult>> {
+    async fn exceptions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Vec<MeasureResult>> {
         let measures = sets::panel_measures(rows(ctx)?, self.0.id).await.gql()?;
         plan::exceptions(ctx, &measures, period).await
     }

@@ -27,7 +27,11 @@ pub struct PlanQuery;
 #[Object]
 impl PlanQuery {
     /// One plan by its global id; null when there is none or it is archived.
-    async fn plan(&self, ctx: &Context<'_>, #[graphql(desc = "The plan's global id.")] id: ID) -> Result<Option<Plan>> {
+    async fn plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan's global id.")] id: ID,
+    ) -> Result<Option<Plan>> {
         let Some(id) = parse_id(Kind::Plan, &id) else {
             return Ok(None);
         };
@@ -42,27 +46,52 @@ pub struct PlanMutation;
 #[Object]
 impl PlanMutation {
     /// Creates a plan of an authority (ADMIN of it).
-    async fn create_plan(&self, ctx: &Context<'_>, #[graphql(desc = "The new plan.")] input: CreatePlanInput) -> Result<Plan> {
+    async fn create_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new plan.")] input: CreatePlanInput,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::create_plan, input)))
     }
     /// Changes a plan's title, kind, rules or years (ADMIN of its authority).
-    async fn update_plan(&self, ctx: &Context<'_>, #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePlanInput) -> Result<Plan> {
+    async fn update_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePlanInput,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::update_plan, input)))
     }
     /// Hides a plan and keeps its results.
-    async fn archive_plan(&self, ctx: &Context<'_>, #[graphql(desc = "The plan's global id.")] id: ID) -> Result<Plan> {
+    async fn archive_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan's global id.")] id: ID,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::archive_plan, &id)))
     }
     /// Adds a node to a plan's tree (ADMIN of its authority).
-    async fn create_plan_node(&self, ctx: &Context<'_>, #[graphql(desc = "The new node.")] input: CreatePlanNodeInput) -> Result<PlanNode> {
+    async fn create_plan_node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new node.")] input: CreatePlanNodeInput,
+    ) -> Result<PlanNode> {
         Ok(PlanNode(transact!(ctx, service::create_plan_node, input)))
     }
     /// Changes a plan node's code or title (ADMIN of its authority).
-    async fn update_plan_node(&self, ctx: &Context<'_>, #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePlanNodeInput) -> Result<PlanNode> {
+    async fn update_plan_node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePlanNodeInput,
+    ) -> Result<PlanNode> {
         Ok(PlanNode(transact!(ctx, service::update_plan_node, input)))
     }
     /// ADMIN. Publishing a period again changes nothing.
-    async fn publish_period(&self, ctx: &Context<'_>, #[graphql(desc = "The plan's global id.")] plan_id: ID, #[graphql(desc = "The period whose results become public.")] period: Period) -> Result<Plan> {
+    async fn publish_period(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan's global id.")] plan_id: ID,
+        #[graphql(desc = "The period whose results become public.")] period: Period,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::publish_period, &plan_id, period)))
     }
     /// ADMIN. When the plan's results for a period are due; setting it
@@ -293,14 +322,23 @@ impl Plan {
             .collect())
     }
     /// Counts of each status and direction over all its measures in a period.
-    async fn breakdown(&self, ctx: &Context<'_>, #[graphql(desc = "The period counted.")] period: Period) -> Result<Breakdown> {
+    async fn breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period counted.")] period: Period,
+    ) -> Result<Breakdown> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         breakdown(ctx, &measures, period).await
     }
     /// Both breakdowns and the measures whose status moved between two
     /// periods (`from` may be any earlier period).
     /// Its breakdowns at two periods and the measures whose status moved.
-    async fn comparison(&self, ctx: &Context<'_>, #[graphql(desc = "The earlier period.")] from: Period, #[graphql(desc = "The later period.")] to: Period) -> Result<Comparison> {
+    async fn comparison(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The earlier period.")] from: Period,
+        #[graphql(desc = "The later period.")] to: Period,
+    ) -> Result<Comparison> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         let mut both = rate(ctx, &measures, &[from, to]).await?.into_iter();
         let (before, after) = (both.next().unwrap_or_default(), both.next().unwrap_or_default());
@@ -333,7 +371,11 @@ impl Plan {
     }
     /// RED and AMBER results in a period, in reporting order.
     /// Its RED and AMBER results in a period, in reporting order.
-    pub(super) async fn exceptions(&self, ctx: &Context<'_>, #[graphql(desc = "The period.")] period: Period) -> Result<Vec<MeasureResult>> {
+    pub(super) async fn exceptions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Vec<MeasureResult>> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         exceptions(ctx, &measures, period).await
     }
@@ -363,7 +405,11 @@ impl Plan {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The period reported.")] period: Period,
-        #[graphql(default_with = "Some(DEFAULT_REPORT_CONSECUTIVE as i32)", desc = "How many periods the report looks back over, up to 12.")] consecutive: Option<i32>,
+        #[graphql(
+            default_with = "Some(DEFAULT_REPORT_CONSECUTIVE as i32)",
+            desc = "How many periods the report looks back over, up to 12."
+        )]
+        consecutive: Option<i32>,
     ) -> Result<Vec<Escalation>> {
         // An explicit null, as an unset variable sends, means the default too.
         let consecutive = consecutive.unwrap_or(DEFAULT_REPORT_CONSECUTIVE as i32);
@@ -388,7 +434,12 @@ impl Plan {
             .collect()
     }
     /// One breakdown per period from `from` to `to` (of the same kind), for a chart.
-    async fn trend(&self, ctx: &Context<'_>, #[graphql(desc = "The first period.")] from: Period, #[graphql(desc = "The last period.")] to: Period) -> Result<Vec<Breakdown>> {
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first period.")] from: Period,
+        #[graphql(desc = "The last period.")] to: Period,
+    ) -> Result<Vec<Breakdown>> {
         let periods = sets::span(from, to).gql()?;
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         let rated = rate(ctx, &measures, &periods).await?;
@@ -399,7 +450,11 @@ impl Plan {
             .collect())
     }
     /// When the plan's results for the period are due, if a deadline is set.
-    async fn deadline(&self, ctx: &Context<'_>, #[graphql(desc = "The period.")] period: Period) -> Result<Option<Date>> {
+    async fn deadline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Option<Date>> {
         let set = store::deadlines::of_plans(request(ctx)?.reader(), &[self.0.id], &[period])
             .await
             .gql()?;
@@ -459,7 +514,11 @@ impl PlanNode {
     }
     /// Breakdown over every measure beneath this node, at any depth.
     /// Counts of each status and direction over the measures it holds, in a period.
-    async fn breakdown(&self, ctx: &Context<'_>, #[graphql(desc = "The period counted.")] period: Period) -> Result<Breakdown> {
+    async fn breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period counted.")] period: Period,
+    ) -> Result<Breakdown> {
         let measures = sets::measures_under(rows(ctx)?, self.0.plan_id, &[self.0.id], &[])
             .await
             .gql()?;

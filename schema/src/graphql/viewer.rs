@@ -84,7 +84,11 @@ pub struct SubmissionObject {
 #[ComplexObject]
 impl ViewerObject {
     /// Every measure the viewer may submit with no result for the period.
-    async fn due(&self, ctx: &Context<'_>, #[graphql(desc = "The period.")] period: Period) -> Result<Vec<DueMeasure>> {
+    async fn due(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Vec<DueMeasure>> {
         let r = request(ctx)?;
         let today = Utc::now().date_naive();
         Ok(due::due(r.reader(), &r.viewer, period)

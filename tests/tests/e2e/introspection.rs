@@ -167,6 +167,12 @@ fn a_blank_or_absent_description_is_reported_with_its_path() {
     });
     assert_eq!(
         undocumented(&schema),
-        ["@cost(weight)", "PlanInput", "Query.plan", "Query.plan(at)", "Status.RED"]
+        [
+            "@cost(weight)",
+            "PlanInput",
+            "Query.plan",
+            "Query.plan(at)",
+            "Status.RED"
+        ]
     );
 }
