@@ -50,14 +50,14 @@ vocabulary! {
         HigherIsBetter,
         /// A lower value is better.
         LowerIsBetter,
-        /// Neither: the measure is tracked, never rated.
+        /// Neither: its results are NO_TARGET and NOT_COMPARABLE, never rated.
         None,
     }
     /// Whose measure it is, which decides who may submit it and how it is rated.
     MeasureKind {
         /// The council's own measure.
         Council,
-        /// A measure a partner body leads and submits.
+        /// A measure a partner body leads: its PARTNER may submit it.
         Partnership,
         /// Tracked for context only: never rated against a target.
         Tracking,
@@ -94,13 +94,13 @@ vocabulary! {
         Percent,
         /// A number of things or people.
         Count,
-        /// A rate, such as per 1,000 population.
+        /// A rate.
         Rate,
         /// A number of days.
         Days,
         /// A number of seconds.
         Seconds,
-        /// An amount of money, in pounds.
+        /// An amount of money.
         Currency,
         /// A score on the measure's own scale.
         Score,
@@ -212,7 +212,7 @@ vocabulary! {
         AuthorityKind,
         /// Authorities of one region.
         Region,
-        /// An authority's statistical nearest neighbours.
+        /// An authority's nearest neighbours, listed for it.
         NearestNeighbours,
         /// A list chosen by hand.
         Custom,

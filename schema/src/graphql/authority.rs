@@ -222,7 +222,7 @@ impl AuditEntry {
     async fn operation(&self) -> &str {
         &self.0.operation
     }
-    /// The kind of row changed, as `measure_result`.
+    /// The kind of row changed, as `result` or `measure`.
     async fn entity(&self) -> &str {
         &self.0.entity
     }

@@ -134,7 +134,7 @@ impl IdentityProvider {
     async fn client_id(&self) -> Option<&str> {
         self.row.client_id.as_deref()
     }
-    /// The scopes a browser asks for besides `openid`.
+    /// The scopes a browser asks for (`openid` is always asked).
     async fn scopes(&self) -> Vec<String> {
         serde_json::from_str(&self.row.scopes).unwrap_or_default()
     }

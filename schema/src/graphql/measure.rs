@@ -326,7 +326,7 @@ impl MeasureResult {
     async fn reported_period(&self) -> Period {
         self.0.rated.reported
     }
-    /// The value in the measure's unit; null with no result.
+    /// The value in the measure's unit; null with no result, or one hidden from this viewer.
     async fn value(&self) -> Option<f64> {
         self.0.rated.value.map(float)
     }

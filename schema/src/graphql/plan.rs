@@ -118,7 +118,7 @@ impl PlanMutation {
 pub struct RagRule {
     /// Tolerance band or floor standard.
     pub(super) method: RagMethod,
-    /// For TOLERANCE: how far below target, as a percentage of it, is still amber.
+    /// For TOLERANCE: how far short of the target, as a percentage of it, is still amber.
     pub(super) amber_tolerance_percent: f64,
 }
 
@@ -194,9 +194,9 @@ impl Breakdown {
 /// Two breakdowns side by side and the measures whose status moved.
 #[derive(SimpleObject)]
 pub struct Comparison {
-    /// The breakdown at the earlier period.
+    /// The breakdown at `from`.
     from: Breakdown,
-    /// The breakdown at the later period.
+    /// The breakdown at `to`.
     to: Breakdown,
     /// Results in `to` whose status moved up (GREEN > AMBER > RED).
     improved: Vec<MeasureResult>,
@@ -213,9 +213,9 @@ pub struct Comparison {
 /// One measure's result at both ends of a comparison.
 #[derive(SimpleObject)]
 pub struct StatusMove {
-    /// The result at the earlier period.
+    /// The result at the comparison's `from`.
     from: MeasureResult,
-    /// The result at the later period.
+    /// The result at the comparison's `to`.
     to: MeasureResult,
 }
 
@@ -336,8 +336,8 @@ impl Plan {
     async fn comparison(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The earlier period.")] from: Period,
-        #[graphql(desc = "The later period.")] to: Period,
+        #[graphql(desc = "The period compared from.")] from: Period,
+        #[graphql(desc = "The period compared to.")] to: Period,
     ) -> Result<Comparison> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         let mut both = rate(ctx, &measures, &[from, to]).await?.into_iter();
