@@ -162,8 +162,8 @@ pub struct SubmitResultInput {
     pub expected_version: Option<i32>,
 }
 
-/// Commentary on a measure in a period: OFFICER and ADMIN may add any kind,
-/// a MEMBER SCRUTINY, the leading partner's PARTNER PARTNER.
+/// Commentary on a measure in a period. OFFICER and ADMIN may add any
+/// kind; a MEMBER, SCRUTINY; the leading partner's PARTNER, PARTNER.
 #[derive(InputObject)]
 pub struct AddCommentaryInput {
     /// The measure's global id.

@@ -19,8 +19,8 @@ pub struct CommentaryMutation;
 
 #[Object]
 impl CommentaryMutation {
-    /// Adds commentary on a measure in a period: OFFICER and ADMIN any kind, a
-    /// MEMBER SCRUTINY, the leading partner's PARTNER PARTNER.
+    /// Adds commentary on a measure in a period. OFFICER and ADMIN may add any
+    /// kind; a MEMBER, SCRUTINY; the leading partner's PARTNER, PARTNER.
     async fn add_commentary(
         &self,
         ctx: &Context<'_>,
