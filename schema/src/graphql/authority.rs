@@ -34,7 +34,12 @@ impl AuthorityQuery {
             .collect())
     }
 
-    async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
+    /// One authority by its slug; null when there is none.
+    async fn authority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its slug: `kent`.")] slug: String,
+    ) -> Result<Option<Authority>> {
         let found = request(ctx)?.authority_by_slug(&slug).await.gql()?;
         Ok(found.map(Authority))
     }
@@ -45,25 +50,46 @@ pub struct AuthorityMutation;
 
 #[Object]
 impl AuthorityMutation {
-    /// PLATFORM_ADMIN.
-    async fn create_authority(&self, ctx: &Context<'_>, input: CreateAuthorityInput) -> Result<Authority> {
+    /// Creates an authority (PLATFORM_ADMIN).
+    async fn create_authority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new authority.")] input: CreateAuthorityInput,
+    ) -> Result<Authority> {
         Ok(Authority(transact!(ctx, service::create_authority, input)))
     }
-    async fn update_authority(&self, ctx: &Context<'_>, input: UpdateAuthorityInput) -> Result<Authority> {
+    /// Changes an authority's name, kind, region or ONS code (ADMIN of it).
+    async fn update_authority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdateAuthorityInput,
+    ) -> Result<Authority> {
         Ok(Authority(transact!(ctx, service::update_authority, input)))
     }
-    async fn create_partner(&self, ctx: &Context<'_>, input: CreatePartnerInput) -> Result<Partner> {
+    /// Adds a partner body to an authority (ADMIN of it).
+    async fn create_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new partner.")] input: CreatePartnerInput,
+    ) -> Result<Partner> {
         Ok(Partner(transact!(ctx, service::create_partner, input)))
     }
-    async fn update_partner(&self, ctx: &Context<'_>, input: UpdatePartnerInput) -> Result<Partner> {
+    /// Changes a partner's slug or name (ADMIN of its authority).
+    async fn update_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePartnerInput,
+    ) -> Result<Partner> {
         Ok(Partner(transact!(ctx, service::update_partner, input)))
     }
 }
 
 pub struct Authority(pub authority::Model);
 
+/// A local authority: a council whose plans, measures and results the service holds.
 #[Object]
 impl Authority {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Authority, self.0.id)
     }
@@ -71,12 +97,15 @@ impl Authority {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its slug, unique: `kent`.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
+    /// Its name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What type of authority it is.
     async fn kind(&self) -> AuthorityKind {
         self.0.kind
     }
@@ -98,6 +127,7 @@ impl Authority {
             .cloned()
             .map(|g| ComparisonGroup(Group::Stored(g))))
     }
+    /// Its plans, archived ones left out.
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
         let l = rows(ctx)?;
         let plans = l
@@ -110,6 +140,7 @@ impl Authority {
         l.plan.feed_many(plans.iter().map(|p| (p.id, p.clone()))).await;
         Ok(live(&plans).into_iter().map(Plan).collect())
     }
+    /// Its partner bodies.
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<Partner>> {
         let partners = rows(ctx)?.partners_of_authority.load_one(self.0.id).await.gql()?;
         Ok(partners
@@ -119,6 +150,7 @@ impl Authority {
             .map(Partner)
             .collect())
     }
+    /// Its panels, committees, cabinet and boards.
     async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Panel>> {
         let panels = rows(ctx)?.panels_of_authority.load_one(self.0.id).await.gql()?;
         Ok(panels.unwrap_or_default().iter().cloned().map(Panel).collect())
@@ -132,10 +164,10 @@ impl Authority {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        #[graphql(default = 50)] first: i32,
-        after: Option<String>,
+        #[graphql(desc = "Changes at or after this instant only.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Changes before this instant only.")] to: Option<DateTime<Utc>>,
+        #[graphql(default = 50, desc = "How many entries per page, 1 to 500.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the page before.")] after: Option<String>,
     ) -> Result<AuditConnection> {
         let r = request(ctx)?;
         let page = AuditPage {
@@ -158,7 +190,9 @@ impl Authority {
 /// A page of the audit log.
 #[derive(SimpleObject)]
 pub struct AuditConnection {
+    /// This page's entries, oldest first.
     entries: Vec<AuditEntry>,
+    /// Whether another page follows.
     has_next_page: bool,
     /// Pass as `after` for the next page.
     end_cursor: Option<String>,
@@ -168,8 +202,11 @@ pub struct AuditConnection {
 /// before and after (JSON).
 pub struct AuditEntry(pub audit_log::Model);
 
+/// One change: who, when, which operation on which entity, and its values
+/// before and after (JSON).
 #[Object]
 impl AuditEntry {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::AuditEntry, self.0.id)
     }
@@ -177,12 +214,15 @@ impl AuditEntry {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Who made the change: the viewer's subject.
     async fn actor(&self) -> &str {
         &self.0.actor
     }
+    /// The mutation that made it, as `submitResult`.
     async fn operation(&self) -> &str {
         &self.0.operation
     }
+    /// The kind of row changed, as `result` or `measure`.
     async fn entity(&self) -> &str {
         &self.0.entity
     }
@@ -195,12 +235,15 @@ impl AuditEntry {
     async fn entity_database_id(&self) -> Option<i64> {
         self.0.entity_id
     }
+    /// The row before, as JSON; null when it was created.
     async fn before(&self) -> Option<&str> {
         self.0.before.as_deref()
     }
+    /// The row after, as JSON; null when it was deleted.
     async fn after(&self) -> Option<&str> {
         self.0.after.as_deref()
     }
+    /// When the change was made.
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
     }
@@ -208,8 +251,11 @@ impl AuditEntry {
 
 pub struct Partner(pub partner::Model);
 
+/// A partner body of an authority, such as the police or the NHS: it leads
+/// partnership measures and submits their results.
 #[Object]
 impl Partner {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Partner, self.0.id)
     }
@@ -217,9 +263,11 @@ impl Partner {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its slug, unique within its authority.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
+    /// Its name.
     async fn name(&self) -> &str {
         &self.0.name
     }

@@ -30,7 +30,12 @@ impl BenchmarkQuery {
         Ok(all.into_iter().map(Metric).collect())
     }
 
-    async fn metric(&self, ctx: &Context<'_>, code: String) -> Result<Option<Metric>> {
+    /// One national metric by its code; null when there is none.
+    async fn metric(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its code: `NI192`.")] code: String,
+    ) -> Result<Option<Metric>> {
         let found = store::benchmarks::metrics_by_code(request(ctx)?.reader(), &[code])
             .await
             .gql()?;
@@ -44,7 +49,12 @@ impl BenchmarkQuery {
         Ok(groups.into_iter().map(ComparisonGroup).collect())
     }
 
-    async fn comparison_group(&self, ctx: &Context<'_>, slug: String) -> Result<Option<ComparisonGroup>> {
+    /// One comparison group by its slug; null when there is none.
+    async fn comparison_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its slug: `all`, `region-south-east`.")] slug: String,
+    ) -> Result<Option<ComparisonGroup>> {
         let found = request(ctx)?.benchmarks.group(&slug).await.gql()?;
         Ok(found.map(ComparisonGroup))
     }
@@ -56,14 +66,22 @@ pub struct BenchmarkMutation;
 #[Object]
 impl BenchmarkMutation {
     /// PLATFORM_ADMIN.
-    async fn create_metric(&self, ctx: &Context<'_>, input: CreateMetricInput) -> Result<Metric> {
+    async fn create_metric(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new metric.")] input: CreateMetricInput,
+    ) -> Result<Metric> {
         Ok(Metric(transact!(ctx, service::create_metric, input)))
     }
 
     /// Loads national reference values, each replacing the one loaded before
     /// for its metric, authority and period: all or nothing, at most 1,000
     /// at once. PLATFORM_ADMIN. Answers how many were set.
-    async fn set_metric_values(&self, ctx: &Context<'_>, input: Vec<MetricValueInput>) -> Result<i32> {
+    async fn set_metric_values(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The values.")] input: Vec<MetricValueInput>,
+    ) -> Result<i32> {
         let set = transact!(ctx, service::set_metric_values, &input, service::at_row);
         Ok(i32::try_from(set).unwrap_or(i32::MAX))
     }
@@ -73,7 +91,7 @@ impl BenchmarkMutation {
     async fn create_comparison_group(
         &self,
         ctx: &Context<'_>,
-        input: CreateComparisonGroupInput,
+        #[graphql(desc = "The new group.")] input: CreateComparisonGroupInput,
     ) -> Result<ComparisonGroup> {
         Ok(ComparisonGroup(Group::Stored(transact!(
             ctx,
@@ -85,8 +103,11 @@ impl BenchmarkMutation {
 
 pub struct Metric(pub metric::Model);
 
+/// A measure defined the same way nationally, so councils' values of it can
+/// be compared.
 #[Object]
 impl Metric {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Metric, self.0.id)
     }
@@ -94,18 +115,23 @@ impl Metric {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its code, as the publisher names it.
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// Its title.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// What its value counts.
     async fn unit(&self) -> Unit {
         self.0.unit
     }
+    /// Which way is better.
     async fn polarity(&self) -> Polarity {
         self.0.polarity
     }
+    /// How often it is published.
     async fn frequency(&self) -> Frequency {
         self.0.frequency
     }
@@ -119,8 +145,12 @@ impl Metric {
     async fn benchmark(
         &self,
         ctx: &Context<'_>,
-        period: Period,
-        #[graphql(default_with = "Some(entity::benchmark::ALL.to_owned())")] group: Option<String>,
+        #[graphql(desc = "The period compared.")] period: Period,
+        #[graphql(
+            default_with = "Some(entity::benchmark::ALL.to_owned())",
+            desc = "The comparison group's slug; default `all`."
+        )]
+        group: Option<String>,
     ) -> Result<Benchmark> {
         benchmark(ctx, self.0.clone(), period, group.as_deref()).await
     }
@@ -162,8 +192,10 @@ fn float(d: Option<Decimal>) -> Option<f64> {
     d.map(super::common::float)
 }
 
+/// A metric's values over a comparison group in one period.
 #[Object]
 impl Benchmark {
+    /// The metric.
     async fn metric(&self) -> Metric {
         Metric(self.0.metric.clone())
     }
@@ -171,6 +203,7 @@ impl Benchmark {
     async fn period(&self) -> Period {
         self.0.period
     }
+    /// The comparison group.
     async fn group(&self) -> ComparisonGroup {
         ComparisonGroup(self.0.group.clone())
     }
@@ -178,9 +211,11 @@ impl Benchmark {
     async fn count(&self) -> i32 {
         i32::try_from(self.0.statistics.count).unwrap_or(i32::MAX)
     }
+    /// The members' mean value; null when none has a value.
     async fn mean(&self) -> Option<f64> {
         float(self.0.statistics.mean)
     }
+    /// The members' median value; null when none has a value.
     async fn median(&self) -> Option<f64> {
         float(self.0.statistics.median)
     }
@@ -192,9 +227,11 @@ impl Benchmark {
     async fn upper_quartile(&self) -> Option<f64> {
         float(self.0.statistics.upper_quartile)
     }
+    /// The lowest value; null when none has a value.
     async fn min(&self) -> Option<f64> {
         float(self.0.statistics.min)
     }
+    /// The highest value; null when none has a value.
     async fn max(&self) -> Option<f64> {
         float(self.0.statistics.max)
     }
@@ -205,7 +242,10 @@ impl Benchmark {
             .collect()
     }
     /// Where one authority (by slug) stands; null when it has no value.
-    async fn position(&self, authority: String) -> Option<BenchmarkValue> {
+    async fn position(
+        &self,
+        #[graphql(desc = "The authority's slug.")] authority: String,
+    ) -> Option<BenchmarkValue> {
         let i = self.0.values.iter().position(|v| v.authority.slug == authority)?;
         Some(BenchmarkValue(self.0.clone(), i))
     }
@@ -224,11 +264,14 @@ impl BenchmarkValue {
     }
 }
 
+/// One authority's value in a benchmark.
 #[Object]
 impl BenchmarkValue {
+    /// The authority.
     async fn authority(&self) -> Result<Authority> {
         Ok(Authority(self.placed()?.authority.clone()))
     }
+    /// Its value, in the metric's unit.
     async fn value(&self) -> Result<f64> {
         Ok(super::common::float(self.placed()?.candidate.value))
     }
@@ -242,6 +285,7 @@ impl BenchmarkValue {
     async fn quartile(&self) -> Result<Option<i32>> {
         Ok(self.placed()?.quartile.map(i32::from))
     }
+    /// Whether it is the authority's own published result or a reference value.
     async fn source(&self) -> Result<BenchmarkSource> {
         Ok(self.placed()?.candidate.source)
     }
@@ -258,6 +302,7 @@ impl BenchmarkValue {
 /// A named set of authorities to compare.
 pub struct ComparisonGroup(pub Group);
 
+/// A named set of authorities to compare.
 #[Object]
 impl ComparisonGroup {
     /// Opaque: built-in groups (all authorities, a kind, a region) have no
@@ -265,12 +310,15 @@ impl ComparisonGroup {
     pub(super) async fn id(&self) -> ID {
         ids::group(self.0.slug())
     }
+    /// Its slug, unique.
     async fn slug(&self) -> &str {
         self.0.slug()
     }
+    /// Its name.
     async fn name(&self) -> &str {
         self.0.name()
     }
+    /// What decides its members.
     async fn kind(&self) -> ComparisonGroupKind {
         self.0.kind()
     }

@@ -19,28 +19,49 @@ pub struct CommentaryMutation;
 
 #[Object]
 impl CommentaryMutation {
-    async fn add_commentary(&self, ctx: &Context<'_>, input: AddCommentaryInput) -> Result<Commentary> {
+    /// Adds commentary on a measure in a period. OFFICER and ADMIN may add any
+    /// kind; a MEMBER, SCRUTINY; the leading partner's PARTNER, PARTNER.
+    async fn add_commentary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The commentary.")] input: AddCommentaryInput,
+    ) -> Result<Commentary> {
         Ok(Commentary(transact!(ctx, service::add_commentary, input)))
     }
-    async fn edit_commentary(&self, ctx: &Context<'_>, input: EditCommentaryInput) -> Result<Commentary> {
+    /// Replaces a piece of commentary's text, keeping the old in its history:
+    /// an OFFICER or ADMIN, or the author of scrutiny or partner commentary.
+    async fn edit_commentary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new text and the version it replaces.")] input: EditCommentaryInput,
+    ) -> Result<Commentary> {
         Ok(Commentary(transact!(ctx, service::edit_commentary, input)))
     }
+    /// Writes an action plan for a measure (OFFICER or ADMIN).
     async fn create_action_plan(
         &self,
         ctx: &Context<'_>,
-        input: CreateActionPlanInput,
+        #[graphql(desc = "The plan and its actions.")] input: CreateActionPlanInput,
     ) -> Result<ActionPlan> {
         Ok(ActionPlan(transact!(ctx, service::create_action_plan, input).0))
     }
-    async fn update_action(&self, ctx: &Context<'_>, input: UpdateActionInput) -> Result<ActionItem> {
+    /// Changes an action's status or note (OFFICER or ADMIN).
+    async fn update_action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes and the version it replaces.")] input: UpdateActionInput,
+    ) -> Result<ActionItem> {
         Ok(ActionItem(transact!(ctx, service::update_action, input)))
     }
 }
 
 pub struct Commentary(pub commentary::Model);
 
+/// Commentary on a measure's result in a period: the service's account,
+/// councillors' scrutiny, or the leading partner's.
 #[Object]
 impl Commentary {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Commentary, self.0.id)
     }
@@ -48,18 +69,23 @@ impl Commentary {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// The text.
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// Who it speaks for.
     async fn kind(&self) -> CommentaryKind {
         self.0.kind
     }
+    /// Its version, counting from 1: what `expectedVersion` compares with.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// Who wrote this version (the token's subject).
     async fn author(&self) -> &str {
         &self.0.author
     }
+    /// When it was first written.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -84,14 +110,18 @@ impl Commentary {
 /// An earlier version of a commentary.
 pub struct CommentaryVersion(pub commentary_history::Model);
 
+/// An earlier version of a commentary.
 #[Object]
 impl CommentaryVersion {
+    /// Its version, counting from 1.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// The text it held.
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// Who wrote it (the token's subject).
     async fn author(&self) -> &str {
         &self.0.author
     }
@@ -103,8 +133,10 @@ impl CommentaryVersion {
 
 pub struct ActionPlan(pub action_plan::Model);
 
+/// What a council will do about a measure that is off track: a titled list of actions.
 #[Object]
 impl ActionPlan {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::ActionPlan, self.0.id)
     }
@@ -112,9 +144,11 @@ impl ActionPlan {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its title.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Its actions.
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<ActionItem>> {
         Ok(self.rows(ctx).await?.into_iter().map(ActionItem).collect())
     }
@@ -134,8 +168,10 @@ impl ActionPlan {
 /// One item of an action plan (a policy verb is a `Verb`).
 pub struct ActionItem(pub action::Model);
 
+/// One action of an action plan.
 #[Object(name = "Action")]
 impl ActionItem {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Action, self.0.id)
     }
@@ -143,15 +179,19 @@ impl ActionItem {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// What will be done.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Who is responsible.
     async fn owner(&self) -> &str {
         &self.0.owner
     }
+    /// When it is due; null with no date.
     async fn due_on(&self) -> Option<Date> {
         self.0.due_on.map(Date)
     }
+    /// Where it stands.
     async fn status(&self) -> ActionStatus {
         self.0.status
     }
@@ -159,6 +199,7 @@ impl ActionItem {
     async fn overdue(&self) -> bool {
         action_is_overdue(self.0.status, self.0.due_on, Utc::now().date_naive())
     }
+    /// Its version, counting from 1: what `expectedVersion` compares with.
     async fn version(&self) -> i32 {
         self.0.version
     }

@@ -21,14 +21,17 @@ use crate::store::feeds::{ResultScope, ids_named};
 pub struct ResultFilter {
     /// An authority's slug.
     pub authority: Option<String>,
+    /// Measures of this plan (its global id).
     pub plan: Option<ID>,
     /// Measures directly under this node.
     pub node: Option<ID>,
+    /// This measure (its global id).
     pub measure: Option<ID>,
     /// A national metric's code, as NI192.
     pub metric: Option<String>,
     /// The slug of the partner leading the measure.
     pub partner: Option<String>,
+    /// Measures of this kind.
     pub kind: Option<MeasureKind>,
     /// Results whose period starts at or after this period's start.
     pub from: Option<Period>,
@@ -78,11 +81,11 @@ impl FeedsQuery {
     async fn results(
         &self,
         ctx: &Context<'_>,
-        filter: ResultFilter,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Which results; an empty filter lists all.")] filter: ResultFilter,
+        #[graphql(desc = "The first this many after `after`, at most 500.")] first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "The last this many before `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to end before.")] before: Option<String>,
     ) -> Result<MeasureResultConnection> {
         let args = PageArgs {
             first,
@@ -102,8 +105,10 @@ pub struct MeasureResultConnection {
     query: ResultQuery,
 }
 
+/// A page of results (a Relay cursor connection).
 #[Object]
 impl MeasureResultConnection {
+    /// This page's results, each with its cursor.
     async fn edges(&self) -> Vec<MeasureResultEdge> {
         self.page
             .items
@@ -114,6 +119,7 @@ impl MeasureResultConnection {
             })
             .collect()
     }
+    /// Where this page lies: its cursors and whether more pages follow.
     async fn page_info(&self) -> PageInfo {
         page_info(&self.page)
     }
@@ -128,11 +134,14 @@ pub struct MeasureResultEdge {
     rating: Rating,
 }
 
+/// One result of a page, with its cursor.
 #[Object]
 impl MeasureResultEdge {
+    /// Opaque: pass it as `after` or `before` to page on from here.
     async fn cursor(&self) -> &str {
         &self.cursor
     }
+    /// The result.
     async fn node(&self) -> MeasureResult {
         MeasureResult(self.rating.clone())
     }

@@ -45,7 +45,7 @@ impl IdentityMutation {
     async fn register_identity_provider(
         &self,
         ctx: &Context<'_>,
-        input: RegisterIdentityProviderInput,
+        #[graphql(desc = "The provider.")] input: RegisterIdentityProviderInput,
     ) -> Result<IdentityProvider> {
         let platform = ctx
             .data::<Arc<Directory>>()
@@ -57,11 +57,19 @@ impl IdentityMutation {
         IdentityProvider::read(database(ctx)?, row).await
     }
     /// An ADMIN of the authority (PLATFORM_ADMIN for platform roles).
-    async fn grant_role(&self, ctx: &Context<'_>, input: GrantRoleInput) -> Result<Membership> {
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The role and who holds it.")] input: GrantRoleInput,
+    ) -> Result<Membership> {
         Ok(Membership(transact!(ctx, service::grant_role, input)))
     }
     /// An ADMIN of the role's authority: it stops counting on the next request.
-    async fn revoke_role(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The membership's global id.")] id: ID,
+    ) -> Result<bool> {
         Ok(transact!(ctx, service::revoke_role, id))
     }
 }
@@ -99,8 +107,10 @@ impl IdentityProvider {
     }
 }
 
+/// A provider people sign in through, and what it may vouch for.
 #[Object]
 impl IdentityProvider {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::IdentityProvider, self.row.id)
     }
@@ -108,9 +118,11 @@ impl IdentityProvider {
     async fn database_id(&self) -> i64 {
         self.row.id
     }
+    /// Its `iss`, exactly as its tokens carry it.
     async fn issuer(&self) -> &str {
         &self.row.issuer
     }
+    /// The `aud` its tokens for this service carry.
     async fn audience(&self) -> &str {
         &self.row.audience
     }
@@ -118,9 +130,11 @@ impl IdentityProvider {
     async fn jwks_url(&self) -> Option<&str> {
         self.row.jwks_url.as_deref()
     }
+    /// The client id a browser signs in with.
     async fn client_id(&self) -> Option<&str> {
         self.row.client_id.as_deref()
     }
+    /// The scopes a browser asks for (`openid` is always asked).
     async fn scopes(&self) -> Vec<String> {
         serde_json::from_str(&self.row.scopes).unwrap_or_default()
     }
@@ -151,9 +165,11 @@ impl IdentityProvider {
             .cloned()
             .map(Partner))
     }
+    /// The claim whose values `roleMap` maps.
     async fn role_claim(&self) -> Option<&str> {
         self.row.role_claim.as_deref()
     }
+    /// Which claim values give which roles.
     async fn role_map(&self) -> Vec<RoleMapping> {
         self.mappings.iter().cloned().map(RoleMapping).collect()
     }
@@ -162,17 +178,22 @@ impl IdentityProvider {
 /// A value of a provider's role claim, and the role it brings.
 pub struct RoleMapping(role_mapping::Model);
 
+/// A value of a provider's role claim, and the role it brings.
 #[Object]
 impl RoleMapping {
+    /// The claim's value.
     async fn claim_value(&self) -> &str {
         &self.0.claim_value
     }
+    /// The role it gives.
     async fn role(&self) -> Role {
         self.0.role
     }
+    /// The authority the role is held at.
     async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
         authority_of(ctx, Some(self.0.authority_id)).await
     }
+    /// For PARTNER: the partner it speaks for.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
         partner_of(ctx, self.0.partner_id).await
     }
@@ -182,8 +203,11 @@ impl RoleMapping {
 /// by email.
 pub struct Membership(pub membership::Model);
 
+/// A role held in the service by a person named by issuer and subject, or
+/// by email (ADMINs of the authority see these).
 #[Object]
 impl Membership {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Membership, self.0.id)
     }
@@ -195,24 +219,31 @@ impl Membership {
     async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
         authority_of(ctx, self.0.authority_id).await
     }
+    /// The role.
     async fn role(&self) -> Role {
         self.0.role
     }
+    /// For PARTNER: the partner it speaks for.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
         partner_of(ctx, self.0.partner_id).await
     }
+    /// The holder's `sub` at `issuer`; null when granted by email.
     async fn subject(&self) -> Option<&str> {
         self.0.subject.as_deref()
     }
+    /// The issuer of the holder's tokens; null when granted by email.
     async fn issuer(&self) -> Option<&str> {
         self.0.issuer.as_deref()
     }
+    /// The holder's email, as their provider asserts it; null when granted by issuer and subject.
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
+    /// When it was granted.
     async fn granted_at(&self) -> DateTime<Utc> {
         self.0.granted_at
     }
+    /// Who granted it (the granter's subject).
     async fn granted_by(&self) -> &str {
         &self.0.granted_by
     }
@@ -221,17 +252,22 @@ impl Membership {
 /// A role the signed-in person holds, and where it comes from.
 pub struct HeldRoleObject(pub HeldRole);
 
+/// A role the signed-in person holds, and where it comes from.
 #[Object(name = "HeldRole")]
 impl HeldRoleObject {
+    /// The authority it is held at; null for PLATFORM_ADMIN.
     async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
         authority_of(ctx, self.0.authority_id).await
     }
+    /// The role.
     async fn role(&self) -> Role {
         self.0.role
     }
+    /// For PARTNER: the partner it speaks for.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
         partner_of(ctx, self.0.partner_id).await
     }
+    /// Where it comes from.
     async fn source(&self) -> RoleSource {
         self.0.source
     }

@@ -27,10 +27,12 @@ use crate::store::live::{KEPT_FOR, Missed};
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-/// Every subscription may resume: given `since`, the position of the last
-/// event its client saw (from an event, or from a query's `position`), it
-/// first receives what it missed, in order, if the events are still kept
-/// (15 minutes, on every replica); otherwise it ends at once with `RESYNC`.
+/// Live events over a WebSocket (graphql-transport-ws), each shown as the
+/// subscriber may read it. Every subscription may resume: given `since`,
+/// the position of the last event its client saw (from an event, or from a
+/// query's `position`), it first receives what it missed, in order, if the
+/// events are still kept (15 minutes, on every replica); otherwise it ends
+/// at once with `RESYNC`.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Results of the authority (of one plan, if given) whenever what they
@@ -42,7 +44,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'c>,
         #[graphql(desc = "The authority's slug.")] authority: String,
-        #[graphql(desc = "Only this plan's results.")] plan_id: Option<ID>,
+        #[graphql(desc = "Only this plan's results (its global id).")] plan_id: Option<ID>,
         #[graphql(desc = "Resume after this position: what was missed comes first.")] since: Option<String>,
     ) -> Result<impl Stream<Item = Result<MeasureResult>> + 'c> {
         deliveries(
@@ -69,7 +71,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'c>,
         #[graphql(desc = "The authority's slug.")] authority: String,
-        #[graphql(desc = "Only commentary on this plan's measures.")] plan_id: Option<ID>,
+        #[graphql(desc = "Only this plan's commentary (its global id).")] plan_id: Option<ID>,
         #[graphql(desc = "Resume after this position: what was missed comes first.")] since: Option<String>,
     ) -> Result<impl Stream<Item = Result<Commentary>> + 'c> {
         deliveries(
@@ -87,7 +89,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'c>,
         #[graphql(desc = "The authority's slug.")] authority: String,
-        #[graphql(desc = "Only this plan.")] plan_id: Option<ID>,
+        #[graphql(desc = "Only this plan (its global id).")] plan_id: Option<ID>,
         #[graphql(desc = "Resume after this position: what was missed comes first.")] since: Option<String>,
     ) -> Result<impl Stream<Item = Result<Plan>> + 'c> {
         deliveries(
@@ -114,15 +116,19 @@ pub(super) async fn position(ctx: &Context<'_>, authority: i64) -> Result<String
 /// A plan's period made public.
 pub struct Publication(publication::Model);
 
+/// A plan's period made public.
 #[Object]
 impl Publication {
+    /// The plan.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         let p = rows(ctx)?.plan.load_one(self.0.plan_id).await.gql()?;
         required(p, "plan").map(Plan)
     }
+    /// The period published.
     async fn period(&self) -> Period {
         self.0.period
     }
+    /// When it was published.
     async fn published_at(&self) -> DateTime<Utc> {
         self.0.published_at
     }

@@ -28,7 +28,12 @@ pub struct MeasureQuery;
 
 #[Object]
 impl MeasureQuery {
-    async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
+    /// One measure by its global id; null when there is none or it is archived.
+    async fn measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The measure's global id.")] id: ID,
+    ) -> Result<Option<Measure>> {
         let Some(id) = parse_id(Kind::Measure, &id) else {
             return Ok(None);
         };
@@ -95,24 +100,50 @@ pub struct MeasureMutation;
 
 #[Object]
 impl MeasureMutation {
-    async fn create_measure(&self, ctx: &Context<'_>, input: CreateMeasureInput) -> Result<Measure> {
+    /// Adds a measure to a plan node (ADMIN of its authority).
+    async fn create_measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new measure.")] input: CreateMeasureInput,
+    ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::create_measure, input)))
     }
-    async fn update_measure(&self, ctx: &Context<'_>, input: UpdateMeasureInput) -> Result<Measure> {
+    /// Changes a measure's definition (ADMIN of its authority).
+    async fn update_measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdateMeasureInput,
+    ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::update_measure, input)))
     }
     /// Hides a measure and keeps its results.
-    async fn archive_measure(&self, ctx: &Context<'_>, id: ID) -> Result<Measure> {
+    async fn archive_measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The measure's global id.")] id: ID,
+    ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::archive_measure, &id)))
     }
-    async fn set_target(&self, ctx: &Context<'_>, input: SetTargetInput) -> Result<MeasureResult> {
+    /// Sets a measure's target (and floor) for a period (OFFICER or ADMIN),
+    /// and answers the measure rated in that period.
+    async fn set_target(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The target.")] input: SetTargetInput,
+    ) -> Result<MeasureResult> {
         let period = input.period;
         let (w, measures) = written!(ctx, service::set_targets, &[input], |_, e| e);
         let keys: Vec<(i64, Period)> = measures.iter().map(|m| (m.id, period)).collect();
         let mut one = rated_then(ctx, w, Finish::Commit, &keys).await?;
         required(one.pop(), "measure")
     }
-    async fn submit_result(&self, ctx: &Context<'_>, input: SubmitResultInput) -> Result<MeasureResult> {
+    /// Submits a measure's value for a period (OFFICER or ADMIN; PARTNER for
+    /// the partnership measures its partner leads), and answers it rated.
+    async fn submit_result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The result.")] input: SubmitResultInput,
+    ) -> Result<MeasureResult> {
         let mut one = self.submit_results(ctx, vec![input]).await?;
         required(one.pop(), "result")
     }
@@ -120,7 +151,7 @@ impl MeasureMutation {
     async fn submit_results(
         &self,
         ctx: &Context<'_>,
-        input: Vec<SubmitResultInput>,
+        #[graphql(desc = "The results, rated in the order given.")] input: Vec<SubmitResultInput>,
     ) -> Result<Vec<MeasureResult>> {
         let (w, saved) = written!(ctx, service::submit_results, &input, service::at_row);
         let keys: Vec<(i64, Period)> = saved.iter().map(|r| (r.measure_id, r.period)).collect();
@@ -130,8 +161,11 @@ impl MeasureMutation {
 
 pub struct Measure(pub measure::Model);
 
+/// A performance indicator of a plan: its definition, and its results rated
+/// by its own or its plan's rules.
 #[Object]
 impl Measure {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Measure, self.0.id)
     }
@@ -139,21 +173,27 @@ impl Measure {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its code, unique within its plan.
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// Its title.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// What its value counts.
     async fn unit(&self) -> Unit {
         self.0.unit
     }
+    /// Which way is better.
     async fn polarity(&self) -> Polarity {
         self.0.polarity
     }
+    /// Council, partnership or tracking.
     async fn kind(&self) -> MeasureKind {
         self.0.kind
     }
+    /// How often it reports.
     async fn frequency(&self) -> Frequency {
         self.0.frequency
     }
@@ -164,12 +204,14 @@ impl Measure {
         };
         Ok(rows(ctx)?.partner.load_one(pid).await.gql()?.map(Partner))
     }
+    /// The plan node it sits under.
     async fn node(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
         let Some(nid) = self.0.node_id else {
             return Ok(None);
         };
         Ok(rows(ctx)?.node.load_one(nid).await.gql()?.map(PlanNode))
     }
+    /// The plan it belongs to.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         let p = rows(ctx)?.plan.load_one(self.0.plan_id).await.gql()?;
         required(p, "plan").map(Plan)
@@ -186,8 +228,12 @@ impl Measure {
     async fn benchmark(
         &self,
         ctx: &Context<'_>,
-        period: Period,
-        #[graphql(default_with = "Some(entity::benchmark::ALL.to_owned())")] group: Option<String>,
+        #[graphql(desc = "The period compared.")] period: Period,
+        #[graphql(
+            default_with = "Some(entity::benchmark::ALL.to_owned())",
+            desc = "The comparison group's slug; default `all`."
+        )]
+        group: Option<String>,
     ) -> Result<Option<Benchmark>> {
         let Some(id) = self.0.metric_id else {
             return Ok(None);
@@ -210,7 +256,11 @@ impl Measure {
     /// The measure rated in a period. For a period longer than the measure's
     /// frequency (a quarter of a monthly measure) the latest result inside it
     /// answers; for a shorter one, the measure's period containing it.
-    async fn result(&self, ctx: &Context<'_>, period: Period) -> Result<MeasureResult> {
+    async fn result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<MeasureResult> {
         let mut rated = rate_one(ctx, std::slice::from_ref(&self.0), period).await?;
         required(rated.pop(), "measure").map(MeasureResult)
     }
@@ -220,8 +270,8 @@ impl Measure {
     async fn results(
         &self,
         ctx: &Context<'_>,
-        from: Option<Period>,
-        to: Option<Period>,
+        #[graphql(desc = "The first period; absent: its first result.")] from: Option<Period>,
+        #[graphql(desc = "The last period; absent: its last result.")] to: Option<Period>,
     ) -> Result<Vec<MeasureResult>> {
         sets::check_span(self.0.frequency, from, to).gql()?;
         let key = SeriesKey {
@@ -232,6 +282,7 @@ impl Measure {
         let series = request(ctx)?.ratings.series(key).await.gql()?;
         Ok(series.into_iter().map(MeasureResult).collect())
     }
+    /// Its action plans.
     async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
         action_plans(ctx, self.0.id).await
     }
@@ -253,12 +304,16 @@ async fn action_plans(ctx: &Context<'_>, measure_id: i64) -> Result<Vec<ActionPl
 
 pub struct MeasureResult(pub Rating);
 
+/// A measure rated in one period: its value, target, RAG status and
+/// direction of travel. To a viewer who may not read the period's
+/// unpublished results it is NO_DATA with null value fields.
 #[Object]
 impl MeasureResult {
     /// Opaque: names the measure and the period asked for.
     pub(super) async fn id(&self) -> ID {
         ids::result(self.0.measure_id, self.0.rated.period)
     }
+    /// The measure.
     async fn measure(&self, ctx: &Context<'_>) -> Result<Measure> {
         let m = rows(ctx)?.measure.load_one(self.0.measure_id).await.gql()?;
         required(m, "measure").map(Measure)
@@ -271,6 +326,7 @@ impl MeasureResult {
     async fn reported_period(&self) -> Period {
         self.0.rated.reported
     }
+    /// The value in the measure's unit; null with no result, or one hidden from this viewer.
     async fn value(&self) -> Option<f64> {
         self.0.rated.value.map(float)
     }
@@ -278,15 +334,19 @@ impl MeasureResult {
     async fn value_text(&self) -> Option<String> {
         self.0.rated.value.map(|v| v.normalize().to_string())
     }
+    /// The target that applies; null when none is set.
     async fn target(&self) -> Option<f64> {
         self.0.rated.target.map(float)
     }
+    /// The floor beside the target; null when none is set.
     async fn floor(&self) -> Option<f64> {
         self.0.rated.floor.map(float)
     }
+    /// Its RAG status.
     async fn status(&self) -> RagStatus {
         self.0.rated.status
     }
+    /// Its direction of travel.
     async fn direction(&self) -> Direction {
         self.0.rated.direction
     }
@@ -295,9 +355,11 @@ impl MeasureResult {
     async fn previous_value(&self) -> Option<f64> {
         self.0.rated.previous_value.map(float)
     }
+    /// Whether the reported period is published.
     async fn published(&self) -> bool {
         self.0.published
     }
+    /// Whether the shown value was changed after publication.
     async fn restated(&self) -> bool {
         self.0.restated
     }
@@ -358,20 +420,26 @@ impl MeasureResult {
 /// An earlier value of a result.
 pub struct ResultVersion(pub result_history::Model);
 
+/// An earlier value of a result.
 #[Object]
 impl ResultVersion {
+    /// Its version, counting from 1.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// The value it held.
     async fn value(&self) -> f64 {
         float(self.0.value.0)
     }
+    /// The note submitted with it.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// Who submitted it (the token's subject).
     async fn submitted_by(&self) -> &str {
         &self.0.submitted_by
     }
+    /// When it was submitted.
     async fn submitted_at(&self) -> DateTime<Utc> {
         self.0.submitted_at
     }

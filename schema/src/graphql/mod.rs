@@ -29,6 +29,8 @@ pub use node::{MAX_NODES, Node};
 pub use panel::{Meeting, Panel};
 pub use plan::{Plan, PlanNode};
 
+/// What can be read: authorities, plans, measures and their results, as
+/// the viewer may see them.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
@@ -43,6 +45,8 @@ pub struct QueryRoot(
     node::NodeQuery,
 );
 
+/// What can be changed, each as the viewer's roles allow; a refused
+/// mutation writes nothing.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(

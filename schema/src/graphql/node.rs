@@ -61,13 +61,21 @@ impl NodeQuery {
     /// The object with this global id, if the viewer may see it: null for
     /// an unknown id and for one the typed fields would hide. An id that is
     /// not a global id is BAD_USER_INPUT.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> Result<Option<Node>> {
         let wanted = global(&id).gql()?;
         find(ctx, wanted).await
     }
     /// The objects with these global ids, in order, each as `node` answers
     /// it. At most 100 ids.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(ApiError::invalid("ids", format!("at most {MAX_NODES} ids"))).gql();
         }

@@ -22,7 +22,12 @@ pub struct PanelQuery;
 
 #[Object]
 impl PanelQuery {
-    async fn panel(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Panel>> {
+    /// One panel by its global id; null when there is none.
+    async fn panel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The panel's global id.")] id: ID,
+    ) -> Result<Option<Panel>> {
         let Some(id) = parse_id(Kind::Panel, &id) else {
             return Ok(None);
         };
@@ -36,21 +41,39 @@ pub struct PanelMutation;
 
 #[Object]
 impl PanelMutation {
-    async fn create_panel(&self, ctx: &Context<'_>, input: CreatePanelInput) -> Result<Panel> {
+    /// Creates a panel of an authority with its remit (ADMIN of it).
+    async fn create_panel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new panel.")] input: CreatePanelInput,
+    ) -> Result<Panel> {
         Ok(Panel(transact!(ctx, service::create_panel, input)))
     }
-    async fn update_panel(&self, ctx: &Context<'_>, input: UpdatePanelInput) -> Result<Panel> {
+    /// Changes a panel's name, kind or remit (ADMIN of its authority).
+    async fn update_panel(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePanelInput,
+    ) -> Result<Panel> {
         Ok(Panel(transact!(ctx, service::update_panel, input)))
     }
-    async fn create_meeting(&self, ctx: &Context<'_>, input: CreateMeetingInput) -> Result<Meeting> {
+    /// Records a meeting of a panel and its agenda (ADMIN of its authority).
+    async fn create_meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The meeting.")] input: CreateMeetingInput,
+    ) -> Result<Meeting> {
         Ok(Meeting(transact!(ctx, service::create_meeting, input)))
     }
 }
 
 pub struct Panel(pub panel::Model);
 
+/// A body that scrutinises a remit of measures: cabinet, scrutiny committee,
+/// panel or board.
 #[Object]
 impl Panel {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Panel, self.0.id)
     }
@@ -58,9 +81,11 @@ impl Panel {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What sort of body it is.
     async fn kind(&self) -> PanelKind {
         self.0.kind
     }
@@ -91,6 +116,7 @@ impl Panel {
             .map(PlanNode)
             .collect())
     }
+    /// Its meetings.
     async fn meetings(&self, ctx: &Context<'_>) -> Result<Vec<Meeting>> {
         let meetings = rows(ctx)?.meetings_of_panel.load_one(self.0.id).await.gql()?;
         Ok(meetings
@@ -100,12 +126,21 @@ impl Panel {
             .map(Meeting)
             .collect())
     }
-    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+    /// Counts of each status and direction over its remit in a period.
+    async fn breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period counted.")] period: Period,
+    ) -> Result<Breakdown> {
         let measures = sets::panel_measures(rows(ctx)?, self.0.id).await.gql()?;
         plan::breakdown(ctx, &measures, period).await
     }
     /// RED and AMBER results in the panel's remit.
-    async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
+    async fn exceptions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Vec<MeasureResult>> {
         let measures = sets::panel_measures(rows(ctx)?, self.0.id).await.gql()?;
         plan::exceptions(ctx, &measures, period).await
     }
@@ -113,8 +148,10 @@ impl Panel {
 
 pub struct Meeting(pub meeting::Model);
 
+/// A meeting of a panel.
 #[Object]
 impl Meeting {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Meeting, self.0.id)
     }
@@ -122,12 +159,15 @@ impl Meeting {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// The day it was held.
     async fn held_on(&self) -> Date {
         Date(self.0.held_on)
     }
+    /// Its title.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Its agenda items, in order.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItem>> {
         let agenda = rows(ctx)?.agenda_of_meeting.load_one(self.0.id).await.gql()?;
         Ok(agenda
@@ -141,8 +181,10 @@ impl Meeting {
 
 pub struct AgendaItem(pub agenda_item::Model);
 
+/// One item of a meeting's agenda.
 #[Object]
 impl AgendaItem {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::AgendaItem, self.0.id)
     }
@@ -150,6 +192,7 @@ impl AgendaItem {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its title.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -164,9 +207,11 @@ impl AgendaItem {
     async fn period(&self) -> Option<Period> {
         self.0.period
     }
+    /// The minutes of the item.
     async fn minutes(&self) -> Option<&str> {
         self.0.minutes.as_deref()
     }
+    /// What was resolved.
     async fn resolutions(&self) -> Option<&str> {
         self.0.resolutions.as_deref()
     }

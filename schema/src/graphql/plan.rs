@@ -26,7 +26,12 @@ pub struct PlanQuery;
 
 #[Object]
 impl PlanQuery {
-    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
+    /// One plan by its global id; null when there is none or it is archived.
+    async fn plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan's global id.")] id: ID,
+    ) -> Result<Option<Plan>> {
         let Some(id) = parse_id(Kind::Plan, &id) else {
             return Ok(None);
         };
@@ -40,24 +45,53 @@ pub struct PlanMutation;
 
 #[Object]
 impl PlanMutation {
-    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
+    /// Creates a plan of an authority (ADMIN of it).
+    async fn create_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new plan.")] input: CreatePlanInput,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::create_plan, input)))
     }
-    async fn update_plan(&self, ctx: &Context<'_>, input: UpdatePlanInput) -> Result<Plan> {
+    /// Changes a plan's title, kind, rules or years (ADMIN of its authority).
+    async fn update_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePlanInput,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::update_plan, input)))
     }
     /// Hides a plan and keeps its results.
-    async fn archive_plan(&self, ctx: &Context<'_>, id: ID) -> Result<Plan> {
+    async fn archive_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan's global id.")] id: ID,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::archive_plan, &id)))
     }
-    async fn create_plan_node(&self, ctx: &Context<'_>, input: CreatePlanNodeInput) -> Result<PlanNode> {
+    /// Adds a node to a plan's tree (ADMIN of its authority).
+    async fn create_plan_node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new node.")] input: CreatePlanNodeInput,
+    ) -> Result<PlanNode> {
         Ok(PlanNode(transact!(ctx, service::create_plan_node, input)))
     }
-    async fn update_plan_node(&self, ctx: &Context<'_>, input: UpdatePlanNodeInput) -> Result<PlanNode> {
+    /// Changes a plan node's code or title (ADMIN of its authority).
+    async fn update_plan_node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What changes; absent fields stay.")] input: UpdatePlanNodeInput,
+    ) -> Result<PlanNode> {
         Ok(PlanNode(transact!(ctx, service::update_plan_node, input)))
     }
     /// ADMIN. Publishing a period again changes nothing.
-    async fn publish_period(&self, ctx: &Context<'_>, plan_id: ID, period: Period) -> Result<Plan> {
+    async fn publish_period(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan's global id.")] plan_id: ID,
+        #[graphql(desc = "The period whose results become public.")] period: Period,
+    ) -> Result<Plan> {
         Ok(Plan(transact!(ctx, service::publish_period, &plan_id, period)))
     }
     /// ADMIN. When the plan's results for a period are due; setting it
@@ -65,9 +99,9 @@ impl PlanMutation {
     async fn set_deadline(
         &self,
         ctx: &Context<'_>,
-        plan_id: ID,
-        period: Period,
-        due_on: Date,
+        #[graphql(desc = "The plan's global id.")] plan_id: ID,
+        #[graphql(desc = "The period whose results are due.")] period: Period,
+        #[graphql(desc = "The day they are due.")] due_on: Date,
     ) -> Result<Plan> {
         Ok(Plan(transact!(
             ctx,
@@ -79,16 +113,23 @@ impl PlanMutation {
     }
 }
 
+/// How a plan's (or a measure's) results short of target are told amber from red.
 #[derive(SimpleObject)]
 pub struct RagRule {
+    /// Tolerance band or floor standard.
     pub(super) method: RagMethod,
+    /// For TOLERANCE: how far short of the target, as a percentage of it, is still amber.
     pub(super) amber_tolerance_percent: f64,
 }
 
+/// How a plan judges its measures' direction of travel.
 #[derive(SimpleObject)]
 pub struct DirectionRule {
+    /// What a result is compared with.
     method: DirectionMethod,
+    /// A change within this percentage counts as STABLE.
     stable_band_percent: f64,
+    /// For TREND: how many periods the line is drawn through.
     trend_periods: i32,
 }
 
@@ -96,18 +137,29 @@ pub struct DirectionRule {
 /// measures in one period.
 #[derive(SimpleObject, Clone)]
 pub struct Breakdown {
+    /// The period counted.
     period: Period,
+    /// How many measures are counted.
     total: i32,
+    /// How many are GREEN.
     green: i32,
+    /// How many are AMBER.
     amber: i32,
+    /// How many are RED.
     red: i32,
+    /// How many are NO_TARGET.
     no_target: i32,
+    /// How many are NO_DATA (unpublished ones included, for a viewer who may not see them).
     no_data: i32,
     /// green ÷ (green + amber + red) × 100; null when nothing is rated.
     percent_green: Option<f64>,
+    /// How many are IMPROVING.
     improving: i32,
+    /// How many are STABLE.
     stable: i32,
+    /// How many are DECLINING.
     declining: i32,
+    /// How many are NOT_COMPARABLE.
     not_comparable: i32,
     /// improving ÷ (improving + stable + declining) × 100; null when no
     /// direction could be judged.
@@ -142,7 +194,9 @@ impl Breakdown {
 /// Two breakdowns side by side and the measures whose status moved.
 #[derive(SimpleObject)]
 pub struct Comparison {
+    /// The breakdown at `from`.
     from: Breakdown,
+    /// The breakdown at `to`.
     to: Breakdown,
     /// Results in `to` whose status moved up (GREEN > AMBER > RED).
     improved: Vec<MeasureResult>,
@@ -159,18 +213,22 @@ pub struct Comparison {
 /// One measure's result at both ends of a comparison.
 #[derive(SimpleObject)]
 pub struct StatusMove {
+    /// The result at the comparison's `from`.
     from: MeasureResult,
+    /// The result at the comparison's `to`.
     to: MeasureResult,
 }
 
 /// A measure in Croydon's escalation report, with the criteria it meets.
 #[derive(SimpleObject)]
 pub struct Escalation {
+    /// The measure.
     measure: Measure,
     /// The measure rated in the period reported.
     result: MeasureResult,
     /// In the order RED_CONSECUTIVE, WORSENING, NO_EFFECTIVE_ACTION_PLAN.
     criteria: Vec<EscalationCriterion>,
+    /// How many criteria it meets.
     criteria_met: i32,
 }
 
@@ -195,8 +253,11 @@ pub(super) async fn exceptions(
 
 pub struct Plan(pub plan::Model);
 
+/// A plan of an authority (council plan, business plan, performance report):
+/// a tree of nodes holding measures, rated by the plan's rules.
 #[Object]
 impl Plan {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::Plan, self.0.id)
     }
@@ -204,10 +265,12 @@ impl Plan {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// The authority whose plan it is.
     async fn authority(&self, ctx: &Context<'_>) -> Result<Authority> {
         let a = rows(ctx)?.authority.load_one(self.0.authority_id).await.gql()?;
         required(a, "authority").map(Authority)
     }
+    /// Its title.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -216,15 +279,18 @@ impl Plan {
     async fn position(&self, ctx: &Context<'_>) -> Result<String> {
         super::live::position(ctx, self.0.authority_id).await
     }
+    /// What sort of plan it is.
     async fn kind(&self) -> PlanKind {
         self.0.kind
     }
+    /// How its measures are rated, unless a measure has its own rule.
     async fn rag_rule(&self) -> RagRule {
         RagRule {
             method: self.0.rag_method,
             amber_tolerance_percent: float(self.0.amber_tolerance_percent.0),
         }
     }
+    /// How its measures' direction of travel is judged.
     async fn direction_rule(&self) -> DirectionRule {
         DirectionRule {
             method: self.0.direction_method,
@@ -260,13 +326,24 @@ impl Plan {
             .map(Measure)
             .collect())
     }
-    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+    /// Counts of each status and direction over all its measures in a period.
+    async fn breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period counted.")] period: Period,
+    ) -> Result<Breakdown> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         breakdown(ctx, &measures, period).await
     }
     /// Both breakdowns and the measures whose status moved between two
     /// periods (`from` may be any earlier period).
-    async fn comparison(&self, ctx: &Context<'_>, from: Period, to: Period) -> Result<Comparison> {
+    /// Its breakdowns at two periods and the measures whose status moved.
+    async fn comparison(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period compared from.")] from: Period,
+        #[graphql(desc = "The period compared to.")] to: Period,
+    ) -> Result<Comparison> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         let mut both = rate(ctx, &measures, &[from, to]).await?.into_iter();
         let (before, after) = (both.next().unwrap_or_default(), both.next().unwrap_or_default());
@@ -298,7 +375,12 @@ impl Plan {
         })
     }
     /// RED and AMBER results in a period, in reporting order.
-    pub(super) async fn exceptions(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<MeasureResult>> {
+    /// Its RED and AMBER results in a period, in reporting order.
+    pub(super) async fn exceptions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Vec<MeasureResult>> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         exceptions(ctx, &measures, period).await
     }
@@ -306,8 +388,8 @@ impl Plan {
     async fn escalations(
         &self,
         ctx: &Context<'_>,
-        period: Period,
-        #[graphql(default = 2)] consecutive: Option<i32>,
+        #[graphql(desc = "The latest period looked at.")] period: Period,
+        #[graphql(default = 2, desc = "How many periods in a row.")] consecutive: Option<i32>,
     ) -> Result<Vec<Measure>> {
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         let consecutive = consecutive.unwrap_or(entity::rules::DEFAULT_ESCALATION_CONSECUTIVE as i32);
@@ -327,8 +409,12 @@ impl Plan {
     async fn escalation_report(
         &self,
         ctx: &Context<'_>,
-        period: Period,
-        #[graphql(default_with = "Some(DEFAULT_REPORT_CONSECUTIVE as i32)")] consecutive: Option<i32>,
+        #[graphql(desc = "The period reported.")] period: Period,
+        #[graphql(
+            default_with = "Some(DEFAULT_REPORT_CONSECUTIVE as i32)",
+            desc = "How many periods the report looks back over, up to 12."
+        )]
+        consecutive: Option<i32>,
     ) -> Result<Vec<Escalation>> {
         // An explicit null, as an unset variable sends, means the default too.
         let consecutive = consecutive.unwrap_or(DEFAULT_REPORT_CONSECUTIVE as i32);
@@ -353,7 +439,12 @@ impl Plan {
             .collect()
     }
     /// One breakdown per period from `from` to `to` (of the same kind), for a chart.
-    async fn trend(&self, ctx: &Context<'_>, from: Period, to: Period) -> Result<Vec<Breakdown>> {
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first period.")] from: Period,
+        #[graphql(desc = "The last period.")] to: Period,
+    ) -> Result<Vec<Breakdown>> {
         let periods = sets::span(from, to).gql()?;
         let measures = sets::plan_measures(rows(ctx)?, self.0.id).await.gql()?;
         let rated = rate(ctx, &measures, &periods).await?;
@@ -364,7 +455,11 @@ impl Plan {
             .collect())
     }
     /// When the plan's results for the period are due, if a deadline is set.
-    async fn deadline(&self, ctx: &Context<'_>, period: Period) -> Result<Option<Date>> {
+    async fn deadline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Option<Date>> {
         let set = store::deadlines::of_plans(request(ctx)?.reader(), &[self.0.id], &[period])
             .await
             .gql()?;
@@ -378,8 +473,10 @@ impl Plan {
 
 pub struct PlanNode(pub plan_node::Model);
 
+/// A theme, priority or outcome in a plan's tree, holding measures and other nodes.
 #[Object]
 impl PlanNode {
+    /// Its global id.
     pub(super) async fn id(&self) -> ID {
         ids::row(Kind::PlanNode, self.0.id)
     }
@@ -387,18 +484,22 @@ impl PlanNode {
     async fn database_id(&self) -> i64 {
         self.0.id
     }
+    /// Its code, as the plan numbers it.
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// Its title.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The node it sits under; null at the top of the plan.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
         let Some(pid) = self.0.parent_id else {
             return Ok(None);
         };
         Ok(rows(ctx)?.node.load_one(pid).await.gql()?.map(PlanNode))
     }
+    /// The nodes directly under it.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
         let all = sets::plan_nodes(rows(ctx)?, self.0.plan_id).await.gql()?;
         Ok(all
@@ -417,7 +518,12 @@ impl PlanNode {
         Ok(mine.into_iter().map(Measure).collect())
     }
     /// Breakdown over every measure beneath this node, at any depth.
-    async fn breakdown(&self, ctx: &Context<'_>, period: Period) -> Result<Breakdown> {
+    /// Counts of each status and direction over the measures it holds, in a period.
+    async fn breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period counted.")] period: Period,
+    ) -> Result<Breakdown> {
         let measures = sets::measures_under(rows(ctx)?, self.0.plan_id, &[self.0.id], &[])
             .await
             .gql()?;

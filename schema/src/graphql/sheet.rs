@@ -23,19 +23,26 @@ pub struct SheetMutation;
 pub struct ImportError {
     /// The sheet's own row number: the header is row 1.
     row: i32,
+    /// The column at fault, by its header; null when the row as a whole is.
     column: Option<String>,
+    /// The error code, as an error's `extensions.code` would carry it.
     code: String,
+    /// What is wrong, for a person.
     message: String,
 }
 
+/// What an import read, wrote or refused.
 #[derive(SimpleObject)]
 pub struct ImportReport {
     /// Whether the sheet was written: never on a dry run or with errors.
     applied: bool,
     /// Data rows read (blank rows are not counted).
     rows: i32,
+    /// Rows with a value: results submitted (or that would be, on a dry run).
     results: i32,
+    /// Rows with a target: targets set (or that would be, on a dry run).
     targets: i32,
+    /// Every refused row; none were written if there are any.
     errors: Vec<ImportError>,
     /// The measures written, rated; empty on a dry run, which writes nothing.
     preview: Vec<MeasureResult>,
@@ -52,10 +59,10 @@ impl SheetMutation {
     async fn import_results(
         &self,
         ctx: &Context<'_>,
-        plan_id: ID,
-        period: Option<Period>,
-        file: Upload,
-        #[graphql(default = false)] dry_run: bool,
+        #[graphql(desc = "The plan the sheet's measure codes belong to (its global id).")] plan_id: ID,
+        #[graphql(desc = "The period of rows that name none.")] period: Option<Period>,
+        #[graphql(desc = "The sheet, CSV or XLSX (GraphQL multipart upload).")] file: Upload,
+        #[graphql(default = false, desc = "Check every row and write nothing.")] dry_run: bool,
     ) -> Result<ImportReport> {
         // A client can name a file it never sent (`Upload::value` would
         // panic on the index): its mistake, not ours.

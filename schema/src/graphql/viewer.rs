@@ -34,7 +34,9 @@ impl ViewerQuery {
 #[derive(SimpleObject)]
 #[graphql(name = "Viewer", complex)]
 pub struct ViewerObject {
+    /// Its `sub`, as its token carries it.
     subject: String,
+    /// Its name, when its token carries one.
     name: Option<String>,
     /// The issuer of the token it signed in with.
     issuer: Option<String>,
@@ -47,7 +49,9 @@ pub struct ViewerObject {
 /// A measure the viewer may submit that has no result for the period yet.
 #[derive(SimpleObject)]
 pub struct DueMeasure {
+    /// The measure.
     measure: Measure,
+    /// Its plan.
     plan: Plan,
     /// The plan's deadline for the period, if one is set.
     due_on: Option<Date>,
@@ -60,7 +64,9 @@ pub struct DueMeasure {
 #[derive(SimpleObject)]
 #[graphql(name = "Submission")]
 pub struct SubmissionObject {
+    /// The measure.
     measure: Measure,
+    /// Its plan.
     plan: Plan,
     /// The measure's own period (a month of a monthly measure).
     period: Period,
@@ -78,7 +84,11 @@ pub struct SubmissionObject {
 #[ComplexObject]
 impl ViewerObject {
     /// Every measure the viewer may submit with no result for the period.
-    async fn due(&self, ctx: &Context<'_>, period: Period) -> Result<Vec<DueMeasure>> {
+    async fn due(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period.")] period: Period,
+    ) -> Result<Vec<DueMeasure>> {
         let r = request(ctx)?;
         let today = Utc::now().date_naive();
         Ok(due::due(r.reader(), &r.viewer, period)
@@ -101,8 +111,8 @@ impl ViewerObject {
     async fn submissions(
         &self,
         ctx: &Context<'_>,
-        period: Period,
-        plan_id: Option<ID>,
+        #[graphql(desc = "The period asked for.")] period: Period,
+        #[graphql(desc = "Only this plan's measures (its global id).")] plan_id: Option<ID>,
     ) -> Result<Vec<SubmissionObject>> {
         let r = request(ctx)?;
         let plan = match plan_id {
@@ -136,6 +146,7 @@ impl ViewerObject {
     async fn roles(&self) -> Vec<HeldRoleObject> {
         self.grants.iter().cloned().map(HeldRoleObject).collect()
     }
+    /// Every role it holds, with its authority and partner (see `roles` for where each comes from).
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<GrantObject>> {
         let l = rows(ctx)?;
         let auth_ids: HashSet<i64> = self.grants.iter().filter_map(|g| g.authority_id).collect();
@@ -175,10 +186,15 @@ impl ViewerObject {
     }
 }
 
+/// A role the viewer holds, at an authority (null for PLATFORM_ADMIN) and,
+/// for PARTNER, for a partner.
 #[derive(SimpleObject)]
 #[graphql(name = "Grant")]
 pub struct GrantObject {
+    /// The role.
     role: Role,
+    /// The authority it is held at; null for PLATFORM_ADMIN.
     authority: Option<Authority>,
+    /// For PARTNER: the partner it speaks for.
     partner: Option<Partner>,
 }

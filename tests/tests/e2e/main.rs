@@ -20,6 +20,7 @@ mod http;
 mod idempotency;
 mod identity;
 mod import;
+mod introspection;
 mod jwks;
 mod live;
 mod matrix;
