@@ -20,11 +20,14 @@ import { ApolloClient, HttpLink, InMemoryCache, gql, split } from '@apollo/clien
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions/index.js';
 import { getMainDefinition } from '@apollo/client/utilities/index.js';
 import { createClient } from 'graphql-ws';
-import WebSocket from 'ws'; // node's; a browser has its own
+import WebSocket from 'ws';
 
+// Node 20 has no WebSocket of its own (a browser has, and node 22): both
+// graphql-ws and Apollo's link use this one.
+globalThis.WebSocket ??= WebSocket;
 const [httpUrl, wsUrl, token] = process.argv.slice(2);
 const auth = token ? { authorization: `Bearer ${token}` } : {};
-const ws = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: auth });
+const ws = createClient({ url: wsUrl, connectionParams: auth });
 const client = new ApolloClient({
   // No typePolicies or keyFields: every object names itself by its global `id`.
   cache: new InMemoryCache(),
