@@ -111,13 +111,21 @@ async fn apollo_resumes_since_the_position_it_last_heard() {
         submit(&app, &cs01, 82.0).await;
         node.tell().await;
         let missed = node.line().await;
-        assert_eq!(missed["replayed"]["value"].as_f64(), Some(82.0), "{engine:?} {missed}");
+        assert_eq!(
+            missed["replayed"]["value"].as_f64(),
+            Some(82.0),
+            "{engine:?} {missed}"
+        );
         assert_ne!(
             missed["replayed"]["position"], heard["heard"]["position"],
             "{engine:?}"
         );
         submit(&app, &cs01, 83.0).await;
         let live = node.line().await;
-        assert_eq!(live["replayed"]["value"].as_f64(), Some(83.0), "{engine:?} {live}");
+        assert_eq!(
+            live["replayed"]["value"].as_f64(),
+            Some(83.0),
+            "{engine:?} {live}"
+        );
     }
 }

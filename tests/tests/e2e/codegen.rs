@@ -25,11 +25,19 @@ fn codegen_types_compile_strict_with_no_hand_written_mappings() {
     for (what, args) in [
         (
             "graphql-codegen",
-            ["node_modules/@graphql-codegen/cli/cjs/bin.js", "--config", "codegen.yml"],
+            [
+                "node_modules/@graphql-codegen/cli/cjs/bin.js",
+                "--config",
+                "codegen.yml",
+            ],
         ),
         ("tsc", ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"]),
     ] {
-        let out = Command::new("node").args(args).current_dir(&dir).output().unwrap();
+        let out = Command::new("node")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{what} failed:\n{}\n{}",
