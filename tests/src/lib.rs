@@ -5,6 +5,7 @@
 //! `TEST_DATABASE_URL` is set, each in a database of its own.
 
 pub mod browser;
+pub mod node;
 pub mod oidc;
 pub mod ws;
 

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use crate::node::audit_packages;
 use crate::ws::PATIENCE;
 
 /// The audience of every access token the issuers mint.
@@ -38,27 +39,12 @@ pub struct Issuers {
     _node: Child,
 }
 
-fn audit_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("audit")
-}
-
 impl Issuers {
     /// Starts both issuers. Without node or `npm install` in `tests/audit`
     /// it says the test is skipped and returns `None`, except under CI,
     /// which must install them and so fails instead.
     pub async fn start() -> Option<Issuers> {
-        let dir = audit_dir();
-        let node = std::process::Command::new("node").arg("--version").output();
-        let installed = dir.join("node_modules/oidc-provider/package.json").exists()
-            && dir.join("node_modules/jose/package.json").exists();
-        if node.is_err() || !installed {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the OpenID provider tests: install node and `npm install` in tests/audit"
-            );
-            eprintln!("skipped: the OpenID provider tests need node and `npm install` in tests/audit");
-            return None;
-        }
+        let dir = audit_packages(&["oidc-provider", "jose"], "the OpenID provider tests")?;
         match Self::spawn(dir).await {
             Ok(issuers) => Some(issuers),
             Err(e) => panic!("starting the OpenID issuers (tests/audit/oidc.mjs): {e:#}"),

@@ -3,10 +3,12 @@
 
 mod abuse;
 mod analytics;
+mod apollo;
 mod auth;
 mod benchmarks;
 mod breaking;
 mod cache;
+mod codegen;
 mod cost;
 mod dashboard;
 mod demo;
