@@ -20,21 +20,35 @@ fn check(current: &Path, changelog: &Path) -> Output {
         .unwrap()
 }
 
-/// The current schema without the first undescribed field of `Query`.
+/// The current schema without the first field of `Query` that takes no
+/// arguments, its description included.
 fn without_a_field() -> (String, String) {
+    const QUOTES: &str = "\t\"\"\"";
     let sdl = std::fs::read_to_string(root().join("schema/schema.graphql")).unwrap();
     let mut lines: Vec<&str> = sdl.lines().collect();
     let start = lines.iter().position(|l| *l == "type Query {").unwrap();
-    let at = (start + 1..lines.len())
-        .find(|&i| lines[i].starts_with('\t') && !lines[i].contains('"') && !lines[i - 1].ends_with("\"\"\""))
-        .unwrap();
-    let field = lines
-        .remove(at)
-        .trim()
-        .split(['(', ':'])
-        .next()
-        .unwrap()
-        .to_owned();
+    let (mut inside, mut opened) = (false, start);
+    let mut found = None;
+    for (i, line) in lines.iter().enumerate().skip(start + 1) {
+        if *line == QUOTES {
+            inside = !inside;
+            if inside {
+                opened = i;
+            }
+        } else if !inside
+            && !line.starts_with("\t\t")
+            && !line.starts_with("\t)")
+            && line.contains(':')
+            && !line.contains('(')
+        {
+            let from = if lines[i - 1] == QUOTES { opened } else { i };
+            found = Some((from, i));
+            break;
+        }
+    }
+    let (from, at) = found.unwrap();
+    let field = lines[at].trim().split(':').next().unwrap().to_owned();
+    lines.drain(from..=at);
     (lines.join("\n"), format!("Query.{field}"))
 }
 
