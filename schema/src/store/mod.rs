@@ -18,6 +18,7 @@ pub mod directory;
 pub mod edits;
 pub mod feeds;
 pub mod idempotency;
+pub mod measures;
 mod reader;
 mod reads;
 pub mod reporting;
