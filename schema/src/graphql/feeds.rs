@@ -169,7 +169,7 @@ impl MeasureResultEdge {
     }
 }
 
-fn page_info<T>(page: &Page<T>) -> PageInfo {
+pub(super) fn page_info<T>(page: &Page<T>) -> PageInfo {
     PageInfo {
         has_previous_page: page.has_previous_page,
         has_next_page: page.has_next_page,
