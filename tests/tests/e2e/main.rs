@@ -23,6 +23,7 @@ mod import;
 mod jwks;
 mod live;
 mod matrix;
+mod measures_feed;
 mod nodes;
 mod oidc_harness;
 mod operations;
