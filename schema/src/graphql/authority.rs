@@ -130,6 +130,8 @@ impl Authority {
     }
     /// Every change to this authority's data, oldest first (ADMIN). Pass a
     /// page's `endCursor` as `after` for the next page.
+    // A field's arguments are the GraphQL contract: Relay's four and the filters.
+    #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

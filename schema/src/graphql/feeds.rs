@@ -105,6 +105,8 @@ impl FeedsQuery {
     /// lists them, filtered and ordered (by id unless `orderBy` says
     /// otherwise): a walk with `after` sees every measure once, even while
     /// others add measures. A page is at most 500.
+    // A field's arguments are the GraphQL contract: Relay's four and the filters.
+    #[allow(clippy::too_many_arguments)]
     async fn measures(
         &self,
         ctx: &Context<'_>,

@@ -66,6 +66,11 @@ fn ids(nodes: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Which measures a filter should give, computed from the whole list.
+type Keep<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+/// What an order sorts by, before the id.
+type SortKey = fn(&Value) -> (String, String);
+
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
@@ -109,7 +114,7 @@ async fn measures_filter_order_and_page_as_a_direct_computation_does() {
             text(&n["code"]).to_lowercase().contains(&s.to_lowercase())
                 || text(&n["title"]).to_lowercase().contains(&s.to_lowercase())
         };
-        let cases: Vec<(Value, Box<dyn Fn(&Value) -> bool>)> = vec![
+        let cases: Vec<(Value, Keep)> = vec![
             (
                 json!({ "authority": "kent" }),
                 Box::new(|n: &Value| n["plan"]["authority"]["slug"] == "kent"),
@@ -157,7 +162,7 @@ async fn measures_filter_order_and_page_as_a_direct_computation_does() {
         );
 
         // Every order both ways, and paging backwards gives the same.
-        let sorts: [(&str, fn(&Value) -> (String, String)); 3] = [
+        let sorts: [(&str, SortKey); 3] = [
             ("CODE", |n| (text(&n["code"]), String::new())),
             ("TITLE", |n| (text(&n["title"]), String::new())),
             ("AUTHORITY", |n| {
