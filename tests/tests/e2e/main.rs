@@ -24,6 +24,7 @@ mod jwks;
 mod live;
 mod matrix;
 mod measures_feed;
+mod national;
 mod nodes;
 mod oidc_harness;
 mod operations;
