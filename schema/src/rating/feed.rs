@@ -430,9 +430,9 @@ pub async fn measures_count(r: &Request, q: &MeasureQuery) -> ApiResult<i64> {
 }
 
 /// A page of a list read whole (a result's or a commentary's versions),
-/// ordered by a number that falls along it (a version, newest first): a
-/// cursor names that number, so a page goes on from the same item however
-/// many are added meanwhile.
+/// ordered by a number that falls from first to last (a version, newest
+/// first): a cursor names that number, so a page goes on from the same
+/// item however many are added meanwhile.
 pub async fn page_list<T: Clone>(
     tag: &str,
     items: &[T],
