@@ -5,7 +5,7 @@
 //! everyone. It pages the GraphQL feed by its cursor and streams each page
 //! as it comes, so memory stays bounded by one page however long the feed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
@@ -15,7 +15,7 @@ use schema::Session;
 use schema::error::ApiError;
 use serde_json::{Value, json};
 
-use crate::graphql::refuse;
+use crate::graphql::{held, refuse};
 use crate::sheets::{csv_text, query};
 use crate::state::State;
 
@@ -54,7 +54,7 @@ const FILTER: [&str; 10] = [
     "status",
 ];
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
     Csv,
     Json,
@@ -72,16 +72,24 @@ pub async fn results(
         "results.json" => Format::Json,
         other => return refuse(&ApiError::NotFound(format!("feed {other}"))),
     };
-    let mut filter = json!({});
-    for (k, v) in params.into_inner() {
-        if !FILTER.contains(&k.as_str()) {
-            return refuse(&ApiError::BadRequest(format!(
-                "unknown parameter `{k}`: the filter takes {}",
-                FILTER.join(", ")
-            )));
-        }
-        filter[k] = Value::String(v);
+    let params: BTreeMap<String, String> = params.into_inner().into_iter().collect();
+    if let Some(k) = params.keys().find(|k| !FILTER.contains(&k.as_str())) {
+        return refuse(&ApiError::BadRequest(format!(
+            "unknown parameter `{k}`: the filter takes {}",
+            FILTER.join(", ")
+        )));
     }
+    let tag = match etag(&state, format, &params).await {
+        Ok(t) => t,
+        Err(e) => return refuse(&e),
+    };
+    if held(&req, &tag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+            .finish();
+    }
+    let filter = Value::Object(params.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
     // The first page is read before answering, so that a bad parameter is
     // a 400 rather than a broken stream.
     let first = match page(&state, &req, &filter, None).await {
@@ -144,8 +152,28 @@ pub async fn results(
     };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, media))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::ETAG, tag))
         .streaming(body)
+}
+
+const CACHE_CONTROL: &str = "public, max-age=60";
+
+/// The feed's entity tag, known before a row is read: the body is decided
+/// by the data version (as the response cache names it), the day (what is
+/// due, hence a status, depends on it), the format and the filter, its
+/// parameters in one order. A write during a stream changes the version,
+/// so a tag never names a body it did not produce.
+async fn etag(state: &State, format: Format, params: &BTreeMap<String, String>) -> Result<String, ApiError> {
+    let version = schema::store::data_version(&state.db).await?;
+    let named = json!({
+        "format": format!("{format:?}"),
+        "data": version.data,
+        "directory": version.directory,
+        "day": chrono::Utc::now().date_naive().to_string(),
+        "filter": params,
+    });
+    Ok(crate::cache::etag(named.to_string().as_bytes()))
 }
 
 /// One page of the public's feed after `after`.

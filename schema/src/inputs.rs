@@ -275,6 +275,9 @@ pub struct AuditPage {
     pub to: Option<DateTime<Utc>>,
     pub first: Option<i32>,
     pub after: Option<String>,
+    /// Taken over `first`: the page ends before `before`.
+    pub last: Option<i32>,
+    pub before: Option<String>,
 }
 
 /// Absent fields are left as they are.

@@ -145,9 +145,20 @@ pub fn request_data(
 }
 
 /// The schema's SDL, as committed in `schema/schema.graphql`, with the
-/// scalars' `@specifiedBy` links.
+/// scalars' `@specifiedBy` links. `@deprecated` is built into every
+/// GraphQL tool, so its definition is left out: printed once something is
+/// deprecated, with fewer locations than graphql-js knows, it would read as
+/// a breaking change to the directive.
 pub fn sdl() -> String {
-    async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
+    let sdl = async_graphql::Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by());
+    let builtin =
+        "\"\"\"\nMarks an element of a GraphQL schema as no longer supported.\n\"\"\"\ndirective @deprecated";
+    let Some(at) = sdl.find(builtin) else {
+        return sdl;
+    };
+    // Its description's three lines, then its own.
+    let end = (0..4).fold(at, |e, _| sdl[e..].find('\n').map_or(sdl.len(), |i| e + i + 1));
+    format!("{}{}", &sdl[..at], &sdl[end..])
 }

@@ -476,21 +476,24 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
     revalidated(&req, body, &tag, private)
 }
 
-/// A successful answer to a GET, with what browsers and a CDN need to
-/// revalidate it: its entity tag, and that it must be revalidated each
-/// time (`no-cache`) — by anyone for the public, by the token's holder
-/// alone otherwise. A client that holds the same answer gets 304.
-fn revalidated(req: &HttpRequest, body: web::Bytes, tag: &str, private: bool) -> HttpResponse {
-    let held = req
-        .headers()
+/// Whether the client holds the answer tagged `tag` (`If-None-Match`).
+pub(crate) fn held(req: &HttpRequest, tag: &str) -> bool {
+    req.headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(',')
                 .map(str::trim)
                 .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
-        });
-    let mut r = if held {
+        })
+}
+
+/// A successful answer to a GET, with what browsers and a CDN need to
+/// revalidate it: its entity tag, and that it must be revalidated each
+/// time (`no-cache`) — by anyone for the public, by the token's holder
+/// alone otherwise. A client that holds the same answer gets 304.
+fn revalidated(req: &HttpRequest, body: web::Bytes, tag: &str, private: bool) -> HttpResponse {
+    let mut r = if held(req, tag) {
         HttpResponse::NotModified().finish()
     } else {
         respond(req, Ok(body), None, false)

@@ -1,6 +1,7 @@
 //! Authorities and their partners, and the audit log.
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::connection::PageInfo;
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::model::{audit_log, authority, partner};
 use entity::{AuthorityKind, ComparisonGroupKind};
@@ -161,6 +162,8 @@ impl Authority {
     }
     /// Every change to this authority's data, oldest first (ADMIN). Pass a
     /// page's `endCursor` as `after` for the next page.
+    // A field's arguments are the GraphQL contract: Relay's four and the filters.
+    #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -168,6 +171,10 @@ impl Authority {
         #[graphql(desc = "Changes before this instant only.")] to: Option<DateTime<Utc>>,
         #[graphql(default = 50, desc = "How many entries per page, 1 to 500.")] first: i32,
         #[graphql(desc = "The `endCursor` of the page before.")] after: Option<String>,
+        #[graphql(desc = "The last this many before `before` (1 to 500), instead of `first`.")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
     ) -> Result<AuditConnection> {
         let r = request(ctx)?;
         let page = AuditPage {
@@ -175,20 +182,25 @@ impl Authority {
             to,
             first: Some(first),
             after,
+            last,
+            before,
         };
-        let (rows, has_next_page) = service::audit_log(r.reader(), &r.viewer, self.0.id, page)
+        let page = service::audit_log(r.reader(), &r.viewer, self.0.id, page)
             .await
             .gql()?;
         Ok(AuditConnection {
-            end_cursor: rows.last().map(|r| r.id.to_string()),
-            has_next_page,
-            entries: rows.into_iter().map(AuditEntry).collect(),
+            end_cursor: page.end_cursor.clone(),
+            has_next_page: page.has_next_page,
+            page_info: super::feeds::page_info(&page),
+            entries: page.items.into_iter().map(|(_, row)| AuditEntry(row)).collect(),
+            span: (self.0.id, from, to),
         })
     }
 }
 
 /// A page of the audit log.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AuditConnection {
     /// This page's entries, oldest first.
     entries: Vec<AuditEntry>,
@@ -196,6 +208,22 @@ pub struct AuditConnection {
     has_next_page: bool,
     /// Pass as `after` for the next page.
     end_cursor: Option<String>,
+    /// Where the page sits in the log; its cursors are what `after` and
+    /// `before` take.
+    page_info: PageInfo,
+    #[graphql(skip)]
+    span: (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+}
+
+#[ComplexObject]
+impl AuditConnection {
+    /// Every entry between `from` and `to`, on every page.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let (authority, from, to) = self.span;
+        crate::store::audit_count(request(ctx)?.reader(), authority, from, to)
+            .await
+            .gql()
+    }
 }
 
 /// One change: who, when, which operation on which entity, and its values

@@ -7,10 +7,12 @@ use entity::model::{action, action_plan, commentary, commentary_history};
 use entity::{ActionStatus, CommentaryKind};
 
 use super::common::transact;
+use super::feeds::CommentaryVersionConnection;
 use crate::context::rows;
 use crate::error::Gql;
 use crate::ids::{self, Kind};
 use crate::inputs::{AddCommentaryInput, CreateActionPlanInput, EditCommentaryInput, UpdateActionInput};
+use crate::rating::feed::PageArgs;
 use crate::scalars::Date;
 use crate::service;
 
@@ -95,15 +97,39 @@ impl Commentary {
         super::live::position(ctx, self.0.authority_id).await
     }
     /// Earlier versions, newest first.
+    #[graphql(deprecation = "Use `versions`, the same versions as a cursor connection.")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<CommentaryVersion>> {
-        let history = rows(ctx)?.history_of_commentary.load_one(self.0.id).await.gql()?;
-        Ok(history
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .cloned()
+        Ok(self
+            .history_rows(ctx)
+            .await?
+            .into_iter()
             .map(CommentaryVersion)
             .collect())
+    }
+    /// Earlier versions, newest first, a page at a time: what `history`
+    /// lists.
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first this many after `after` (at most 500).")] first: Option<i32>,
+        #[graphql(desc = "A cursor: the page starts after it.")] after: Option<String>,
+        #[graphql(desc = "The last this many before `before` (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
+    ) -> Result<CommentaryVersionConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        CommentaryVersionConnection::of(&self.history_rows(ctx).await?, args).await
+    }
+}
+
+impl Commentary {
+    async fn history_rows(&self, ctx: &Context<'_>) -> Result<Vec<commentary_history::Model>> {
+        let history = rows(ctx)?.history_of_commentary.load_one(self.0.id).await.gql()?;
+        Ok(history.unwrap_or_default().iter().rev().cloned().collect())
     }
 }
 

@@ -16,6 +16,12 @@ use crate::rating::Rating;
 use crate::rating::feed::{self, Page, PageArgs, ResultQuery};
 use crate::store::feeds::{ResultScope, ids_named};
 
+mod measures;
+mod versions;
+
+pub use measures::{MeasureConnection, MeasureFilter, MeasureOrder};
+pub use versions::{CommentaryVersionConnection, ResultVersionConnection};
+
 /// Which results a feed lists; every field narrows it, none is required.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct ResultFilter {
@@ -98,6 +104,33 @@ impl FeedsQuery {
         let page = feed::results(r, &query, &args).await.gql()?;
         Ok(MeasureResultConnection { page, query })
     }
+    /// Live measures of live plans across authorities, as `Plan.measures`
+    /// lists them, filtered and ordered (by id unless `orderBy` says
+    /// otherwise): a walk with `after` sees every measure once, even while
+    /// others add measures. A page is at most 500.
+    // A field's arguments are the GraphQL contract: Relay's four and the filters.
+    #[allow(clippy::too_many_arguments)]
+    async fn measures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which measures; all when absent.")] filter: Option<MeasureFilter>,
+        #[graphql(desc = "The order of the list; by id when absent.")] order_by: Option<MeasureOrder>,
+        #[graphql(
+            desc = "The first this many after `after` (at most 500; 50 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "A cursor: the page starts after it.")] after: Option<String>,
+        #[graphql(desc = "The last this many before `before` (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
+    ) -> Result<MeasureConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        measures::measures(ctx, filter, order_by, args).await
+    }
 }
 
 pub struct MeasureResultConnection {
@@ -147,7 +180,7 @@ impl MeasureResultEdge {
     }
 }
 
-fn page_info<T>(page: &Page<T>) -> PageInfo {
+pub(super) fn page_info<T>(page: &Page<T>) -> PageInfo {
     PageInfo {
         has_previous_page: page.has_previous_page,
         has_next_page: page.has_next_page,

@@ -12,6 +12,7 @@ use super::authority::Partner;
 use super::benchmark::{Benchmark, Metric, benchmark};
 use super::commentary::{ActionPlan, Commentary};
 use super::common::{float, parse_id, rate_one, required, transact, written};
+use super::feeds::ResultVersionConnection;
 use super::plan::RagRule;
 use super::plan::{Plan, PlanNode};
 use crate::archive::is_live;
@@ -19,6 +20,7 @@ use crate::context::{Session, request, rows};
 use crate::error::{ApiError, ApiResult, Gql};
 use crate::ids::{self, Kind};
 use crate::inputs::{CreateMeasureInput, SetTargetInput, SubmitResultInput, UpdateMeasureInput};
+use crate::rating::feed::PageArgs;
 use crate::rating::{Rating, SeriesKey, sets, visible};
 use crate::service;
 use crate::store::write::{Finish, Write};
@@ -405,15 +407,32 @@ impl MeasureResult {
     }
     /// The values this result replaced, newest first. Viewers who may not
     /// read unpublished results see only values that were once public.
+    #[graphql(deprecation = "Use `versions`, the same values as a cursor connection.")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ResultVersion>> {
-        let Some(id) = self.0.result_id else {
-            return Ok(Vec::new());
-        };
-        let history = rows(ctx)?.history_of_result.load_one(id).await.gql()?;
-        Ok(visible::history(&self.0, &history.unwrap_or_default())
+        Ok(self
+            .history_rows(ctx)
+            .await?
             .into_iter()
             .map(ResultVersion)
             .collect())
+    }
+    /// The values this result replaced, newest first, a page at a time:
+    /// what `history` lists, to the same viewers.
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first this many after `after` (at most 500).")] first: Option<i32>,
+        #[graphql(desc = "A cursor: the page starts after it.")] after: Option<String>,
+        #[graphql(desc = "The last this many before `before` (at most 500).")] last: Option<i32>,
+        #[graphql(desc = "A cursor: the page ends before it.")] before: Option<String>,
+    ) -> Result<ResultVersionConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        ResultVersionConnection::of(&self.history_rows(ctx).await?, args).await
     }
 }
 
@@ -450,6 +469,13 @@ impl ResultVersion {
 }
 
 impl MeasureResult {
+    async fn history_rows(&self, ctx: &Context<'_>) -> Result<Vec<result_history::Model>> {
+        let Some(id) = self.0.result_id else {
+            return Ok(Vec::new());
+        };
+        let history = rows(ctx)?.history_of_result.load_one(id).await.gql()?;
+        Ok(visible::history(&self.0, &history.unwrap_or_default()))
+    }
     async fn commentary_rows(&self, ctx: &Context<'_>) -> Result<Vec<commentary::Model>> {
         let all = rows(ctx)?
             .commentary_of_measure

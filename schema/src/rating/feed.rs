@@ -5,20 +5,24 @@
 //! rating shows that very result, and matches `status` when it is rated so.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use async_graphql::futures_util::future::join_all;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use entity::model::measure;
 use entity::rules::published_at;
 use entity::{Period, RagStatus};
 
 use super::rated::Rating;
 use super::visible;
+use crate::archive::is_live;
 use crate::context::Request;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 use crate::store::feeds::{self, ResultKey, ResultScope};
+use crate::store::measures::{self, MeasureKey, MeasureOrder, MeasureScope};
 use crate::store::unique;
 
 /// The most edges one page holds.
@@ -83,7 +87,12 @@ fn result_cursor(id: i64) -> String {
 }
 
 fn result_id(c: &str) -> ApiResult<i64> {
-    uncursor(RESULT, c)?
+    numbered(RESULT, c)
+}
+
+/// The number a cursor `cursor(tag, n)` holds.
+pub fn numbered(tag: &str, c: &str) -> ApiResult<i64> {
+    uncursor(tag, c)?
         .parse()
         .map_err(|_| ApiError::BadUserInput(format!("`{c}` is not a cursor of this connection")))
 }
@@ -108,27 +117,61 @@ impl PageArgs {
 
 /// A page of the results feed.
 pub async fn results(r: &Request, q: &ResultQuery, args: &PageArgs) -> ApiResult<Page<Rating>> {
+    let after = args.after.as_deref().map(result_id).transpose()?;
+    let before = args.before.as_deref().map(result_id).transpose()?;
+    scan(
+        args,
+        after,
+        before,
+        |after, before, backward, limit| {
+            feeds::result_keys(r.reader(), &q.scope, after, before, backward, limit)
+        },
+        |keys: Vec<ResultKey>| async move { kept(r, q.status, &keys).await },
+        |k: &ResultKey| k.id,
+        |id: &i64| result_cursor(*id),
+    )
+    .await
+}
+
+/// One page of a connection paged by keyset. `fetch(after, before,
+/// backward, limit)` reads up to `limit` keys strictly between the bounds,
+/// in the connection's order (from the end when `backward`); `keep` decides
+/// for each key of a chunk what it shows, if anything (visibility, a
+/// status); `bound` is the position a key holds, and `cursor` writes one.
+/// A bound is a value, not an offset, so a walk sees every row once,
+/// whatever is written meanwhile.
+pub async fn scan<K: Clone, B: Clone, T, Fetched, Kept>(
+    args: &PageArgs,
+    mut after: Option<B>,
+    mut before: Option<B>,
+    fetch: impl Fn(Option<B>, Option<B>, bool, u64) -> Fetched,
+    keep: impl Fn(Vec<K>) -> Kept,
+    bound: impl Fn(&K) -> B,
+    cursor: impl Fn(&B) -> String,
+) -> ApiResult<Page<T>>
+where
+    Fetched: Future<Output = ApiResult<Vec<K>>>,
+    Kept: Future<Output = ApiResult<Vec<Option<T>>>>,
+{
     let (n, backward) = args.size()?;
-    let mut after = args.after.as_deref().map(result_id).transpose()?;
-    let mut before = args.before.as_deref().map(result_id).transpose()?;
-    let mut items: Vec<(String, Rating)> = Vec::with_capacity(n);
+    let mut items: Vec<(String, T)> = Vec::with_capacity(n);
     let (mut more, mut scanned, mut last_scanned) = (false, 0, None);
     // Start with what the page needs and grow: a sparse filter reads more.
     let mut chunk = u64::try_from(n + 1).unwrap_or(MAX_CHUNK).min(MAX_CHUNK);
     'scan: loop {
-        let keys = feeds::result_keys(r.reader(), &q.scope, after, before, backward, chunk).await?;
+        let keys = fetch(after.clone(), before.clone(), backward, chunk).await?;
         let exhausted = (keys.len() as u64) < chunk;
         scanned += keys.len();
-        for (key, rating) in shown(r, &keys).await? {
-            last_scanned = Some(key.id);
-            let Some(rating) = rating.filter(|x| q.status.is_none_or(|s| x.rated.status == s)) else {
+        for (key, item) in keys.iter().zip(keep(keys.clone()).await?) {
+            last_scanned = Some(bound(key));
+            let Some(item) = item else {
                 continue;
             };
             if items.len() == n {
                 more = true;
                 break 'scan;
             }
-            items.push((result_cursor(key.id), rating));
+            items.push((cursor(&bound(key)), item));
         }
         if exhausted {
             break;
@@ -138,8 +181,8 @@ pub async fn results(r: &Request, q: &ResultQuery, args: &PageArgs) -> ApiResult
             break;
         }
         match (backward, keys.last()) {
-            (true, Some(k)) => before = Some(k.id),
-            (false, Some(k)) => after = Some(k.id),
+            (true, Some(k)) => before = Some(bound(k)),
+            (false, Some(k)) => after = Some(bound(k)),
             _ => break,
         }
         chunk = (chunk * 2).min(MAX_CHUNK);
@@ -147,7 +190,7 @@ pub async fn results(r: &Request, q: &ResultQuery, args: &PageArgs) -> ApiResult
     // Cut short by the scan bound, a page ends where the scan stopped, so
     // the next page goes on from there.
     let edge_end = if more && items.len() < n {
-        last_scanned.map(result_cursor)
+        last_scanned.as_ref().map(&cursor)
     } else {
         None
     };
@@ -169,25 +212,39 @@ pub async fn results(r: &Request, q: &ResultQuery, args: &PageArgs) -> ApiResult
     })
 }
 
+/// How many keys `keep` keeps, read in chunks of `fetch` (as [`scan`]
+/// takes them) from the start: a count that depends on rating every row.
+pub async fn count_kept<K: Clone, B, T, Fetched, Kept>(
+    fetch: impl Fn(Option<B>, Option<B>, bool, u64) -> Fetched,
+    keep: impl Fn(Vec<K>) -> Kept,
+    bound: impl Fn(&K) -> B,
+) -> ApiResult<i64>
+where
+    Fetched: Future<Output = ApiResult<Vec<K>>>,
+    Kept: Future<Output = ApiResult<Vec<Option<T>>>>,
+{
+    let (mut total, mut after) = (0, None);
+    loop {
+        let keys = fetch(after.take(), None, false, MAX_CHUNK).await?;
+        total += keep(keys.clone()).await?.iter().filter(|k| k.is_some()).count() as i64;
+        match keys.last() {
+            Some(k) if keys.len() as u64 == MAX_CHUNK => after = Some(bound(k)),
+            _ => return Ok(total),
+        }
+    }
+}
+
 /// How many results the feed holds for the viewer. Without a status, one
 /// grouped count and the publications of the plans it names; with one,
 /// every matching result is rated, in chunks.
 pub async fn results_count(r: &Request, q: &ResultQuery) -> ApiResult<i64> {
     if q.status.is_some() {
-        let mut total = 0;
-        let mut after = None;
-        loop {
-            let keys = feeds::result_keys(r.reader(), &q.scope, after, None, false, MAX_CHUNK).await?;
-            for (_, rating) in shown(r, &keys).await? {
-                if rating.is_some_and(|x| q.status.is_none_or(|s| x.rated.status == s)) {
-                    total += 1;
-                }
-            }
-            match keys.last() {
-                Some(k) if keys.len() as u64 == MAX_CHUNK => after = Some(k.id),
-                _ => return Ok(total),
-            }
-        }
+        return count_kept(
+            |after, _, _, limit| feeds::result_keys(r.reader(), &q.scope, after, None, false, limit),
+            |keys: Vec<ResultKey>| async move { kept(r, q.status, &keys).await },
+            |k: &ResultKey| k.id,
+        )
+        .await;
     }
     let counts = feeds::result_counts(r.reader(), &q.scope).await?;
     let plan_ids = unique(counts.iter().map(|c| c.plan_id));
@@ -216,8 +273,9 @@ pub async fn results_count(r: &Request, q: &ResultQuery) -> ApiResult<i64> {
         .sum())
 }
 
-/// Each key with its rating when the viewer sees that very result.
-async fn shown(r: &Request, keys: &[ResultKey]) -> ApiResult<Vec<(ResultKey, Option<Rating>)>> {
+/// Each key's rating when the viewer sees that very result, rated
+/// `status` if one is asked.
+async fn kept(r: &Request, status: Option<RagStatus>, keys: &[ResultKey]) -> ApiResult<Vec<Option<Rating>>> {
     let ids = unique(keys.iter().map(|k| k.measure_id));
     let measures: Vec<_> = r
         .rows
@@ -240,10 +298,167 @@ async fn shown(r: &Request, keys: &[ResultKey]) -> ApiResult<Vec<(ResultKey, Opt
     Ok(keys
         .iter()
         .map(|k| {
-            let rating = by_key
+            by_key
                 .remove(&(k.measure_id, k.period))
-                .filter(|x| visible::shows(x, k.id));
-            (*k, rating)
+                .filter(|x| visible::shows(x, k.id) && status.is_none_or(|s| x.rated.status == s))
         })
         .collect())
+}
+
+/// A measures filter with its names resolved, and its order.
+#[derive(Clone, Debug)]
+pub struct MeasureQuery {
+    pub scope: MeasureScope,
+    pub order: MeasureOrder,
+    /// Measures rated one of these in the period, as the viewer sees them.
+    pub status: Option<(Vec<RagStatus>, Period)>,
+}
+
+impl MeasureQuery {
+    /// Cursors name their order, so that one order's cursor is refused by
+    /// another (its key would name no place in it).
+    fn tag(&self) -> String {
+        let dir = if self.order.descending { "desc" } else { "asc" };
+        format!("measure:{:?}:{dir}", self.order.sort)
+    }
+
+    fn cursor(&self, key: &MeasureKey) -> String {
+        cursor(&self.tag(), &serde_json::to_string(key).unwrap_or_default())
+    }
+
+    fn key(&self, c: &str) -> ApiResult<MeasureKey> {
+        let text = uncursor(&self.tag(), c)?;
+        serde_json::from_str(&text)
+            .map_err(|_| ApiError::BadUserInput(format!("`{c}` is not a cursor of this connection")))
+    }
+
+    async fn keys(
+        &self,
+        r: &Request,
+        after: Option<&MeasureKey>,
+        before: Option<&MeasureKey>,
+        backward: bool,
+        limit: u64,
+    ) -> ApiResult<Vec<MeasureKey>> {
+        measures::measure_keys(
+            r.reader(),
+            &self.scope,
+            self.order,
+            after,
+            before,
+            backward,
+            limit,
+        )
+        .await
+    }
+
+    /// Each key's measure, when it is still live and, if a status is asked,
+    /// rated so for the viewer: the public reads no status of an
+    /// unpublished period.
+    async fn kept(&self, r: &Request, keys: &[MeasureKey]) -> ApiResult<Vec<Option<measure::Model>>> {
+        let mut by_id = r
+            .rows
+            .measure
+            .load_many(keys.iter().map(|k| k.id))
+            .await
+            .map_err(|e| (*e).clone())?;
+        let statuses: Option<HashMap<i64, RagStatus>> = match &self.status {
+            None => None,
+            Some((_, period)) => {
+                let measures: Vec<_> = by_id.values().cloned().collect();
+                let rated = r
+                    .ratings
+                    .rate(&r.rows, &measures, std::slice::from_ref(period))
+                    .await
+                    .map_err(|e| (*e).clone())?;
+                Some(
+                    rated
+                        .into_iter()
+                        .flatten()
+                        .map(|x| (x.measure_id, x.rated.status))
+                        .collect(),
+                )
+            }
+        };
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let m = by_id.remove(&k.id).filter(is_live)?;
+                match (&self.status, &statuses) {
+                    (Some((wanted, _)), Some(rated)) => {
+                        rated.get(&k.id).is_some_and(|s| wanted.contains(s)).then_some(m)
+                    }
+                    _ => Some(m),
+                }
+            })
+            .collect())
+    }
+}
+
+/// A page of the measures list.
+pub async fn measures(r: &Request, q: &MeasureQuery, args: &PageArgs) -> ApiResult<Page<measure::Model>> {
+    let after = args.after.as_deref().map(|c| q.key(c)).transpose()?;
+    let before = args.before.as_deref().map(|c| q.key(c)).transpose()?;
+    scan(
+        args,
+        after,
+        before,
+        |after, before, backward, limit| async move {
+            q.keys(r, after.as_ref(), before.as_ref(), backward, limit).await
+        },
+        |keys: Vec<MeasureKey>| async move { q.kept(r, &keys).await },
+        MeasureKey::clone,
+        |k: &MeasureKey| q.cursor(k),
+    )
+    .await
+}
+
+/// How many measures the list holds for the viewer: one count, or with a
+/// status every measure rated, in chunks.
+pub async fn measures_count(r: &Request, q: &MeasureQuery) -> ApiResult<i64> {
+    if q.status.is_none() {
+        return measures::measure_count(r.reader(), &q.scope).await;
+    }
+    count_kept(
+        |after: Option<MeasureKey>, _, _, limit| async move {
+            q.keys(r, after.as_ref(), None, false, limit).await
+        },
+        |keys: Vec<MeasureKey>| async move { q.kept(r, &keys).await },
+        MeasureKey::clone,
+    )
+    .await
+}
+
+/// A page of a list read whole (a result's or a commentary's versions),
+/// ordered by a number that falls from first to last (a version, newest
+/// first): a cursor names that number, so a page goes on from the same
+/// item however many are added meanwhile.
+pub async fn page_list<T: Clone>(
+    tag: &str,
+    items: &[T],
+    key: impl Fn(&T) -> i64,
+    args: &PageArgs,
+) -> ApiResult<Page<T>> {
+    let after = args.after.as_deref().map(|c| numbered(tag, c)).transpose()?;
+    let before = args.before.as_deref().map(|c| numbered(tag, c)).transpose()?;
+    scan(
+        args,
+        after,
+        before,
+        |after: Option<i64>, before: Option<i64>, backward, limit| {
+            let within = items
+                .iter()
+                .filter(|t| after.is_none_or(|a| key(t) < a) && before.is_none_or(|b| key(t) > b));
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            std::future::ready(Ok(if backward {
+                within.rev().take(limit).cloned().collect()
+            } else {
+                within.take(limit).cloned().collect()
+            }))
+        },
+        |ts: Vec<T>| std::future::ready(Ok(ts.into_iter().map(Some).collect())),
+        &key,
+        |k: &i64| cursor(tag, &k.to_string()),
+    )
+    .await
 }

@@ -19,6 +19,7 @@ pub mod edits;
 pub mod feeds;
 pub mod idempotency;
 pub mod live;
+pub mod measures;
 mod reader;
 mod reads;
 pub mod reporting;

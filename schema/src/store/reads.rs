@@ -3,10 +3,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::model::{audit_log, measure, plan, plan_node, publication, result, target};
 use entity::{Num, Period};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
 use super::together::{self, Part};
@@ -231,24 +231,51 @@ pub async fn next_node_position(
     Ok(max.flatten().map_or(0, |m| m + 1))
 }
 
-/// A page of an authority's audit log, oldest first, after the `after` id.
+/// Up to `limit` entries of an authority's audit log strictly between two
+/// ids, oldest first, or newest first when `backward`.
 pub async fn audit_page(
+    db: &impl ConnectionTrait,
+    authority_id: i64,
+    (from, to): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    (after, before): (Option<i64>, Option<i64>),
+    backward: bool,
+    limit: u64,
+) -> ApiResult<Vec<audit_log::Model>> {
+    let mut q = audit_log::Entity::find().filter(audit_in(authority_id, from, to));
+    if let Some(after) = after {
+        q = q.filter(audit_log::Column::Id.gt(after));
+    }
+    if let Some(before) = before {
+        q = q.filter(audit_log::Column::Id.lt(before));
+    }
+    let order = if backward { Order::Desc } else { Order::Asc };
+    Ok(q.order_by(audit_log::Column::Id, order)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// How many entries an authority's audit log holds between two moments.
+pub async fn audit_count(
     db: &impl ConnectionTrait,
     authority_id: i64,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-    after: Option<i64>,
-    limit: u64,
-) -> ApiResult<Vec<audit_log::Model>> {
-    let mut q = audit_log::Entity::find().filter(audit_log::Column::AuthorityId.eq(authority_id));
+) -> ApiResult<i64> {
+    let n = audit_log::Entity::find()
+        .filter(audit_in(authority_id, from, to))
+        .count(db)
+        .await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn audit_in(authority_id: i64, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Condition {
+    let mut c = Condition::all().add(audit_log::Column::AuthorityId.eq(authority_id));
     if let Some(from) = from {
-        q = q.filter(audit_log::Column::At.gte(from));
+        c = c.add(audit_log::Column::At.gte(from));
     }
     if let Some(to) = to {
-        q = q.filter(audit_log::Column::At.lte(to));
+        c = c.add(audit_log::Column::At.lte(to));
     }
-    if let Some(after) = after {
-        q = q.filter(audit_log::Column::Id.gt(after));
-    }
-    Ok(q.order_by_asc(audit_log::Column::Id).limit(limit).all(db).await?)
+    c
 }

@@ -26,6 +26,8 @@ mod introspection;
 mod jwks;
 mod live;
 mod matrix;
+mod measures_feed;
+mod national;
 mod nodes;
 mod oidc_harness;
 mod operations;
