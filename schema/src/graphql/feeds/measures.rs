@@ -146,6 +146,7 @@ pub struct MeasureConnection {
     query: MeasureQuery,
 }
 
+/// A page of measures (a Relay cursor connection).
 #[Object]
 impl MeasureConnection {
     /// The measures of the page, each with its cursor.
@@ -175,6 +176,7 @@ pub struct MeasureEdge {
     measure: measure::Model,
 }
 
+/// A measure and its place in the list.
 #[Object]
 impl MeasureEdge {
     /// Pass as `after` or `before` to page on from this measure.

@@ -13,7 +13,8 @@ use crate::error::Gql;
 use crate::rating::feed::{Page, PageArgs, page_list};
 
 /// A connection over versions held whole, newest first: its types, and
-/// `of` to page the rows.
+/// `of` to page the rows. The descriptions clients see are on the `impl`
+/// blocks (async-graphql reads them there).
 macro_rules! versions {
     ($conn:ident, $edge:ident, $node:ident, $row:ty, $tag:literal, $conn_doc:literal, $edge_doc:literal) => {
         #[doc = $conn_doc]
@@ -35,6 +36,7 @@ macro_rules! versions {
             }
         }
 
+        #[doc = $conn_doc]
         #[Object]
         impl $conn {
             /// The versions of the page, each with its cursor.
@@ -64,6 +66,7 @@ macro_rules! versions {
             row: $row,
         }
 
+        #[doc = $edge_doc]
         #[Object]
         impl $edge {
             /// Pass as `after` or `before` to page on from this version.
