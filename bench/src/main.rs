@@ -24,9 +24,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Generate authorities into DATABASE_URL through the import path.
-    /// Measure k of every authority follows the national metric GEN-k
-    /// (created first, if missing), as councils' measures follow national
-    /// ones, so that a metric can be asked across all councils.
+    /// Measure k of every authority (M000, M001, …) follows the national
+    /// metric GEN-k (GEN-000, GEN-001, …, created first where missing), as
+    /// councils' measures follow national ones, so that a metric can be
+    /// asked across all councils.
     Generate {
         #[arg(long, default_value_t = 400)]
         authorities: usize,
