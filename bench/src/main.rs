@@ -156,7 +156,7 @@ fn measure_kind(m: usize) -> (&'static str, &'static str) {
     };
     let polarity = if kind == "TRACKING" {
         "NONE"
-    } else if m % 4 == 0 {
+    } else if m.is_multiple_of(4) {
         "LOWER_IS_BETTER"
     } else {
         "HIGHER_IS_BETTER"
