@@ -246,8 +246,8 @@ async fn total(server: &Server, filter: &str) -> u64 {
 /// generated in about 17 s on SQLite in a debug build) make a CSV of about
 /// 10 MB, which a debug server streams in about a minute. The smaller CSVs
 /// first (one council's, 0.5 MB; one metric's across all councils, 777
-/// rows) lift the cold server's peak (44–47 MB) by 118 MB on SQLite and 79
-/// MB on PostgreSQL, all of it paid once (the schema's first executions,
+/// rows) lift the cold server's peak (44–48 MB) by 118–122 MB on SQLite
+/// and 79–101 MB on PostgreSQL over two runs, all of it paid once (the schema's first executions,
 /// the page caches of the pooled connections, the allocator's arenas): the
 /// whole CSV, 150 times the metric's, then lifted it by nothing measurable
 /// (0 kB on either engine). A server holding the feed would add at least
