@@ -24,6 +24,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Generate authorities into DATABASE_URL through the import path.
+    /// Measure k of every authority (M000, M001, …) follows the national
+    /// metric GEN-k (GEN-000, GEN-001, …, created first where missing), as
+    /// councils' measures follow national ones, so that a metric can be
+    /// asked across all councils.
     Generate {
         #[arg(long, default_value_t = 400)]
         authorities: usize,
@@ -138,6 +142,60 @@ fn quarter_name(index_from_2023_q4_back: usize) -> String {
     format!("{fy}-{:02} Q{q}", (fy + 1).rem_euclid(100))
 }
 
+/// Every generated measure's unit and frequency, which its metric shares
+/// (the import refuses a link between different units).
+const UNIT: &str = "PERCENT";
+const FREQUENCY: &str = "QUARTERLY";
+
+/// Measure number `m`'s kind and polarity, the same in every authority.
+fn measure_kind(m: usize) -> (&'static str, &'static str) {
+    let kind = match m % 20 {
+        0 => "TRACKING",
+        1 | 2 => "PARTNERSHIP",
+        _ => "COUNCIL",
+    };
+    let polarity = if kind == "TRACKING" {
+        "NONE"
+    } else if m.is_multiple_of(4) {
+        "LOWER_IS_BETTER"
+    } else {
+        "HIGHER_IS_BETTER"
+    };
+    (kind, polarity)
+}
+
+/// The national metric measure number `m` of every authority follows.
+fn metric_code(m: usize) -> String {
+    format!("GEN-{m:03}")
+}
+
+/// The metrics of measures `0..measures` that `db` lacks, as national
+/// reference data: a later run (`--start`) reuses the metrics of an earlier.
+async fn missing_metrics(
+    db: &sea_orm::DatabaseConnection,
+    measures: usize,
+) -> anyhow::Result<schema::service::import::Reference> {
+    let codes: Vec<String> = (0..measures).map(metric_code).collect();
+    let existing: std::collections::HashSet<String> = schema::store::benchmarks::metrics_by_code(db, &codes)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .map(|m| m.code)
+        .collect();
+    let metrics = (0..measures)
+        .filter(|&m| !existing.contains(&metric_code(m)))
+        .map(|m| {
+            let row = json!({ "code": metric_code(m), "title": format!("Generated metric {m}"),
+                "unit": UNIT, "polarity": measure_kind(m).1, "frequency": FREQUENCY, "source": "councilperf-bench" });
+            serde_json::from_value(row).context("generated metric")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(schema::service::import::Reference {
+        metrics,
+        ..Default::default()
+    })
+}
+
 fn authority(i: usize, measures: usize, quarters: usize) -> anyhow::Result<schema::service::import::Bundle> {
     let mut rng = Lcg(i as u64 + 1);
     let slug = format!("a{:04}", i + 1);
@@ -158,22 +216,12 @@ fn authority(i: usize, measures: usize, quarters: usize) -> anyhow::Result<schem
     let mut results = Vec::new();
     for m in 0..measures {
         let code = format!("M{m:03}");
-        let kind = match m % 20 {
-            0 => "TRACKING",
-            1 | 2 => "PARTNERSHIP",
-            _ => "COUNCIL",
-        };
-        let polarity = if kind == "TRACKING" {
-            "NONE"
-        } else if m % 4 == 0 {
-            "LOWER_IS_BETTER"
-        } else {
-            "HIGHER_IS_BETTER"
-        };
+        let (kind, polarity) = measure_kind(m);
         rows.push(
             json!({ "plan": "plan", "node": format!("O{}P{}", m % 5 + 1, m % 3 + 1), "code": code,
-            "title": format!("Measure {m}"), "unit": "PERCENT", "polarity": polarity, "kind": kind,
-            "frequency": "QUARTERLY", "partner": (kind == "PARTNERSHIP").then_some("police") }),
+            "title": format!("Measure {m}"), "unit": UNIT, "polarity": polarity, "kind": kind,
+            "frequency": FREQUENCY, "partner": (kind == "PARTNERSHIP").then_some("police"),
+            "metric": metric_code(m) }),
         );
         let base = 40 + rng.below(50) as i64;
         if kind != "TRACKING" {
@@ -207,6 +255,8 @@ async fn generate(authorities: usize, measures: usize, quarters: usize, start: u
     let db = api::db::connect(&config.database_url, config.pool_size, Default::default()).await?;
     api::db::migrate(&db).await?;
     let started = Instant::now();
+    // The metrics before the measures that follow them.
+    api::import::import_reference(&db, &missing_metrics(&db, measures).await?, api::import::IMPORTER).await?;
     for i in 0..authorities {
         api::import::import(&db, &authority(start + i, measures, quarters)?).await?;
         if (i + 1) % 20 == 0 || i + 1 == authorities {

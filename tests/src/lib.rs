@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod node;
 pub mod oidc;
+pub mod server;
 pub mod ws;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -14,12 +14,10 @@
 //! would allocate. Without `prlimit` the test says so and is skipped,
 //! except under CI.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use serde_json::{Value, json};
-use tests::{Engine, SECRET, engines, fresh_database};
+use tests::server::Server;
+use tests::{Engine, engines, fresh_database};
 
 use crate::hostile_sheets::{SHEET, good_row, refused, reported, streamed, upload_to, workbook};
 
@@ -32,107 +30,12 @@ const ADDRESS_SPACE: u64 = 4 << 30;
 /// The bound on the server's resident memory through every file.
 const PEAK_RSS: u64 = 300 << 20;
 
-/// The server binary, started by this test and stopped when it ends.
-struct Server {
-    child: Child,
-    address: String,
-    client: reqwest::Client,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// `councilperf serve --demo` under `prlimit --as`, on its own database.
-    async fn start(engine: Engine) -> Server {
-        let database_url = fresh_database(engine).await.unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("prlimit")
-            .arg(format!("--as={ADDRESS_SPACE}"))
-            .arg("--")
-            .arg(binary())
-            .args(["serve", "--demo"])
-            .env("DATABASE_URL", &database_url)
-            .env("COUNCILPERF_BIND", format!("127.0.0.1:{port}"))
-            .env("JWT_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-        };
-        for _ in 0..600 {
-            if server.healthy().await {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{engine:?}: the server did not start under the cap");
-    }
-
-    async fn healthy(&self) -> bool {
-        let health = self.client.get(format!("{}/healthz", self.address)).send().await;
-        health.is_ok_and(|h| h.status() == 200)
-    }
-
-    async fn data(&self, query: &str) -> Value {
-        let body: Value = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["data"].clone()
-    }
-
-    /// A field of `/proc/PID/status`, in bytes.
-    fn status(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {field} in {status}"));
-        kb * 1024
-    }
-}
-
-/// The server binary, built next to this test's. Built with the tests'
-/// package selected too, so its dependencies' features are the ones this
-/// test was built with and neither build undoes the other's work.
-fn binary() -> PathBuf {
-    let built = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "api",
-            "-p",
-            "tests",
-            "--bin",
-            "councilperf",
-        ])
-        .status()
-        .unwrap();
-    assert!(built.success(), "building councilperf");
-    // This test runs as target/<profile>/deps/e2e-<hash>.
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("councilperf")
+/// `councilperf serve --demo` under `prlimit --as`, on its own database.
+async fn start(engine: Engine) -> Server {
+    let database_url = fresh_database(engine).await.unwrap();
+    Server::start(&database_url, &["--demo"], Some(ADDRESS_SPACE))
+        .await
+        .unwrap_or_else(|e| panic!("{engine:?}: {e:#} under the cap"))
 }
 
 /// The memory-costly files: (what, file name, file).
@@ -196,10 +99,11 @@ async fn hostile_files_keep_the_capped_server_serving_under_300_mb() {
     }
     let files = costly_files();
     for engine in engines() {
-        let server = Server::start(engine).await;
+        let server = start(engine).await;
         let d = server
             .data(r#"{ authority(slug: "croydon") { plans { id } } }"#)
-            .await;
+            .await
+            .unwrap();
         let plan = d["authority"]["plans"][0]["id"].clone();
         assert!(plan.is_string(), "{engine:?}: {d}");
         for (what, name, file) in &files {
@@ -219,10 +123,10 @@ async fn hostile_files_keep_the_capped_server_serving_under_300_mb() {
                 }
             }
             assert!(server.healthy().await, "{what}: the server stopped serving");
-            let authorities = server.data("{ authorities { slug } }").await;
+            let authorities = server.data("{ authorities { slug } }").await.unwrap();
             assert!(authorities["authorities"].is_array(), "{what}: {authorities}");
         }
-        let peak = server.status("VmHWM");
+        let peak = server.status("VmHWM").unwrap();
         assert!(
             peak < PEAK_RSS,
             "{engine:?}: the server's resident memory peaked at {} MB",
@@ -231,7 +135,7 @@ async fn hostile_files_keep_the_capped_server_serving_under_300_mb() {
         eprintln!(
             "{engine:?}: peak resident memory {} MB (VmHWM), address space {} MB (VmPeak)",
             peak >> 20,
-            server.status("VmPeak") >> 20
+            server.status("VmPeak").unwrap() >> 20
         );
     }
 }
