@@ -25,12 +25,13 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// `councilperf serve <args>` on `database_url`, under `prlimit
-    /// --as=<cap>` when a cap on its address space is given; answers once
-    /// it is healthy.
+    /// `councilperf serve <args>` on `database_url` with `env` added to its
+    /// environment, under `prlimit --as=<cap>` when a cap on its address
+    /// space is given; answers once it is healthy.
     pub async fn start(
         database_url: &str,
         args: &[&str],
+        env: &[(&str, &str)],
         address_space: Option<u64>,
     ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -50,6 +51,7 @@ impl Server {
             .env("COUNCILPERF_BIND", format!("127.0.0.1:{port}"))
             .env("JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .context("starting councilperf")?;

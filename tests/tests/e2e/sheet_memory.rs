@@ -33,7 +33,7 @@ const PEAK_RSS: u64 = 300 << 20;
 /// `councilperf serve --demo` under `prlimit --as`, on its own database.
 async fn start(engine: Engine) -> Server {
     let database_url = fresh_database(engine).await.unwrap();
-    Server::start(&database_url, &["--demo"], Some(ADDRESS_SPACE))
+    Server::start(&database_url, &["--demo"], &[], Some(ADDRESS_SPACE))
         .await
         .unwrap_or_else(|e| panic!("{engine:?}: {e:#} under the cap"))
 }
