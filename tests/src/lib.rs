@@ -201,6 +201,12 @@ pub async fn spawn_adjusted(
     Ok(app)
 }
 
+/// A server (no demo) on the existing database `database_url`, which the
+/// test looks after.
+pub async fn spawn_on(engine: Engine, database_url: &str) -> anyhow::Result<TestApp> {
+    serve(engine, &config(database_url)?, false).await
+}
+
 /// The tests' configuration of a server on `database_url`.
 fn config(database_url: &str) -> anyhow::Result<Config> {
     Ok(Config {

@@ -33,6 +33,7 @@ mod oidc_harness;
 mod operations;
 mod persisted;
 mod reads;
+mod restore;
 mod resume;
 mod schema_file;
 mod sheet_memory;
