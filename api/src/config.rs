@@ -162,9 +162,29 @@ pub fn graphiql_cdn(value: Option<&str>) -> anyhow::Result<String> {
     Ok(v.to_owned())
 }
 
+/// Fewer bytes than HS256's own output (256 bits) can be guessed offline
+/// from any one token, and a guessed secret mints any grant.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Refuses a `JWT_SECRET` too short to keep tokens unforgeable.
+fn check_secret(secret: &str) -> anyhow::Result<()> {
+    let n = secret.len();
+    if n < MIN_SECRET_BYTES {
+        anyhow::bail!(
+            "JWT_SECRET has {n} bytes; it must have at least {MIN_SECRET_BYTES} \
+             (for example the output of `openssl rand -base64 32`)"
+        );
+    }
+    Ok(())
+}
+
 impl Jwt {
     pub fn from_env() -> anyhow::Result<Self> {
         let d = Jwt::default();
+        let secret = var("JWT_SECRET");
+        if let Some(s) = &secret {
+            check_secret(s)?;
+        }
         let public_key_pem = match var("JWT_PUBLIC_KEY_FILE") {
             None => None,
             Some(path) => {
@@ -172,7 +192,7 @@ impl Jwt {
             }
         };
         Ok(Jwt {
-            secret: var("JWT_SECRET"),
+            secret,
             public_key_pem,
             jwks_url: var("JWT_JWKS_URL"),
             jwks_refresh: parsed::<u64>("JWT_JWKS_REFRESH_SECS")?.map_or(d.jwks_refresh, Duration::from_secs),

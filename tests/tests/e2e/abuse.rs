@@ -467,3 +467,30 @@ async fn operation_names_never_grow_the_metrics_at_a_clients_will() {
     );
     app.still_serving().await;
 }
+
+/// A short HS256 secret can be guessed offline from any token it signed, so
+/// the server will not start on one, and says why.
+#[tokio::test]
+async fn a_short_jwt_secret_stops_the_server_with_a_reason() {
+    let binary = tests::server::built("api", "councilperf").unwrap();
+    let database_url = tests::fresh_database(Engine::Sqlite).await.unwrap();
+    let short = "x".repeat(api::config::MIN_SECRET_BYTES - 1);
+    let child = tokio::process::Command::new(binary)
+        .arg("serve")
+        .env("DATABASE_URL", &database_url)
+        .env("COUNCILPERF_BIND", "127.0.0.1:0")
+        .env("JWT_SECRET", &short)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(30), child)
+        .await
+        .expect("the server started on a 31-byte secret")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("JWT_SECRET has 31 bytes; it must have at least 32"),
+        "{stderr}"
+    );
+}
