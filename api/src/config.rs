@@ -9,7 +9,6 @@ use anyhow::Context;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://councilperf.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-pub const DEFAULT_GRAPHIQL_CDN: &str = "https://unpkg.com";
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -25,8 +24,6 @@ pub struct Config {
     pub introspection: bool,
     /// Development mode: field suggestions in validation errors.
     pub development: bool,
-    /// Where GraphiQL's code is loaded from (no trailing slash).
-    pub graphiql_cdn: String,
     /// Megabytes of query answers the exact response cache keeps (0: none).
     pub cache_mb: usize,
     /// Megabytes of documents clients register as persisted queries.
@@ -138,28 +135,12 @@ impl Config {
                 .unwrap_or_default(),
             introspection: parsed("COUNCILPERF_INTROSPECTION")?.unwrap_or(true),
             development: parsed("COUNCILPERF_DEV")?.unwrap_or(false),
-            graphiql_cdn: graphiql_cdn(var("COUNCILPERF_GRAPHIQL_CDN").as_deref())?,
             cache_mb: parsed("COUNCILPERF_CACHE_MB")?.unwrap_or(DEFAULT_CACHE_MB),
             persisted_queries_mb: parsed("COUNCILPERF_PERSISTED_QUERIES_MB")?
                 .unwrap_or(DEFAULT_PERSISTED_QUERIES_MB),
             trusted_documents: var("COUNCILPERF_TRUSTED_DOCUMENTS").map(Into::into),
         })
     }
-}
-
-/// The GraphiQL CDN base, which goes into the page's HTML: an http(s) URL
-/// with no quote, angle bracket, ampersand or space.
-pub fn graphiql_cdn(value: Option<&str>) -> anyhow::Result<String> {
-    let Some(v) = value else {
-        return Ok(DEFAULT_GRAPHIQL_CDN.to_owned());
-    };
-    let v = v.trim().trim_end_matches('/');
-    let scheme = v.starts_with("https://") || v.starts_with("http://");
-    let clean = !v.chars().any(|c| c.is_whitespace() || "\"'<>&`".contains(c));
-    if !scheme || !clean {
-        anyhow::bail!("COUNCILPERF_GRAPHIQL_CDN={v:?} must be an http(s) URL such as {DEFAULT_GRAPHIQL_CDN}");
-    }
-    Ok(v.to_owned())
 }
 
 /// Fewer bytes than HS256's own output (256 bits) can be guessed offline
