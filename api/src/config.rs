@@ -9,7 +9,6 @@ use anyhow::Context;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://councilperf.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-pub const DEFAULT_GRAPHIQL_CDN: &str = "https://unpkg.com";
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -25,8 +24,6 @@ pub struct Config {
     pub introspection: bool,
     /// Development mode: field suggestions in validation errors.
     pub development: bool,
-    /// Where GraphiQL's code is loaded from (no trailing slash).
-    pub graphiql_cdn: String,
     /// Megabytes of query answers the exact response cache keeps (0: none).
     pub cache_mb: usize,
     /// Megabytes of documents clients register as persisted queries.
@@ -138,7 +135,6 @@ impl Config {
                 .unwrap_or_default(),
             introspection: parsed("COUNCILPERF_INTROSPECTION")?.unwrap_or(true),
             development: parsed("COUNCILPERF_DEV")?.unwrap_or(false),
-            graphiql_cdn: graphiql_cdn(var("COUNCILPERF_GRAPHIQL_CDN").as_deref())?,
             cache_mb: parsed("COUNCILPERF_CACHE_MB")?.unwrap_or(DEFAULT_CACHE_MB),
             persisted_queries_mb: parsed("COUNCILPERF_PERSISTED_QUERIES_MB")?
                 .unwrap_or(DEFAULT_PERSISTED_QUERIES_MB),
@@ -147,24 +143,29 @@ impl Config {
     }
 }
 
-/// The GraphiQL CDN base, which goes into the page's HTML: an http(s) URL
-/// with no quote, angle bracket, ampersand or space.
-pub fn graphiql_cdn(value: Option<&str>) -> anyhow::Result<String> {
-    let Some(v) = value else {
-        return Ok(DEFAULT_GRAPHIQL_CDN.to_owned());
-    };
-    let v = v.trim().trim_end_matches('/');
-    let scheme = v.starts_with("https://") || v.starts_with("http://");
-    let clean = !v.chars().any(|c| c.is_whitespace() || "\"'<>&`".contains(c));
-    if !scheme || !clean {
-        anyhow::bail!("COUNCILPERF_GRAPHIQL_CDN={v:?} must be an http(s) URL such as {DEFAULT_GRAPHIQL_CDN}");
+/// Fewer bytes than HS256's own output (256 bits) can be guessed offline
+/// from any one token, and a guessed secret mints any grant.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Refuses a `JWT_SECRET` too short to keep tokens unforgeable.
+fn check_secret(secret: &str) -> anyhow::Result<()> {
+    let n = secret.len();
+    if n < MIN_SECRET_BYTES {
+        anyhow::bail!(
+            "JWT_SECRET has {n} bytes; it must have at least {MIN_SECRET_BYTES} \
+             (for example the output of `openssl rand -base64 32`)"
+        );
     }
-    Ok(v.to_owned())
+    Ok(())
 }
 
 impl Jwt {
     pub fn from_env() -> anyhow::Result<Self> {
         let d = Jwt::default();
+        let secret = var("JWT_SECRET");
+        if let Some(s) = &secret {
+            check_secret(s)?;
+        }
         let public_key_pem = match var("JWT_PUBLIC_KEY_FILE") {
             None => None,
             Some(path) => {
@@ -172,7 +173,7 @@ impl Jwt {
             }
         };
         Ok(Jwt {
-            secret: var("JWT_SECRET"),
+            secret,
             public_key_pem,
             jwks_url: var("JWT_JWKS_URL"),
             jwks_refresh: parsed::<u64>("JWT_JWKS_REFRESH_SECS")?.map_or(d.jwks_refresh, Duration::from_secs),

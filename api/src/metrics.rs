@@ -1,7 +1,7 @@
 //! Counters served at `/metrics` in the Prometheus text format. Each
 //! server has its own, so servers sharing a process (tests) count apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -15,6 +15,16 @@ const BUCKETS: [f64; 12] = [
 /// Operation names are chosen by clients; past this many distinct ones the
 /// rest are counted as `other`, so a client cannot grow the metrics at will.
 const MAX_OPERATION_NAMES: usize = 200;
+
+/// Longer names (or text that is no GraphQL name) count as `other`: a label
+/// is kept for the server's life and served to anyone, so its size is ours
+/// to bound. Names in the example operations are far shorter.
+const MAX_OPERATION_NAME_BYTES: usize = 64;
+
+/// The label of operations with no name.
+const ANONYMOUS: &str = "anonymous";
+/// The label of names past either bound.
+const OTHER: &str = "other";
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -40,12 +50,43 @@ pub struct Metrics {
 
 #[derive(Debug, Default)]
 struct Requests {
-    /// (operation name, outcome code) → count.
+    /// Client-chosen names given a label of their own, at most
+    /// [`MAX_OPERATION_NAMES`].
+    names: BTreeSet<String>,
+    /// (operation label, outcome code) → count.
     by_operation: BTreeMap<(String, String), u64>,
     /// Cumulative counts per bucket, then +Inf.
     buckets: [u64; BUCKETS.len() + 1],
     sum_seconds: f64,
     count: u64,
+}
+
+/// A GraphQL name: `[_A-Za-z][_0-9A-Za-z]*`.
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+impl Requests {
+    /// The label `operation` is counted under, admitting it to the set of
+    /// names while there is room.
+    fn label(&mut self, operation: &str) -> String {
+        if operation.is_empty() {
+            return ANONYMOUS.to_owned();
+        }
+        if operation.len() > MAX_OPERATION_NAME_BYTES || !is_name(operation) {
+            return OTHER.to_owned();
+        }
+        if self.names.contains(operation) {
+            return operation.to_owned();
+        }
+        if self.names.len() < MAX_OPERATION_NAMES {
+            self.names.insert(operation.to_owned());
+            return operation.to_owned();
+        }
+        OTHER.to_owned()
+    }
 }
 
 fn escape(label: &str) -> String {
@@ -70,20 +111,8 @@ impl Metrics {
     /// error's code) and latency.
     pub fn observe(&self, operation: &str, outcome: &str, elapsed: Duration) {
         let mut r = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
-        let name = if operation.is_empty() {
-            "anonymous"
-        } else {
-            operation
-        };
-        let known = r.by_operation.keys().any(|(n, _)| n == name);
-        let name = if known || r.by_operation.len() < MAX_OPERATION_NAMES {
-            name
-        } else {
-            "other"
-        };
-        *r.by_operation
-            .entry((name.to_owned(), outcome.to_owned()))
-            .or_default() += 1;
+        let label = r.label(operation);
+        *r.by_operation.entry((label, outcome.to_owned())).or_default() += 1;
         let secs = elapsed.as_secs_f64();
         for (i, le) in BUCKETS.iter().enumerate() {
             if secs <= *le {
@@ -219,5 +248,55 @@ pub struct Held<'a>(&'a AtomicU64);
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(m: &Metrics) -> BTreeSet<String> {
+        let r = m.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        r.by_operation.keys().map(|(name, _)| name.clone()).collect()
+    }
+
+    fn observe(m: &Metrics, name: &str) {
+        m.observe(name, "OK", Duration::from_millis(1));
+    }
+
+    #[test]
+    fn long_names_and_non_names_count_as_other() {
+        let m = Metrics::default();
+        observe(&m, &"a".repeat(MAX_OPERATION_NAME_BYTES));
+        observe(&m, &"b".repeat(MAX_OPERATION_NAME_BYTES + 1));
+        observe(&m, &"x".repeat(1 << 20));
+        for bad in ["1st", "two words", "quote\"", "é", "new\nline"] {
+            observe(&m, bad);
+        }
+        observe(&m, "");
+        let want: BTreeSet<String> = [
+            "a".repeat(MAX_OPERATION_NAME_BYTES),
+            OTHER.to_owned(),
+            ANONYMOUS.to_owned(),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(labels(&m), want);
+        assert!(m.render(1, 1).len() < 4096);
+    }
+
+    #[test]
+    fn past_the_set_new_names_count_as_other_and_known_ones_still_count() {
+        let m = Metrics::default();
+        for i in 0..MAX_OPERATION_NAMES + 50 {
+            observe(&m, &format!("Op{i}"));
+        }
+        observe(&m, "Op0");
+        let got = labels(&m);
+        assert_eq!(got.len(), MAX_OPERATION_NAMES + 1);
+        assert!(got.contains(OTHER) && got.contains("Op0") && !got.contains("Op200"));
+        let text = m.render(1, 1);
+        assert!(text.contains("operation=\"Op0\",outcome=\"OK\"} 2"), "{text}");
+        assert!(text.contains("operation=\"other\",outcome=\"OK\"} 50"), "{text}");
     }
 }

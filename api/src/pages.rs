@@ -1,9 +1,8 @@
 //! The HTML pages: the dashboard at `GET /` and the submission page at
-//! `GET /submit` (files embedded in the binary, so they work with no
-//! internet access) and GraphiQL, whose code comes from a CDN the operator
-//! chooses.
+//! `GET /submit` and the API explorer at `GET /graphiql` (files embedded in
+//! the binary, so they work with no internet access).
 
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -33,7 +32,16 @@ const SUBMIT_ASSETS: [(&str, &str, &str); 8] = [
     ),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
-const GRAPHIQL: &str = include_str!("../assets/graphiql.html");
+const EXPLORER: &str = include_str!("../assets/explorer/index.html");
+/// The explorer's script and style, by the name its path gives.
+const EXPLORER_ASSETS: [(&str, &str, &str); 2] = [
+    ("explorer.js", JS, include_str!("../assets/explorer/explorer.js")),
+    (
+        "explorer.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/explorer/explorer.css"),
+    ),
+];
 
 /// The dashboard may load and call nothing but this server (its socket
 /// included: CSP's 'self' covers ws: to the same host), nor be framed.
@@ -90,20 +98,27 @@ pub async fn submit(state: web::Data<State>, params: web::Query<SubmitParams>) -
 /// The submission page's scripts and style, under the dashboard's policy:
 /// they are not documents, so theirs never applies.
 pub async fn submit_asset(file: web::Path<String>) -> HttpResponse {
-    match SUBMIT_ASSETS.iter().find(|(name, ..)| *name == file.as_str()) {
+    named_asset(&SUBMIT_ASSETS, &file)
+}
+
+/// One of `assets` by its file name, under the dashboard's policy.
+fn named_asset(assets: &[(&str, &str, &'static str)], file: &str) -> HttpResponse {
+    match assets.iter().find(|(name, ..)| *name == file) {
         Some((_, content_type, body)) => asset(content_type, body),
         None => HttpResponse::NotFound().finish(),
     }
 }
 
-/// GraphiQL with its code from `cdn` (checked by the configuration to be an
-/// http(s) URL with nothing that could leave an HTML attribute).
-pub fn graphiql_page(cdn: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .body(GRAPHIQL.replace("{{cdn}}", cdn))
+/// The API explorer, under the dashboard's policy: it calls this server
+/// alone and needs nothing from elsewhere.
+pub fn explorer_page() -> HttpResponse {
+    asset("text/html; charset=utf-8", EXPLORER)
 }
 
-pub async fn graphiql(state: web::Data<State>) -> HttpResponse {
-    graphiql_page(&state.graphiql_cdn)
+pub async fn explorer() -> HttpResponse {
+    explorer_page()
+}
+
+pub async fn explorer_asset(file: web::Path<String>) -> HttpResponse {
+    named_asset(&EXPLORER_ASSETS, &file)
 }

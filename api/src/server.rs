@@ -121,7 +121,6 @@ impl Application {
             directory,
             in_flight: tokio::sync::Semaphore::new(config.limits.max_in_flight),
             live,
-            graphiql_cdn: config.graphiql_cdn.clone(),
             demo,
         });
         let demo = state.demo.is_some();
@@ -142,7 +141,8 @@ impl Application {
                             .route("/auth/demo", web::post().to(auth::demo::sign_in));
                     }
                 })
-                .route("/graphiql", web::get().to(pages::graphiql))
+                .route("/graphiql", web::get().to(pages::explorer))
+                .route("/graphiql/{file}", web::get().to(pages::explorer_asset))
                 .route("/graphql", web::post().to(graphql::post))
                 .route("/graphql", web::get().to(graphql::get))
                 .route("/graphql/ws", web::get().to(ws::socket))

@@ -25,8 +25,6 @@ pub struct State {
     pub directory: Arc<schema::directory::Directory>,
     /// Permits to execute an operation: `limits.max_in_flight` of them.
     pub in_flight: tokio::sync::Semaphore,
-    /// Where GraphiQL's code is loaded from.
-    pub graphiql_cdn: String,
     /// The live feed the sockets listen to.
     pub live: Live,
     /// The exact response cache, unless turned off.

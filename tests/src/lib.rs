@@ -218,7 +218,6 @@ fn config(database_url: &str) -> anyhow::Result<Config> {
         cors_origins: vec!["https://dashboard.example".to_owned()],
         introspection: true,
         development: false,
-        graphiql_cdn: api::config::DEFAULT_GRAPHIQL_CDN.to_owned(),
         cache_mb: DEFAULT_CACHE_MB,
         persisted_queries_mb: api::config::DEFAULT_PERSISTED_QUERIES_MB,
         trusted_documents: None,

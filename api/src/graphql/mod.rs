@@ -451,7 +451,7 @@ pub async fn get(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     if browser && req.query_string().is_empty() {
-        return crate::pages::graphiql_page(&state.graphiql_cdn);
+        return crate::pages::explorer_page();
     }
     let mut r = match get_request(req.query_string()) {
         Ok(r) => r,

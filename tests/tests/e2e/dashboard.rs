@@ -1,6 +1,6 @@
 //! The dashboard at `GET /`: served self-contained under a policy that lets
 //! it reach only this server, and driven in headless Chromium over the demo
-//! councils. GraphiQL moved to `/graphiql`, its code from a configurable CDN.
+//! councils. The API explorer at `/graphiql` has tests of its own (`explorer`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -369,43 +369,4 @@ async fn the_dashboard_and_its_assets_allow_only_this_server() {
         assert_eq!(r.headers()["content-security-policy"], DASHBOARD_POLICY);
     }
     assert!(!html.contains("://"), "the page names no other origin");
-}
-
-#[tokio::test]
-async fn graphiql_loads_from_the_configured_cdn() {
-    let cdn = api::config::graphiql_cdn(Some("https://npm.council.example/cdn/")).unwrap();
-    let app = tests::spawn_adjusted(Engine::Sqlite, false, |c| c.graphiql_cdn = cdn)
-        .await
-        .unwrap();
-    let base = app.address.clone();
-    let client = reqwest::Client::new();
-    for path in ["/graphiql", "/graphql"] {
-        let html = client
-            .get(format!("{base}{path}"))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            html.contains("src=\"https://npm.council.example/cdn/graphiql@4/graphiql.min.js\""),
-            "{path}: {html}"
-        );
-        assert!(!html.contains("unpkg"), "{path}");
-    }
-
-    assert_eq!(
-        api::config::graphiql_cdn(None).unwrap(),
-        api::config::DEFAULT_GRAPHIQL_CDN
-    );
-    for bad in [
-        "javascript:alert(1)",
-        "https://x/\"><script>",
-        "cdn.example",
-        "https://a b",
-    ] {
-        assert!(api::config::graphiql_cdn(Some(bad)).is_err(), "{bad}");
-    }
 }

@@ -163,7 +163,6 @@ async fn tests_config() -> api::Config {
         cors_origins: Vec::new(),
         introspection: true,
         development: false,
-        graphiql_cdn: api::config::DEFAULT_GRAPHIQL_CDN.to_owned(),
         cache_mb: api::config::DEFAULT_CACHE_MB,
         persisted_queries_mb: api::config::DEFAULT_PERSISTED_QUERIES_MB,
         trusted_documents: None,

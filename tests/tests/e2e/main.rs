@@ -13,6 +13,7 @@ mod cost;
 mod dashboard;
 mod demo;
 mod escalation;
+mod explorer;
 mod feeds;
 mod fixtures;
 mod hardening;
