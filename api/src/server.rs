@@ -98,7 +98,8 @@ impl Application {
         let directory = Arc::new(schema::directory::Directory::new(&config.jwt.issuer));
         let mut jwt = config.jwt.clone();
         // The demo signs its people in with the platform's own HS256 key:
-        // one made for this run when none is configured.
+        // `serve --demo` passes the development key when no key is
+        // configured; one is made for this run when only public keys are.
         let demo = demo.then(|| auth::demo::Demo {
             secret: jwt.secret.get_or_insert_with(auth::demo::random_secret).clone(),
             issuer: jwt.issuer.clone(),
