@@ -1,4 +1,4 @@
-//! The exact response cache (DESIGN.md, "Exact caching and scale-out"): a
+//! The exact response cache (docs/architecture.md, "Caching"): a
 //! query's answer is kept under a key of everything it depends on — the
 //! data version it was computed at, the day (deadlines turn late and actions
 //! overdue at midnight), who asked (the session: anonymous callers are one

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use api::auth::demo as demo_key;
 use api::{Application, Config, db, import};
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,9 @@ enum Command {
     /// Run migrations, then serve the API.
     Serve {
         /// Load the demo councils when the database holds no authority yet.
+        /// With no JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL, sign with
+        /// a development key kept in ./councilperf.dev-secret, which `token`
+        /// uses too.
         #[arg(long)]
         demo: bool,
     },
@@ -30,7 +34,8 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
-    /// Mint an HS256 token with JWT_SECRET, for development and tests.
+    /// Mint an HS256 token with JWT_SECRET (else the development key a
+    /// `serve --demo` left in this directory), for development and tests.
     Token {
         /// The subject (user id).
         #[arg(long)]
@@ -89,9 +94,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { sub, grants, ttl } => {
             let jwt = api::config::Jwt::from_env()?;
-            let secret = jwt
-                .secret
-                .ok_or_else(|| anyhow::anyhow!("set JWT_SECRET to mint a token"))?;
+            let secret = match jwt.secret {
+                Some(secret) => secret,
+                None => demo_key::kept_key()?.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "set JWT_SECRET to mint a token, or run this where `serve --demo` \
+                         started with no key configured: it keeps a development key in {}",
+                        demo_key::DEVELOPMENT_KEY_FILE
+                    )
+                })?,
+            };
             println!(
                 "{}",
                 api::auth::mint(&secret, &jwt.issuer, &jwt.audience, &sub, grants, ttl)?
@@ -120,7 +132,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Serve { demo } => {
-            let config = Config::from_env()?;
+            let mut config = Config::from_env()?;
+            if demo {
+                demo_key::development_key(&mut config.jwt)?;
+            }
             let app = Application::build(&config, demo).await?;
             tracing::info!(address = %config.bind.ip(), port = app.port(), "serving /graphql");
             app.run().await?;

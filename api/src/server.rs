@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, ContentType};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
@@ -34,6 +35,20 @@ async fn with_request_id(
             .insert(header::HeaderName::from_static(REQUEST_ID), v);
     }
     Ok(res)
+}
+
+/// HEAD is GET without the body (RFC 9110 §9.3.2), so monitors and link
+/// checkers that probe with it get GET's status and headers: it is routed
+/// as GET, and the HTTP/1 codec, which saw the request as HEAD, writes the
+/// headers (the body's length included) and drops the body.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -83,7 +98,8 @@ impl Application {
         let directory = Arc::new(schema::directory::Directory::new(&config.jwt.issuer));
         let mut jwt = config.jwt.clone();
         // The demo signs its people in with the platform's own HS256 key:
-        // one made for this run when none is configured.
+        // `serve --demo` passes the development key when no key is
+        // configured; one is made for this run when only public keys are.
         let demo = demo.then(|| auth::demo::Demo {
             secret: jwt.secret.get_or_insert_with(auth::demo::random_secret).clone(),
             issuer: jwt.issuer.clone(),
@@ -128,6 +144,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(head_as_get))
                 .wrap(cors(&origins))
                 .wrap(from_fn(with_request_id))
                 .route("/", web::get().to(pages::dashboard))

@@ -1,4 +1,4 @@
-//! Benchmarks across councils, as DESIGN.md's "Benchmarking across councils"
+//! Benchmarks across councils, as the README's "Comparing councils"
 //! defines them: the statistics of a metric's values over a comparison group,
 //! the councils best first with competition ranks, and the quarter of the
 //! group each council falls in.
@@ -117,7 +117,7 @@ pub fn quantile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
 }
 
 /// What a benchmark needs of one of its values: the value and the name that
-/// orders equal values (DESIGN: "equal values by authority name"). The schema
+/// orders equal values (README: "equal values by authority name"). The schema
 /// implements it for its rows, so that a benchmark borrows them, not copies.
 pub trait BenchmarkEntry {
     fn value(&self) -> Decimal;

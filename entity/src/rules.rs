@@ -1,5 +1,5 @@
 //! How a council rates its measures: RAG status, direction of travel,
-//! breakdowns and escalation, exactly as DESIGN.md's "Domain rules" define
+//! breakdowns and escalation, exactly as docs/contract.md defines
 //! them. Everything is exact decimal arithmetic: a value exactly at a
 //! boundary lands on the documented side of it.
 

@@ -124,7 +124,8 @@ pub fn scope_of(authority_id: i64, kind: entity::MeasureKind, partner_id: Option
     }
 }
 
-/// The role table of DESIGN.md, for one grant within its own authority.
+/// The role table of docs/contract.md ("Roles"), for one grant within its
+/// own authority.
 fn role_allows(g: &Grant, verb: Verb, partner_id: Option<i64>) -> bool {
     let own_measure = g.partner_id.is_some() && g.partner_id == partner_id;
     match (verb, g.role) {

@@ -61,7 +61,7 @@ const TREND = `query Trend($measure: ID!, $period: Period!) {
   }
 }`;
 
-// Benchmarks (DESIGN.md "Benchmarking across councils") may be missing from
+// Benchmarks (README, "Comparing councils") may be missing from
 // the server: then this query fails validation and the panel stays hidden.
 const BENCHMARK = `query Benchmark($measure: ID!, $period: Period!, $authority: String!) {
   measure(id: $measure) {
@@ -447,7 +447,7 @@ function drawTrend(results, unit) {
 
 // ---------------------------------------------------------------- Live
 
-// Live updates over graphql-transport-ws (DESIGN.md "Live updates"): on any
+// Live updates over graphql-transport-ws (README, "Live updates"): on any
 // event for this authority and plan, the report is fetched again. Where the
 // server has no subscriptions, or the socket fails, the page just is not live.
 let socket = null;

@@ -8,11 +8,13 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
+use anyhow::Context;
 use entity::Role;
 use schema::error::ApiError;
 use serde::{Deserialize, Serialize};
 
 use super::{GrantClaim, mint_named};
+use crate::config::Jwt;
 use crate::graphql::refuse;
 use crate::state::State;
 
@@ -53,7 +55,8 @@ const PEOPLE: [Person; 3] = [
 
 /// A secret for a demo server given no `JWT_SECRET`: 256 bits drawn from
 /// the process's random hash keys (the standard library seeds them from
-/// the operating system), so its tokens verify only on this run.
+/// the operating system), 64 hex digits. Unless kept in
+/// [`DEVELOPMENT_KEY_FILE`], its tokens verify only on this run.
 pub fn random_secret() -> String {
     (0..4)
         .map(|_| {
@@ -62,6 +65,73 @@ pub fn random_secret() -> String {
             format!("{:016x}", h.finish())
         })
         .collect()
+}
+
+/// Where `serve --demo` keeps the development key it makes when no key of
+/// any kind is configured, and where `councilperf token` finds it: the
+/// working directory, as the default database, so the README's commands
+/// run from one directory agree with no configuration.
+pub const DEVELOPMENT_KEY_FILE: &str = "councilperf.dev-secret";
+
+/// A newcomer's `serve --demo` configures no key, and then no token the
+/// README's `token` command mints could verify: with no `JWT_SECRET`,
+/// `JWT_PUBLIC_KEY_FILE` or `JWT_JWKS_URL`, the demo signs with a
+/// development key kept in [`DEVELOPMENT_KEY_FILE`] (made once, then
+/// reused, so tokens outlive a restart) and says so loudly. A server
+/// configured with any key is left as it is.
+pub fn development_key(jwt: &mut Jwt) -> anyhow::Result<()> {
+    if jwt.secret.is_some() || jwt.public_key_pem.is_some() || jwt.jwks_url.is_some() {
+        return Ok(());
+    }
+    let secret = match kept_key()? {
+        Some(kept) => kept,
+        None => keep(random_secret())?,
+    };
+    tracing::warn!(
+        file = DEVELOPMENT_KEY_FILE,
+        "no JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL is set: this demo signs and \
+         accepts tokens with a DEVELOPMENT key kept in {DEVELOPMENT_KEY_FILE}, which \
+         `councilperf token` run in this directory uses too; never serve real data with it"
+    );
+    jwt.secret = Some(secret);
+    Ok(())
+}
+
+/// The development key a demo server left in this directory, if any.
+pub fn kept_key() -> anyhow::Result<Option<String>> {
+    let kept = match std::fs::read_to_string(DEVELOPMENT_KEY_FILE) {
+        Ok(kept) => kept.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {DEVELOPMENT_KEY_FILE}")),
+    };
+    anyhow::ensure!(
+        kept.len() >= MIN_KEY_BYTES,
+        "{DEVELOPMENT_KEY_FILE} holds fewer than {MIN_KEY_BYTES} bytes: delete it and start `serve --demo` again"
+    );
+    Ok(Some(kept))
+}
+
+/// As long as a configured HS256 secret must be.
+const MIN_KEY_BYTES: usize = 32;
+
+/// Writes a new key, readable by its owner only; a server that started at
+/// the same moment and wrote first wins, and its key is the one used.
+fn keep(secret: String) -> anyhow::Result<String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(DEVELOPMENT_KEY_FILE) {
+        Ok(mut file) => {
+            std::io::Write::write_all(&mut file, format!("{secret}\n").as_bytes())
+                .with_context(|| format!("writing {DEVELOPMENT_KEY_FILE}"))?;
+            Ok(secret)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            kept_key()?.with_context(|| format!("{DEVELOPMENT_KEY_FILE} vanished"))
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {DEVELOPMENT_KEY_FILE}")),
+    }
 }
 
 #[derive(Serialize)]

@@ -1,5 +1,5 @@
-//! Benchmark statistics, ranks and quartile bands as DESIGN.md's
-//! "Benchmarking across councils" defines them, against values worked by
+//! Benchmark statistics, ranks and quartile bands as the README's
+//! "Comparing councils" defines them, against values worked by
 //! hand. Quantiles are `QUARTILE.INC`: for n values sorted ascending
 //! x₀…xₙ₋₁ the p-quantile is at h = (n − 1)·p, x⌊h⌋ + (h − ⌊h⌋)·(x⌊h⌋₊₁ − x⌊h⌋).
 

@@ -1,5 +1,5 @@
-//! Croydon's escalation report (Cabinet, May 2024, §8.2–8.3) as DESIGN.md
-//! "Domain rules" defines it.
+//! Croydon's escalation report (Cabinet, May 2024, §8.2–8.3) as
+//! docs/contract.md ("Breakdowns, exceptions and escalation") defines it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

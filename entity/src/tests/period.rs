@@ -1,4 +1,4 @@
-//! Periods in the UK financial year, as DESIGN.md "Domain rules" defines them.
+//! Periods in the UK financial year, as docs/contract.md ("Periods") defines them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,5 @@
-//! RAG status, direction of travel, breakdowns and escalation, as DESIGN.md
-//! "Domain rules" defines them.
+//! RAG status, direction of travel, breakdowns and escalation, as
+//! docs/contract.md defines them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,5 @@
-//! Idempotency keys: every statement of safe retries (DESIGN.md, third part,
-//! "Submissions that survive real use"). A request sent with a key claims it
+//! Idempotency keys: every statement of safe retries (README, "Safe
+//! retries"). A request sent with a key claims it
 //! before it runs, with an insert only one of two racing requests can win;
 //! its own write transaction marks the key applied as it commits (see
 //! [`applying`]); then its answer is kept. A retry finds the answer and sends

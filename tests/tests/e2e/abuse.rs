@@ -148,7 +148,7 @@ async fn duplicated_fields_count_towards_the_limits() {
     app.still_serving().await;
 }
 
-/// DESIGN.md: to a viewer who may not read a period's unpublished results,
+/// docs/contract.md ("Publication"): to a viewer who may not read a period's unpublished results,
 /// every field of such a result is null, the target and floor included.
 #[tokio::test]
 async fn unpublished_targets_floors_and_previous_values_stay_hidden() {

@@ -1,4 +1,4 @@
-//! The role table of DESIGN.md, every mutation against every role, in the
+//! The role table of docs/contract.md, every mutation against every role, in the
 //! role's own authority and in another: allowed and succeeding, or refused
 //! with nothing changed. The mutations come from the schema itself, so one
 //! added without a row here fails this test.
