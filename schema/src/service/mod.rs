@@ -11,6 +11,7 @@ mod benchmarks;
 mod commentary;
 mod guard;
 pub mod identity;
+pub mod export;
 pub mod import;
 pub mod reporting;
 pub mod sheet;
