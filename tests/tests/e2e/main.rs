@@ -13,6 +13,7 @@ mod cost;
 mod dashboard;
 mod demo;
 mod escalation;
+mod export;
 mod feeds;
 mod fixtures;
 mod hardening;

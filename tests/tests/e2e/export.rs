@@ -1,0 +1,289 @@
+//! Taking an authority's data out and restoring it: `councilperf export`
+//! and `GET /authorities/{slug}/export.zip` give the same files; importing
+//! them into a database that holds only the national reference data (and
+//! the other councils) gives every answer the first database gave, byte
+//! for byte once ids are set aside: every example operation as each kind of
+//! viewer, and each plan's sheets. History, versions and the audit log come
+//! back with their times and authors, and the import adds one record.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use entity::model::audit_log;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use tests::{TestApp, councilperf, engines, spawn, token};
+
+const COUNCILS: &[&str] = &["croydon", "kent", "rotherham", "windsor-maidenhead"];
+
+/// The example queries (a subscription's trigger writes, so it is left to
+/// the operations test).
+fn queries() -> Vec<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/operations");
+    let mut ops: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "graphql"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .filter(|(_, text)| !text.contains("# trigger:"))
+        .collect();
+    ops.sort();
+    assert!(ops.len() >= 8, "expected the example operations");
+    ops
+}
+
+/// The operation's own variables, and the same naming `slug` instead.
+fn variable_sets(text: &str, slug: &str) -> Vec<Value> {
+    let own: Value = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# variables:"))
+        .map_or(json!({}), |v| serde_json::from_str(v.trim()).unwrap());
+    let mut sets = vec![own.clone()];
+    for key in ["slug", "authority"] {
+        if own.get(key).is_some_and(|v| v != slug) {
+            let mut other = own.clone();
+            other[key] = json!(slug);
+            sets.push(other);
+        }
+    }
+    sets
+}
+
+/// The answer with what two databases number differently set aside: global
+/// ids, row numbers, cursors.
+fn normalised(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let id_like = k == "id"
+                        || k == "databaseId"
+                        || k.ends_with("Id")
+                        || k.ends_with("Cursor")
+                        || k == "cursor";
+                    let v = if id_like && !v.is_object() && !v.is_array() {
+                        json!("<id>")
+                    } else {
+                        normalised(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(normalised).collect()),
+        Value::String(s) if schema::ids::decode(s).is_ok_and(|g| matches!(g, schema::ids::Global::Row(..))) => {
+            json!("<id>")
+        }
+        other => other.clone(),
+    }
+}
+
+/// A whole response, data and errors, as the holder of `token` gets it.
+async fn response(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let body: Value = app
+        .send(query, variables, token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    normalised(&body)
+}
+
+/// The sheets of every plan of `slug` for each period it published, as its
+/// ADMIN downloads them, with the plan's id set aside.
+async fn sheets(app: &TestApp, slug: &str, admin: &str) -> Vec<(String, String)> {
+    let d = app
+        .data_as(
+            admin,
+            "query($s: String!) { authority(slug: $s) { plans { id publishedPeriods } } }",
+            json!({ "s": slug }),
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for (n, plan) in d["authority"]["plans"].as_array().unwrap().iter().enumerate() {
+        let id = plan["id"].as_str().unwrap();
+        for period in plan["publishedPeriods"].as_array().unwrap() {
+            let period = period.as_str().unwrap();
+            for file in ["report.csv", "template.csv", "targets.csv"] {
+                let resp = app
+                    .client
+                    .get(format!("{}/plans/{id}/{file}", app.address))
+                    .query(&[("period", period)])
+                    .bearer_auth(admin)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let body = resp.text().await.unwrap().replace(id, "<id>");
+                out.push((format!("plan {n} {file} {period} ({status})"), body));
+            }
+        }
+    }
+    out
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cp_export_{}_{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+async fn zip_files(app: &TestApp, slug: &str, token: &str) -> BTreeMap<String, Vec<u8>> {
+    let resp = app
+        .client
+        .get(format!("{}/authorities/{slug}/export.zip", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/zip");
+    let bytes = resp.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut out = Vec::new();
+            f.read_to_end(&mut out).unwrap();
+            (f.name().unwrap().into_owned(), out)
+        })
+        .collect()
+}
+
+async fn audit(app: &TestApp, slug: &str) -> Vec<audit_log::Model> {
+    let a = schema::store::authority_by_slug(&app.db, slug).await.unwrap().unwrap();
+    audit_log::Entity::find()
+        .filter(audit_log::Column::AuthorityId.eq(a.id))
+        .order_by_asc(audit_log::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+/// A database with the demo's national reference data and every demo
+/// council but `slug`, whose values and groups the export brings.
+async fn without(engine: tests::Engine, slug: &str) -> TestApp {
+    let app = spawn(engine, false).await.unwrap();
+    let (national, mut comparisons) = api::import::demo_reference().unwrap();
+    api::import::import_reference(&app.db, &national, "import").await.unwrap();
+    for files in api::import::demo_files() {
+        let b = api::import::parse(&files).unwrap();
+        if b.slug != slug {
+            api::import::import(&app.db, &b).await.unwrap();
+        }
+    }
+    comparisons.values.retain(|v| v.authority != slug);
+    comparisons.groups.retain(|g| g.owner.as_deref() != Some(slug));
+    api::import::import_reference(&app.db, &comparisons, "import").await.unwrap();
+    app
+}
+
+#[tokio::test]
+async fn an_export_imported_elsewhere_answers_as_the_original() {
+    let ops = queries();
+    for engine in engines() {
+        let src = spawn(engine, true).await.unwrap();
+        for slug in COUNCILS {
+            let admin = token("exporter", &[&format!("{slug}:ADMIN")]);
+            let dir = temp_dir(slug);
+            let out = councilperf(&src.database_url, ["export", "--authority", slug, dir.to_str().unwrap()]);
+            assert!(out.status.success(), "export {slug}: {}", String::from_utf8_lossy(&out.stderr));
+            let files = dir_files(&dir);
+            for name in ["README.md", "authority.json", "measures.csv", "targets.csv", "results.csv", "audit.csv"] {
+                assert!(files.contains_key(name), "{slug}: the export has no {name}");
+            }
+            assert_eq!(zip_files(&src, slug, &admin).await, files, "{slug}: the archive and the directory differ");
+
+            let dst = without(engine, slug).await;
+            let out = councilperf(&dst.database_url, ["import", dir.to_str().unwrap()]);
+            assert!(out.status.success(), "import {slug}: {}", String::from_utf8_lossy(&out.stderr));
+
+            let viewers = [None, Some(admin.clone()), Some(token("platform", &["PLATFORM_ADMIN"]))];
+            for (name, text) in &ops {
+                for vars in variable_sets(text, slug) {
+                    for v in &viewers {
+                        let (a, b) = (
+                            response(&src, v.as_deref(), text, vars.clone()).await,
+                            response(&dst, v.as_deref(), text, vars.clone()).await,
+                        );
+                        assert_eq!(
+                            a.to_string(),
+                            b.to_string(),
+                            "[{engine:?}] {slug}: {name} {vars} as {} differs",
+                            if v.is_some() { "a signed-in viewer" } else { "anonymous" }
+                        );
+                    }
+                }
+            }
+            let (a, b) = (sheets(&src, slug, &admin).await, sheets(&dst, slug, &admin).await);
+            assert!(!a.is_empty(), "{slug} published nothing to compare");
+            assert_eq!(a, b, "[{engine:?}] {slug}: the sheets differ");
+
+            // The log comes back as it was, with one record of the import.
+            let (before, after) = (audit(&src, slug).await, audit(&dst, slug).await);
+            assert_eq!(after.len(), before.len() + 1, "{slug}: the audit log");
+            let said = |r: &audit_log::Model| {
+                (r.at, r.actor.clone(), r.operation.clone(), r.entity.clone(), r.before.clone(), r.after.clone())
+            };
+            assert!(before.iter().map(said).eq(after[..before.len()].iter().map(said)));
+            let last = &after[before.len()];
+            assert_eq!((last.operation.as_str(), last.actor.as_str()), ("import", "import"));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_an_admin_of_the_authority_may_export_it() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let get = |slug: &str, token: Option<String>| {
+            let mut req = app.client.get(format!("{}/authorities/{slug}/export.zip", app.address));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            async move {
+                let resp = req.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let body: Value = resp.json().await.unwrap_or(Value::Null);
+                (status, body["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_owned())
+            }
+        };
+        assert_eq!(get("kent", None).await, (401, "UNAUTHENTICATED".to_owned()));
+        for grant in ["kent:OFFICER", "kent:MEMBER", "kent:VIEWER", "croydon:ADMIN"] {
+            assert_eq!(
+                get("kent", Some(token("someone", &[grant]))).await,
+                (403, "FORBIDDEN".to_owned()),
+                "{grant}"
+            );
+        }
+        assert_eq!(
+            get("nowhere", Some(token("someone", &["PLATFORM_ADMIN"]))).await,
+            (404, "NOT_FOUND".to_owned())
+        );
+        for grant in ["kent:ADMIN", "PLATFORM_ADMIN"] {
+            let resp = app
+                .client
+                .get(format!("{}/authorities/kent/export.zip", app.address))
+                .bearer_auth(token("someone", &[grant]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{grant}");
+        }
+    }
+}
