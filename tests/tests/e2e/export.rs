@@ -61,6 +61,7 @@ fn normalised(v: &Value) -> Value {
             m.iter()
                 .map(|(k, v)| {
                     let id_like = k == "id"
+                        || k == "position"
                         || k == "databaseId"
                         || k.ends_with("Id")
                         || k.ends_with("Cursor")
@@ -128,6 +129,74 @@ async fn sheets(app: &TestApp, slug: &str, admin: &str) -> Vec<(String, String)>
     out
 }
 
+/// Every result of `slug` in `period` with all it replaced, and its
+/// commentary with every earlier text.
+const HISTORY: &str = r#"query($s: String!, $p: Period!) { authority(slug: $s) { plans { measures {
+  code result(period: $p) { value version submittedAt submittedBy restated published
+    history { version value note submittedBy submittedAt replacedAt }
+    commentary { body kind version author createdAt history { version body author editedAt } }
+    actionPlans { title actions { description status dueOn } } } } } } }"#;
+
+/// Gives `slug` a past: a published value submitted twice more (so
+/// restated, with versions), commentary written and edited, a deadline,
+/// each by someone other than the importer, so the round trip has history
+/// to keep. Answers the period it wrote in.
+async fn make_history(app: &TestApp, slug: &str) -> String {
+    let officer = token("officer-jo", &[&format!("{slug}:ADMIN")]);
+    let d = app
+        .data_as(
+            &officer,
+            "query($s: String!) { authority(slug: $s) { plans { id publishedPeriods measures { id } } } }",
+            json!({ "s": slug }),
+        )
+        .await
+        .unwrap();
+    let plan = &d["authority"]["plans"][0];
+    let measure = plan["measures"][0]["id"].clone();
+    let periods = plan["publishedPeriods"].as_array().unwrap();
+    let submit = r#"mutation($m: ID!, $p: Period!, $v: Float!) { submitResult(input: { measureId: $m, period: $p, value: $v, note: "checked again" }) { version } }"#;
+    // The first published period the measure reports in.
+    let mut period = None;
+    for p in periods.iter().rev().filter_map(Value::as_str) {
+        let vars = json!({ "m": measure, "p": p, "v": 41.5 });
+        if app.data_as(&officer, submit, vars).await.is_ok() {
+            period = Some(p.to_owned());
+            break;
+        }
+    }
+    let period = period.expect("a published period the first measure reports in");
+    for v in [42.25, 43.0] {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        app.data_as(&officer, submit, json!({ "m": measure, "p": period, "v": v }))
+            .await
+            .unwrap();
+    }
+    let c = app
+        .data_as(
+            &officer,
+            r#"mutation($m: ID!, $p: Period!) { addCommentary(input: { measureId: $m, period: $p, kind: SERVICE, body: "First thoughts" }) { id version } }"#,
+            json!({ "m": measure, "p": period }),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    app.data_as(
+        &token("editor-sam", &[&format!("{slug}:ADMIN")]),
+        r#"mutation($c: ID!) { editCommentary(input: { id: $c, body: "Second thoughts", expectedVersion: 1 }) { version } }"#,
+        json!({ "c": c["addCommentary"]["id"] }),
+    )
+    .await
+    .unwrap();
+    app.data_as(
+        &officer,
+        r#"mutation($pl: ID!, $p: Period!) { setDeadline(planId: $pl, period: $p, dueOn: "2030-01-31") { id } }"#,
+        json!({ "pl": plan["id"], "p": period }),
+    )
+    .await
+    .unwrap();
+    period
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cp_export_{}_{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -174,20 +243,19 @@ async fn audit(app: &TestApp, slug: &str) -> Vec<audit_log::Model> {
         .unwrap()
 }
 
-/// A database with the demo's national reference data and every demo
-/// council but `slug`, whose values and groups the export brings.
-async fn without(engine: tests::Engine, slug: &str) -> TestApp {
+/// A database with the demo's national reference data, then each council
+/// imported from its export, into a database that holds nothing of it yet.
+async fn restored(engine: tests::Engine, dirs: &[PathBuf]) -> TestApp {
     let app = spawn(engine, false).await.unwrap();
     let (national, mut comparisons) = api::import::demo_reference().unwrap();
     api::import::import_reference(&app.db, &national, "import").await.unwrap();
-    for files in api::import::demo_files() {
-        let b = api::import::parse(&files).unwrap();
-        if b.slug != slug {
-            api::import::import(&app.db, &b).await.unwrap();
-        }
+    for dir in dirs {
+        let out = councilperf(&app.database_url, ["import", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "import {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
     }
-    comparisons.values.retain(|v| v.authority != slug);
-    comparisons.groups.retain(|g| g.owner.as_deref() != Some(slug));
+    // The councils' own values and groups came with their exports.
+    comparisons.values.retain(|v| !COUNCILS.contains(&v.authority.as_str()));
+    comparisons.groups.retain(|g| !g.owner.as_deref().is_some_and(|o| COUNCILS.contains(&o)));
     api::import::import_reference(&app.db, &comparisons, "import").await.unwrap();
     app
 }
@@ -197,21 +265,26 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
     let ops = queries();
     for engine in engines() {
         let src = spawn(engine, true).await.unwrap();
+        let mut periods = Vec::new();
+        let mut dirs = Vec::new();
+        for slug in COUNCILS {
+            periods.push(make_history(&src, slug).await);
+        }
         for slug in COUNCILS {
             let admin = token("exporter", &[&format!("{slug}:ADMIN")]);
             let dir = temp_dir(slug);
             let out = councilperf(&src.database_url, ["export", "--authority", slug, dir.to_str().unwrap()]);
             assert!(out.status.success(), "export {slug}: {}", String::from_utf8_lossy(&out.stderr));
             let files = dir_files(&dir);
-            for name in ["README.md", "authority.json", "measures.csv", "targets.csv", "results.csv", "audit.csv"] {
+            for name in ["README.md", "authority.json", "measures.csv", "targets.csv", "results.csv", "commentary.csv", "audit.csv"] {
                 assert!(files.contains_key(name), "{slug}: the export has no {name}");
             }
             assert_eq!(zip_files(&src, slug, &admin).await, files, "{slug}: the archive and the directory differ");
-
-            let dst = without(engine, slug).await;
-            let out = councilperf(&dst.database_url, ["import", dir.to_str().unwrap()]);
-            assert!(out.status.success(), "import {slug}: {}", String::from_utf8_lossy(&out.stderr));
-
+            dirs.push(dir);
+        }
+        let dst = restored(engine, &dirs).await;
+        for (slug, period) in COUNCILS.iter().zip(&periods) {
+            let admin = token("exporter", &[&format!("{slug}:ADMIN")]);
             let viewers = [None, Some(admin.clone()), Some(token("platform", &["PLATFORM_ADMIN"]))];
             for (name, text) in &ops {
                 for vars in variable_sets(text, slug) {
@@ -229,6 +302,17 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
                     }
                 }
             }
+            let vars = json!({ "s": slug, "p": period });
+            let (a, b) = (
+                response(&src, Some(&admin), HISTORY, vars.clone()).await,
+                response(&dst, Some(&admin), HISTORY, vars).await,
+            );
+            let text = a.to_string();
+            assert!(
+                text.contains("Second thoughts") && text.contains("First thoughts") && text.contains("officer-jo"),
+                "{slug}: no history to compare: {text}"
+            );
+            assert_eq!(text, b.to_string(), "[{engine:?}] {slug}: the history differs");
             let (a, b) = (sheets(&src, slug, &admin).await, sheets(&dst, slug, &admin).await);
             assert!(!a.is_empty(), "{slug} published nothing to compare");
             assert_eq!(a, b, "[{engine:?}] {slug}: the sheets differ");
@@ -242,7 +326,9 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             assert!(before.iter().map(said).eq(after[..before.len()].iter().map(said)));
             let last = &after[before.len()];
             assert_eq!((last.operation.as_str(), last.actor.as_str()), ("import", "import"));
-            let _ = std::fs::remove_dir_all(&dir);
+        }
+        for dir in dirs {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

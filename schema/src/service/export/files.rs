@@ -368,9 +368,9 @@ fn results(o: &Owned, n: &Names) -> Vec<ResultRow> {
     rows.into_iter().map(|(.., r)| r).collect()
 }
 
-/// Every version of every commentary, oldest first: version 1 was written
-/// when the commentary was, each later one when the one before it was
-/// replaced.
+/// Every version of every commentary, oldest first, each by whoever wrote
+/// it: version 1 was written when the commentary was, each later one when
+/// the one before it was replaced.
 fn commentary(o: &Owned, n: &Names) -> Vec<CommentaryRow> {
     let mut rows = Vec::new();
     for c in &o.commentary {
@@ -383,16 +383,16 @@ fn commentary(o: &Owned, n: &Names) -> Vec<CommentaryRow> {
         let mut at = c.created_at;
         let bodies = history
             .iter()
-            .map(|h| (h.body.clone(), Some(h.edited_at)))
-            .chain(std::iter::once((c.body.clone(), None)));
-        for (body, replaced) in bodies {
+            .map(|h| (h.body.clone(), h.author.clone(), Some(h.edited_at)))
+            .chain(std::iter::once((c.body.clone(), c.author.clone(), None)));
+        for (body, author, replaced) in bodies {
             rows.push(CommentaryRow {
                 key: c.id.to_string(),
                 measure: name(&n.measures, c.measure_id),
                 period: c.period,
                 kind: c.kind,
                 body,
-                author: c.author.clone(),
+                author,
                 at,
             });
             at = replaced.unwrap_or(c.updated_at);
