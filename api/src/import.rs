@@ -93,7 +93,8 @@ const MAX_MEMBER: u64 = 512 * 1024 * 1024;
 fn unzip(path: &Path) -> anyhow::Result<std::collections::HashMap<String, String>> {
     use std::io::Read;
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut zip = zip::ZipArchive::new(file).with_context(|| format!("{} is not a ZIP archive", path.display()))?;
+    let mut zip =
+        zip::ZipArchive::new(file).with_context(|| format!("{} is not a ZIP archive", path.display()))?;
     let mut files = std::collections::HashMap::new();
     for i in 0..zip.len() {
         let entry = zip.by_index(i)?;

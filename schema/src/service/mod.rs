@@ -9,9 +9,9 @@
 mod audit;
 mod benchmarks;
 mod commentary;
+pub mod export;
 mod guard;
 pub mod identity;
-pub mod export;
 pub mod import;
 pub mod reporting;
 pub mod sheet;

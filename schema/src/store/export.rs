@@ -45,11 +45,16 @@ pub struct Owned {
 /// transaction, so the files agree with each other.
 pub async fn owned(db: &impl ConnectionTrait, a: authority::Model) -> ApiResult<Owned> {
     let id = [a.id];
-    let groups = rows_where_in::<comparison_group::Entity>(db, comparison_group::Column::OwnerId, &id, None).await?;
+    let groups =
+        rows_where_in::<comparison_group::Entity>(db, comparison_group::Column::OwnerId, &id, None).await?;
     let group_ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
-    let group_members =
-        rows_where_in::<comparison_group_member::Entity>(db, comparison_group_member::Column::GroupId, &group_ids, None)
-            .await?;
+    let group_members = rows_where_in::<comparison_group_member::Entity>(
+        db,
+        comparison_group_member::Column::GroupId,
+        &group_ids,
+        None,
+    )
+    .await?;
     let member_ids: Vec<i64> = group_members.iter().map(|m| m.authority_id).collect();
     let measures = rows_where_in::<measure::Entity>(db, measure::Column::AuthorityId, &id, None).await?;
     let metric_values =
@@ -68,7 +73,8 @@ pub async fn owned(db: &impl ConnectionTrait, a: authority::Model) -> ApiResult<
         results: rows_where_in::<result::Entity>(db, result::Column::AuthorityId, &id, None).await?,
         history: rows_where_in::<result_history::Entity>(db, result_history::Column::AuthorityId, &id, None)
             .await?,
-        commentary: rows_where_in::<commentary::Entity>(db, commentary::Column::AuthorityId, &id, None).await?,
+        commentary: rows_where_in::<commentary::Entity>(db, commentary::Column::AuthorityId, &id, None)
+            .await?,
         commentary_history: rows_where_in::<commentary_history::Entity>(
             db,
             commentary_history::Column::AuthorityId,

@@ -76,7 +76,9 @@ fn normalised(v: &Value) -> Value {
                 .collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(normalised).collect()),
-        Value::String(s) if schema::ids::decode(s).is_ok_and(|g| matches!(g, schema::ids::Global::Row(..))) => {
+        Value::String(s)
+            if schema::ids::decode(s).is_ok_and(|g| matches!(g, schema::ids::Global::Row(..))) =>
+        {
             json!("<id>")
         }
         other => other.clone(),
@@ -207,7 +209,12 @@ fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -234,7 +241,10 @@ async fn zip_files(app: &TestApp, slug: &str, token: &str) -> BTreeMap<String, V
 }
 
 async fn audit(app: &TestApp, slug: &str) -> Vec<audit_log::Model> {
-    let a = schema::store::authority_by_slug(&app.db, slug).await.unwrap().unwrap();
+    let a = schema::store::authority_by_slug(&app.db, slug)
+        .await
+        .unwrap()
+        .unwrap();
     audit_log::Entity::find()
         .filter(audit_log::Column::AuthorityId.eq(a.id))
         .order_by_asc(audit_log::Column::Id)
@@ -248,15 +258,28 @@ async fn audit(app: &TestApp, slug: &str) -> Vec<audit_log::Model> {
 async fn restored(engine: tests::Engine, dirs: &[PathBuf]) -> TestApp {
     let app = spawn(engine, false).await.unwrap();
     let (national, mut comparisons) = api::import::demo_reference().unwrap();
-    api::import::import_reference(&app.db, &national, "import").await.unwrap();
+    api::import::import_reference(&app.db, &national, "import")
+        .await
+        .unwrap();
     for dir in dirs {
         let out = councilperf(&app.database_url, ["import", dir.to_str().unwrap()]);
-        assert!(out.status.success(), "import {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "import {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // The councils' own values and groups came with their exports.
-    comparisons.values.retain(|v| !COUNCILS.contains(&v.authority.as_str()));
-    comparisons.groups.retain(|g| !g.owner.as_deref().is_some_and(|o| COUNCILS.contains(&o)));
-    api::import::import_reference(&app.db, &comparisons, "import").await.unwrap();
+    comparisons
+        .values
+        .retain(|v| !COUNCILS.contains(&v.authority.as_str()));
+    comparisons
+        .groups
+        .retain(|g| !g.owner.as_deref().is_some_and(|o| COUNCILS.contains(&o)));
+    api::import::import_reference(&app.db, &comparisons, "import")
+        .await
+        .unwrap();
     app
 }
 
@@ -273,19 +296,42 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
         for slug in COUNCILS {
             let admin = token("exporter", &[&format!("{slug}:ADMIN")]);
             let dir = temp_dir(slug);
-            let out = councilperf(&src.database_url, ["export", "--authority", slug, dir.to_str().unwrap()]);
-            assert!(out.status.success(), "export {slug}: {}", String::from_utf8_lossy(&out.stderr));
+            let out = councilperf(
+                &src.database_url,
+                ["export", "--authority", slug, dir.to_str().unwrap()],
+            );
+            assert!(
+                out.status.success(),
+                "export {slug}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let files = dir_files(&dir);
-            for name in ["README.md", "authority.json", "measures.csv", "targets.csv", "results.csv", "commentary.csv", "audit.csv"] {
+            for name in [
+                "README.md",
+                "authority.json",
+                "measures.csv",
+                "targets.csv",
+                "results.csv",
+                "commentary.csv",
+                "audit.csv",
+            ] {
                 assert!(files.contains_key(name), "{slug}: the export has no {name}");
             }
-            assert_eq!(zip_files(&src, slug, &admin).await, files, "{slug}: the archive and the directory differ");
+            assert_eq!(
+                zip_files(&src, slug, &admin).await,
+                files,
+                "{slug}: the archive and the directory differ"
+            );
             dirs.push(dir);
         }
         let dst = restored(engine, &dirs).await;
         for (slug, period) in COUNCILS.iter().zip(&periods) {
             let admin = token("exporter", &[&format!("{slug}:ADMIN")]);
-            let viewers = [None, Some(admin.clone()), Some(token("platform", &["PLATFORM_ADMIN"]))];
+            let viewers = [
+                None,
+                Some(admin.clone()),
+                Some(token("platform", &["PLATFORM_ADMIN"])),
+            ];
             for (name, text) in &ops {
                 for vars in variable_sets(text, slug) {
                     for v in &viewers {
@@ -297,7 +343,11 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
                             a.to_string(),
                             b.to_string(),
                             "[{engine:?}] {slug}: {name} {vars} as {} differs",
-                            if v.is_some() { "a signed-in viewer" } else { "anonymous" }
+                            if v.is_some() {
+                                "a signed-in viewer"
+                            } else {
+                                "anonymous"
+                            }
                         );
                     }
                 }
@@ -309,7 +359,9 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             );
             let text = a.to_string();
             assert!(
-                text.contains("Second thoughts") && text.contains("First thoughts") && text.contains("officer-jo"),
+                text.contains("Second thoughts")
+                    && text.contains("First thoughts")
+                    && text.contains("officer-jo"),
                 "{slug}: no history to compare: {text}"
             );
             assert_eq!(text, b.to_string(), "[{engine:?}] {slug}: the history differs");
@@ -321,11 +373,21 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             let (before, after) = (audit(&src, slug).await, audit(&dst, slug).await);
             assert_eq!(after.len(), before.len() + 1, "{slug}: the audit log");
             let said = |r: &audit_log::Model| {
-                (r.at, r.actor.clone(), r.operation.clone(), r.entity.clone(), r.before.clone(), r.after.clone())
+                (
+                    r.at,
+                    r.actor.clone(),
+                    r.operation.clone(),
+                    r.entity.clone(),
+                    r.before.clone(),
+                    r.after.clone(),
+                )
             };
             assert!(before.iter().map(said).eq(after[..before.len()].iter().map(said)));
             let last = &after[before.len()];
-            assert_eq!((last.operation.as_str(), last.actor.as_str()), ("import", "import"));
+            assert_eq!(
+                (last.operation.as_str(), last.actor.as_str()),
+                ("import", "import")
+            );
         }
         for dir in dirs {
             let _ = std::fs::remove_dir_all(dir);
@@ -338,7 +400,9 @@ async fn only_an_admin_of_the_authority_may_export_it() {
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
         let get = |slug: &str, token: Option<String>| {
-            let mut req = app.client.get(format!("{}/authorities/{slug}/export.zip", app.address));
+            let mut req = app
+                .client
+                .get(format!("{}/authorities/{slug}/export.zip", app.address));
             if let Some(t) = token {
                 req = req.bearer_auth(t);
             }
@@ -346,7 +410,13 @@ async fn only_an_admin_of_the_authority_may_export_it() {
                 let resp = req.send().await.unwrap();
                 let status = resp.status().as_u16();
                 let body: Value = resp.json().await.unwrap_or(Value::Null);
-                (status, body["errors"][0]["extensions"]["code"].as_str().unwrap_or("").to_owned())
+                (
+                    status,
+                    body["errors"][0]["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                )
             }
         };
         assert_eq!(get("kent", None).await, (401, "UNAUTHENTICATED".to_owned()));

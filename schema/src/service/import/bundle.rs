@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency, MeasureKind, Num,
-    PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
+    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency,
+    MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
 };
 use serde::{Deserialize, Serialize};
 

@@ -150,9 +150,14 @@ impl Import<'_> {
 
     async fn publish(&self, b: &Bundle, plan: usize, period: usize) -> ApiResult<()> {
         let p = &b.plans[plan];
-        super::super::publish_period(&self.w, self.viewer, &self.plans[&p.key], p.published[period].period())
-            .await
-            .map_err(|e| Place::json(format!("plans[{plan}].published[{period}]")).locate(e))?;
+        super::super::publish_period(
+            &self.w,
+            self.viewer,
+            &self.plans[&p.key],
+            p.published[period].period(),
+        )
+        .await
+        .map_err(|e| Place::json(format!("plans[{plan}].published[{period}]")).locate(e))?;
         Ok(())
     }
 
