@@ -5,7 +5,8 @@
 //! A directory holds `authority.json` (structure, partners, plans with their
 //! node trees and published periods, panels with remit and meetings, action
 //! plans with their actions) and three CSV files: `measures.csv`,
-//! `targets.csv`, `results.csv`.
+//! `targets.csv`, `results.csv`. An export adds `commentary.csv`,
+//! `metric-values.csv` and `audit.csv`, and may come as a ZIP archive.
 
 use std::path::Path;
 
