@@ -218,7 +218,8 @@ fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-async fn zip_files(app: &TestApp, slug: &str, token: &str) -> BTreeMap<String, Vec<u8>> {
+/// The archive's files, and the archive itself.
+async fn zip_files(app: &TestApp, slug: &str, token: &str) -> (BTreeMap<String, Vec<u8>>, Vec<u8>) {
     let resp = app
         .client
         .get(format!("{}/authorities/{slug}/export.zip", app.address))
@@ -230,14 +231,15 @@ async fn zip_files(app: &TestApp, slug: &str, token: &str) -> BTreeMap<String, V
     assert_eq!(resp.headers()["content-type"], "application/zip");
     let bytes = resp.bytes().await.unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    (0..zip.len())
+    let files = (0..zip.len())
         .map(|i| {
             let mut f = zip.by_index(i).unwrap();
             let mut out = Vec::new();
             f.read_to_end(&mut out).unwrap();
             (f.name().unwrap().into_owned(), out)
         })
-        .collect()
+        .collect();
+    (files, bytes.to_vec())
 }
 
 async fn audit(app: &TestApp, slug: &str) -> Vec<audit_log::Model> {
@@ -317,12 +319,17 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             ] {
                 assert!(files.contains_key(name), "{slug}: the export has no {name}");
             }
-            assert_eq!(
-                zip_files(&src, slug, &admin).await,
-                files,
-                "{slug}: the archive and the directory differ"
-            );
-            dirs.push(dir);
+            let (zipped, archive) = zip_files(&src, slug, &admin).await;
+            assert_eq!(zipped, files, "{slug}: the archive and the directory differ");
+            // One council comes back from the archive itself.
+            if *slug == "kent" {
+                let path = dir.with_extension("zip");
+                std::fs::write(&path, archive).unwrap();
+                std::fs::remove_dir_all(&dir).unwrap();
+                dirs.push(path);
+            } else {
+                dirs.push(dir);
+            }
         }
         let dst = restored(engine, &dirs).await;
         for (slug, period) in COUNCILS.iter().zip(&periods) {
@@ -390,7 +397,8 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             );
         }
         for dir in dirs {
-            let _ = std::fs::remove_dir_all(dir);
+            let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::remove_file(&dir);
         }
     }
 }

@@ -73,32 +73,44 @@ pub fn write(o: &Owned) -> ApiResult<Vec<File>> {
         },
         File {
             name: "measures.csv",
-            bytes: csv(&measures(o, &names))?,
+            bytes: csv(&measures(o, &names), MEASURES)?,
         },
         File {
             name: "targets.csv",
-            bytes: csv(&targets(o, &names))?,
+            bytes: csv(&targets(o, &names), TARGETS)?,
         },
         File {
             name: "results.csv",
-            bytes: csv(&results(o, &names))?,
+            bytes: csv(&results(o, &names), RESULTS)?,
         },
         File {
             name: "commentary.csv",
-            bytes: csv(&commentary(o, &names))?,
+            bytes: csv(&commentary(o, &names), COMMENTARY)?,
         },
         File {
             name: "metric-values.csv",
-            bytes: csv(&metric_values(o))?,
+            bytes: csv(&metric_values(o), METRIC_VALUES)?,
         },
         File {
             name: "audit.csv",
-            bytes: csv(&audit(o))?,
+            bytes: csv(&audit(o), AUDIT)?,
         },
     ])
 }
 
-fn csv<T: Serialize>(rows: &[T]) -> ApiResult<Vec<u8>> {
+/// The header of each CSV file, which a file without rows still has (a
+/// row's serialised names give it otherwise: a test holds them equal).
+const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,metric,archived";
+const TARGETS: &str = "measure,period,target,floor,set_by,set_at";
+const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at";
+const COMMENTARY: &str = "key,measure,period,kind,body,author,at";
+const METRIC_VALUES: &str = "metric,authority,period,value,set_by,set_at";
+const AUDIT: &str = "at,actor,operation,entity,entity_id,before,after";
+
+fn csv<T: Serialize>(rows: &[T], header: &str) -> ApiResult<Vec<u8>> {
+    if rows.is_empty() {
+        return Ok(format!("{header}\n").into_bytes());
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r).map_err(ApiError::internal)?;
@@ -430,4 +442,90 @@ fn audit(o: &Owned) -> Vec<AuditRow> {
             after: r.after.clone(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header a row of `T` gets from its field names.
+    fn header_of<T: Serialize>(row: &T) -> String {
+        let bytes = csv(std::slice::from_ref(row), "").unwrap();
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn an_empty_file_has_the_header_its_rows_would_have() {
+        let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let period: entity::Period = "2023-24".parse().unwrap();
+        let n = entity::Num(rust_decimal::Decimal::ONE);
+        let measure = MeasureRow {
+            plan: "p".into(),
+            node: "n".into(),
+            code: "c".into(),
+            title: "t".into(),
+            unit: entity::Unit::Percent,
+            polarity: entity::Polarity::HigherIsBetter,
+            kind: entity::MeasureKind::Council,
+            frequency: entity::Frequency::Annual,
+            partner: None,
+            rag_method: None,
+            amber_tolerance_percent: None,
+            metric: None,
+            archived: None,
+        };
+        assert_eq!(header_of(&measure), MEASURES);
+        let target = TargetRow {
+            measure: "c".into(),
+            period,
+            target: n,
+            floor: None,
+            set_by: None,
+            set_at: None,
+        };
+        assert_eq!(header_of(&target), TARGETS);
+        let result = ResultRow {
+            measure: "c".into(),
+            period,
+            value: n,
+            note: None,
+            submitted_by: None,
+            submitted_at: None,
+        };
+        assert_eq!(header_of(&result), RESULTS);
+        let comment = CommentaryRow {
+            key: "1".into(),
+            measure: "c".into(),
+            period,
+            kind: entity::CommentaryKind::Service,
+            body: "b".into(),
+            author: "a".into(),
+            at,
+        };
+        assert_eq!(header_of(&comment), COMMENTARY);
+        let value = MetricValueRow {
+            metric: "m".into(),
+            authority: "a".into(),
+            period,
+            value: n,
+            set_by: None,
+            set_at: None,
+        };
+        assert_eq!(header_of(&value), METRIC_VALUES);
+        let audit = AuditRow {
+            at,
+            actor: "a".into(),
+            operation: "o".into(),
+            entity: "e".into(),
+            entity_id: None,
+            before: None,
+            after: None,
+        };
+        assert_eq!(header_of(&audit), AUDIT);
+    }
 }
