@@ -445,6 +445,7 @@ fn audit(o: &Owned) -> Vec<AuditRow> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
