@@ -196,6 +196,40 @@ async fn make_history(app: &TestApp, slug: &str) -> String {
     )
     .await
     .unwrap();
+    // A measure retired, and an action moved on (where there is one).
+    let measures = plan["measures"].as_array().unwrap();
+    app.data_as(
+        &officer,
+        "mutation($m: ID!) { archiveMeasure(id: $m) { id } }",
+        json!({ "m": measures[measures.len() - 1]["id"] }),
+    )
+    .await
+    .unwrap();
+    let d = app
+        .data_as(
+            &officer,
+            "query($s: String!) { authority(slug: $s) { plans { measures { actionPlans { actions { id version } } } } } }",
+            json!({ "s": slug }),
+        )
+        .await
+        .unwrap();
+    let action = d["authority"]["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["measures"].as_array().unwrap())
+        .flat_map(|m| m["actionPlans"].as_array().unwrap())
+        .flat_map(|ap| ap["actions"].as_array().unwrap())
+        .next();
+    if let Some(a) = action {
+        app.data_as(
+            &officer,
+            r#"mutation($a: ID!, $v: Int!) { updateAction(input: { id: $a, status: DONE, note: "Signed off", expectedVersion: $v }) { id } }"#,
+            json!({ "a": a["id"], "v": a["version"] }),
+        )
+        .await
+        .unwrap();
+    }
     period
 }
 
