@@ -5,7 +5,8 @@
 //! A directory holds `authority.json` (structure, partners, plans with their
 //! node trees and published periods, panels with remit and meetings, action
 //! plans with their actions) and three CSV files: `measures.csv`,
-//! `targets.csv`, `results.csv`.
+//! `targets.csv`, `results.csv`. An export adds `commentary.csv`,
+//! `metric-values.csv` and `audit.csv`, and may come as a ZIP archive.
 
 use std::path::Path;
 
@@ -42,23 +43,71 @@ pub fn parse(files: &Files<'_>) -> anyhow::Result<Bundle> {
     Ok(b)
 }
 
-pub fn read_dir(dir: &Path) -> anyhow::Result<Bundle> {
-    let read = |f: &str| {
-        let p = dir.join(f);
-        std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
-    };
+/// Reads the files of a directory or, when `path` is a file, of the ZIP
+/// archive an export endpoint serves.
+pub fn read_dir(path: &Path) -> anyhow::Result<Bundle> {
+    if path.is_file() {
+        let zipped = unzip(path)?;
+        return read_files(|f| Ok(zipped.get(f).cloned()));
+    }
+    read_files(|f| {
+        let p = path.join(f);
+        match std::fs::read_to_string(&p) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
+        }
+    })
+}
+
+/// The four files every import has, then the ones an export adds.
+fn read_files(read: impl Fn(&str) -> anyhow::Result<Option<String>>) -> anyhow::Result<Bundle> {
+    let needed = |f: &str| read(f)?.with_context(|| format!("{f} is missing"));
     let (authority, measures, targets, results) = (
-        read("authority.json")?,
-        read("measures.csv")?,
-        read("targets.csv")?,
-        read("results.csv")?,
+        needed("authority.json")?,
+        needed("measures.csv")?,
+        needed("targets.csv")?,
+        needed("results.csv")?,
     );
-    parse(&Files {
+    let mut b = parse(&Files {
         authority: &authority,
         measures: &measures,
         targets: &targets,
         results: &results,
-    })
+    })?;
+    if let Some(text) = read("commentary.csv")? {
+        b.commentary = rows("commentary.csv", &text)?;
+    }
+    if let Some(text) = read("metric-values.csv")? {
+        b.metric_values = rows("metric-values.csv", &text)?;
+    }
+    if let Some(text) = read("audit.csv")? {
+        b.audit = rows("audit.csv", &text)?;
+    }
+    Ok(b)
+}
+
+/// Largest archive member read: well above any council's export.
+const MAX_MEMBER: u64 = 512 * 1024 * 1024;
+
+/// The text files of a ZIP archive, by name.
+fn unzip(path: &Path) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut zip =
+        zip::ZipArchive::new(file).with_context(|| format!("{} is not a ZIP archive", path.display()))?;
+    let mut files = std::collections::HashMap::new();
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i)?;
+        let name = entry.name()?.into_owned();
+        let mut text = String::new();
+        entry
+            .take(MAX_MEMBER)
+            .read_to_string(&mut text)
+            .with_context(|| format!("reading {name} of {}", path.display()))?;
+        files.insert(name, text);
+    }
+    Ok(files)
 }
 
 /// Who an import is audited as unless the CLI's `--as` says otherwise.

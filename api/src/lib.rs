@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod db;
 pub mod document;
+pub mod export;
 pub mod feeds;
 pub mod graphql;
 pub mod import;

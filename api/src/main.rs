@@ -59,8 +59,8 @@ enum Command {
     /// of `metric, authority, period, value`, all or nothing, through the
     /// path of `setMetricValues`.
     Import {
-        /// Holds authority.json, measures.csv, targets.csv and results.csv;
-        /// with `--plan`, the sheet file; with `--metric-values`, the CSV.
+        /// Holds authority.json, measures.csv, targets.csv and results.csv
+        /// (an export's directory or ZIP archive adds more); with `--plan`, the sheet file; with `--metric-values`, the CSV.
         dir: PathBuf,
         /// The file is a CSV of reference values.
         #[arg(long, conflicts_with_all = ["plan", "period", "dry_run"])]
@@ -77,6 +77,16 @@ enum Command {
         /// Who the audit log records the import as.
         #[arg(long = "as", default_value = import::IMPORTER)]
         actor: String,
+    },
+    /// Write everything an authority owns into DIR, in the files `import`
+    /// reads (a README there says what each holds), its audit log and
+    /// unpublished data included.
+    Export {
+        /// The authority's slug.
+        #[arg(long)]
+        authority: String,
+        /// Where the files go; created if missing.
+        dir: PathBuf,
     },
 }
 
@@ -130,6 +140,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => import::import_as(&conn, &import::read_dir(&dir)?, &actor).await,
             }
+        }
+        Command::Export { authority, dir } => {
+            let config = Config::from_env()?;
+            let conn = db::connect(&config.database_url, config.pool_size, Default::default()).await?;
+            db::migrate(&conn).await?;
+            api::export::to_dir(&conn, &authority, &dir).await
         }
         Command::Serve { demo } => {
             let mut config = Config::from_env()?;

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::persisted::{self, Persisted};
 use crate::state::{REQUEST_ID, RequestId, State};
-use crate::{auth, db, feeds, graphql, import, live, pages, sheets, ws};
+use crate::{auth, db, export, feeds, graphql, import, live, pages, sheets, ws};
 
 /// Tags the request with its id, runs it inside a span that carries the id,
 /// and echoes the id in the response.
@@ -165,6 +165,7 @@ impl Application {
                 .route("/graphql/ws", web::get().to(ws::socket))
                 .route("/plans/{plan_id}/{file}", web::get().to(sheets::get))
                 .route("/feeds/{file}", web::get().to(feeds::results))
+                .route("/authorities/{slug}/export.zip", web::get().to(export::zip))
                 .route("/auth/providers", web::get().to(auth::providers::get))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))

@@ -9,6 +9,7 @@
 mod audit;
 mod benchmarks;
 mod commentary;
+pub mod export;
 mod guard;
 pub mod identity;
 pub mod import;

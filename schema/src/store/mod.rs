@@ -16,6 +16,7 @@ pub mod benchmarks;
 pub mod deadlines;
 pub mod directory;
 pub mod edits;
+pub mod export;
 pub mod feeds;
 pub mod idempotency;
 pub mod live;

@@ -65,6 +65,9 @@ pub struct Write {
     directory: AtomicBool,
     /// Where to look for that record, on a connection of its own.
     db: DatabaseConnection,
+    /// Whether audit records are left unwritten: an import of an export
+    /// brings the records of the writes it replays, and adds its own.
+    quiet: AtomicBool,
 }
 
 /// How [`Write::read_then`] ends a write.
@@ -94,6 +97,7 @@ impl Write {
             marker,
             directory,
             db,
+            quiet,
         } = self;
         let txn = std::sync::Arc::new(txn);
         let answer = read(super::Reader::Snapshot(txn.clone())).await?;
@@ -108,6 +112,7 @@ impl Write {
             marker,
             directory,
             db,
+            quiet,
         };
         match finish {
             Finish::Commit => w.commit().await?,
@@ -169,6 +174,7 @@ pub async fn begin(db: &DatabaseConnection, actor: &str) -> ApiResult<Write> {
         marker: AtomicI64::new(0),
         directory: AtomicBool::new(false),
         db: db.clone(),
+        quiet: AtomicBool::new(false),
     })
 }
 
@@ -244,6 +250,11 @@ impl Write {
             .push(event);
     }
 
+    /// Leaves audit records unwritten (`true`) or writes them again.
+    pub fn hush(&self, quiet: bool) {
+        self.quiet.store(quiet, Ordering::Relaxed);
+    }
+
     fn wrote(&self, audit_id: i64) {
         let _ = self
             .marker
@@ -290,10 +301,11 @@ impl Write {
         before: Option<&T>,
         after: Option<&T>,
     ) -> ApiResult<()> {
-        let record = self
-            .record(authority_id, operation, entity, entity_id, before, after)?
-            .insert(&self.txn)
-            .await?;
+        let record = self.record(authority_id, operation, entity, entity_id, before, after)?;
+        if self.quiet.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let record = record.insert(&self.txn).await?;
         self.wrote(record.id);
         Ok(())
     }
@@ -392,6 +404,9 @@ impl Write {
                 )
             })
             .collect::<ApiResult<Vec<_>>>()?;
+        if self.quiet.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         for chunk in records.chunks(rows_per_statement::<audit_log::Entity>()) {
             let ids = audit_log::Entity::insert_many(chunk.to_vec())
                 .exec_with_returning_keys(&self.txn)

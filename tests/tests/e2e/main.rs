@@ -14,6 +14,7 @@ mod dashboard;
 mod demo;
 mod escalation;
 mod explorer;
+mod export;
 mod feeds;
 mod fixtures;
 mod hardening;

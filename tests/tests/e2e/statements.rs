@@ -100,6 +100,8 @@ fn comparators(first: usize, n: usize, metric: bool) -> Reference {
                 authority: slug.clone(),
                 period: "2023-24 Q2".parse().unwrap(),
                 value: (i % 97).to_string().parse::<Num>().unwrap(),
+                set_by: None,
+                set_at: None,
             })
             .collect(),
         groups: Vec::new(),

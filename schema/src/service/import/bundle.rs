@@ -1,17 +1,23 @@
 //! The import files' format: `authority.json` (structure, partners, plans
 //! with their node trees and published periods, panels with remit and
 //! meetings, action plans) and the rows of `measures.csv`, `targets.csv`,
-//! `results.csv`.
+//! `results.csv`; an export adds who wrote what when, and the optional
+//! `commentary.csv`, `metric-values.csv` and `audit.csv`. What an export
+//! writes is what an import reads, so the types serve both.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    ActionStatus, AuthorityKind, ComparisonGroupKind, DirectionMethod, Frequency, MeasureKind, Num,
-    PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
+    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency,
+    MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// Who wrote something and when, as an export records it: an import of
+/// files without it writes as the importer, now.
+pub type Stamp = (Option<String>, Option<DateTime<Utc>>);
 
 /// One authority as an import file set describes it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Bundle {
     pub slug: String,
@@ -32,22 +38,39 @@ pub struct Bundle {
     pub panels: Vec<PanelIn>,
     #[serde(default)]
     pub action_plans: Vec<ActionPlanIn>,
-    #[serde(default)]
+    /// When the authority was created (an export's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    /// The comparison groups it owns, as `groups.json` holds them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparison_groups: Vec<GroupIn>,
+    #[serde(default, skip_serializing)]
     pub measures: Vec<MeasureRow>,
-    #[serde(default)]
+    #[serde(default, skip_serializing)]
     pub targets: Vec<TargetRow>,
-    #[serde(default)]
+    /// Every version of every result, oldest first.
+    #[serde(default, skip_serializing)]
     pub results: Vec<ResultRow>,
+    /// Every version of every commentary, oldest first.
+    #[serde(default, skip_serializing)]
+    pub commentary: Vec<CommentaryRow>,
+    /// Its national reference values.
+    #[serde(default, skip_serializing)]
+    pub metric_values: Vec<MetricValueRow>,
+    /// Its audit log: when present, the import puts it back in place of
+    /// the records its own writes would make, and adds one of its own.
+    #[serde(default, skip_serializing)]
+    pub audit: Vec<AuditRow>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerIn {
     pub slug: String,
     pub name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlanIn {
     /// How the other files refer to this plan.
@@ -62,12 +85,50 @@ pub struct PlanIn {
     #[serde(default)]
     pub to: Option<Period>,
     #[serde(default)]
-    pub published: Vec<Period>,
+    pub published: Vec<PublishedIn>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deadlines: Vec<DeadlineIn>,
     #[serde(default)]
     pub nodes: Vec<NodeIn>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A published period: a period alone, or with who published it and when.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum PublishedIn {
+    Period(Period),
+    Stamped {
+        period: Period,
+        by: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl PublishedIn {
+    pub fn period(&self) -> Period {
+        match self {
+            PublishedIn::Period(p) | PublishedIn::Stamped { period: p, .. } => *p,
+        }
+    }
+
+    pub fn stamp(&self) -> Stamp {
+        match self {
+            PublishedIn::Period(_) => (None, None),
+            PublishedIn::Stamped { by, at, .. } => (Some(by.clone()), Some(*at)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeadlineIn {
+    pub period: Period,
+    pub due_on: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RagRuleIn {
     pub method: RagMethod,
@@ -75,7 +136,7 @@ pub struct RagRuleIn {
     pub amber_tolerance_percent: Option<Num>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DirectionRuleIn {
     pub method: DirectionMethod,
@@ -85,7 +146,7 @@ pub struct DirectionRuleIn {
     pub trend_periods: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeIn {
     pub code: String,
@@ -94,7 +155,7 @@ pub struct NodeIn {
     pub children: Vec<NodeIn>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PanelIn {
     pub name: String,
@@ -105,7 +166,7 @@ pub struct PanelIn {
     pub meetings: Vec<MeetingIn>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemitIn {
     #[serde(default)]
@@ -114,14 +175,14 @@ pub struct RemitIn {
     pub measures: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeRef {
     pub plan: String,
     pub code: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingIn {
     pub date: NaiveDate,
@@ -130,7 +191,7 @@ pub struct MeetingIn {
     pub agenda: Vec<AgendaIn>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgendaIn {
     pub title: String,
@@ -145,16 +206,20 @@ pub struct AgendaIn {
 }
 
 /// An action plan of a measure, named by its code.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionPlanIn {
     pub measure: String,
     pub title: String,
     #[serde(default)]
     pub actions: Vec<ActionIn>,
+    #[serde(default, rename = "createdBy", skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActionIn {
     pub description: String,
@@ -164,10 +229,15 @@ pub struct ActionIn {
     /// Where the action stands now; a new action is NOT_STARTED.
     #[serde(default)]
     pub status: Option<ActionStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When it last moved on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A row of `measures.csv`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct MeasureRow {
     pub plan: String,
     pub node: String,
@@ -183,24 +253,61 @@ pub struct MeasureRow {
     /// The code of the national metric the measure follows.
     #[serde(default)]
     pub metric: Option<String>,
+    #[serde(default)]
+    pub archived: Option<bool>,
 }
 
 /// A row of `targets.csv`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct TargetRow {
     pub measure: String,
     pub period: Period,
     pub target: Num,
     pub floor: Option<Num>,
+    #[serde(default)]
+    pub set_by: Option<String>,
+    #[serde(default)]
+    pub set_at: Option<DateTime<Utc>>,
 }
 
 /// A row of `results.csv`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct ResultRow {
     pub measure: String,
     pub period: Period,
     pub value: Num,
     pub note: Option<String>,
+    #[serde(default)]
+    pub submitted_by: Option<String>,
+    #[serde(default)]
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+/// A row of `commentary.csv`: one version of one commentary, which `key`
+/// names across its versions.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct CommentaryRow {
+    pub key: String,
+    pub measure: String,
+    pub period: Period,
+    pub kind: CommentaryKind,
+    pub body: String,
+    pub author: String,
+    /// When this version was written.
+    pub at: DateTime<Utc>,
+}
+
+/// A row of `audit.csv`, as the audit log holds it: `before` and `after`
+/// are the JSON of the row, with the ids of the database it came from.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct AuditRow {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub operation: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 /// National reference data: metrics, authorities that appear only in
@@ -215,7 +322,7 @@ pub struct Reference {
 }
 
 /// A row of `metrics.csv`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct MetricRow {
     pub code: String,
     pub title: String,
@@ -226,7 +333,7 @@ pub struct MetricRow {
 }
 
 /// A row of `authorities.csv`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct AuthorityRow {
     pub slug: String,
     pub name: String,
@@ -236,16 +343,20 @@ pub struct AuthorityRow {
 }
 
 /// A row of `metric-values.csv`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct MetricValueRow {
     pub metric: String,
     pub authority: String,
     pub period: Period,
     pub value: Num,
+    #[serde(default)]
+    pub set_by: Option<String>,
+    #[serde(default)]
+    pub set_at: Option<DateTime<Utc>>,
 }
 
 /// A comparison group of `groups.json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupIn {
     pub slug: String,
@@ -254,4 +365,8 @@ pub struct GroupIn {
     #[serde(default)]
     pub owner: Option<String>,
     pub members: Vec<String>,
+    #[serde(default, rename = "createdBy", skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }

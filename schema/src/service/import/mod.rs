@@ -6,6 +6,7 @@
 
 mod bundle;
 mod reference;
+mod replay;
 pub mod sheet;
 
 pub use bundle::*;
@@ -14,6 +15,7 @@ pub use reference::import_reference;
 use std::collections::HashMap;
 
 use async_graphql::ID;
+use chrono::{DateTime, Utc};
 use entity::model::authority;
 use entity::{Num, Role, RoleSource};
 use sea_orm::DatabaseConnection;
@@ -47,7 +49,15 @@ pub fn importer(subject: &str) -> Viewer {
 /// cases the mutations call, audited under `viewer`.
 pub async fn import(db: &DatabaseConnection, viewer: &Viewer, b: &Bundle) -> ApiResult<authority::Model> {
     let w = super::guard::begin(db, viewer).await?;
-    let a = Import::new(&w, viewer).run(b).await?;
+    // An export brings the audit records of the writes it replays.
+    let restoring = !b.audit.is_empty();
+    w.hush(restoring);
+    let mut import = Import::new(w, viewer);
+    let a = import.run(b).await?;
+    let w = import.w;
+    if restoring {
+        replay::restore_audit(&w, &a, b).await?;
+    }
     w.commit().await?;
     // Without fresh statistics the next import's reads scan what every
     // earlier one wrote. The import has committed, so a failure here is
@@ -169,8 +179,10 @@ fn float(n: Num) -> f64 {
 
 /// An import under way: the ids given so far, by the keys the files use.
 struct Import<'w> {
-    w: &'w Write,
+    w: Write,
     viewer: &'w Viewer,
+    /// Who runs the import and when: what an unstamped row is written as.
+    origin: (String, DateTime<Utc>),
     partners: HashMap<String, ID>,
     plans: HashMap<String, ID>,
     /// By "plan key/node code".
@@ -179,8 +191,9 @@ struct Import<'w> {
 }
 
 impl<'w> Import<'w> {
-    fn new(w: &'w Write, viewer: &'w Viewer) -> Self {
+    fn new(w: Write, viewer: &'w Viewer) -> Self {
         Import {
+            origin: (w.actor.clone(), w.now),
             w,
             viewer,
             partners: HashMap::new(),
@@ -190,8 +203,16 @@ impl<'w> Import<'w> {
         }
     }
 
-    async fn run(mut self, b: &Bundle) -> ApiResult<authority::Model> {
-        let (w, v) = (self.w, self.viewer);
+    /// Writes what follows as `by` at `at`, as the row that says so was
+    /// written; the importer now, where it says nothing.
+    fn stamp(&mut self, (by, at): Stamp) {
+        self.w.actor = by.unwrap_or_else(|| self.origin.0.clone());
+        self.w.now = at.unwrap_or(self.origin.1);
+    }
+
+    async fn run(&mut self, b: &Bundle) -> ApiResult<authority::Model> {
+        self.stamp((None, b.created_at));
+        let (w, v) = (&&self.w, self.viewer);
         let input = CreateAuthorityInput {
             slug: b.slug.clone(),
             name: b.name.clone(),
@@ -219,21 +240,17 @@ impl<'w> Import<'w> {
             self.plan(&authority_id, i, p).await?;
         }
         self.measures(&b.measures).await?;
-        self.targets(&b.targets).await?;
-        self.results(&b.results).await?;
         for (i, p) in b.panels.iter().enumerate() {
             self.panel(&authority_id, i, p).await?;
         }
+        self.replay(b).await?;
         for (i, p) in b.action_plans.iter().enumerate() {
             self.action_plan(i, p).await?;
         }
-        for (i, p) in b.plans.iter().enumerate() {
-            for period in &p.published {
-                super::publish_period(w, v, &self.plans[&p.key], *period)
-                    .await
-                    .map_err(|e| Place::json(format!("plans[{i}].published")).locate(e))?;
-            }
-        }
+        self.groups(b).await?;
+        self.stamp((None, b.created_at));
+        self.archive(b).await?;
+        self.stamp((None, None));
         Ok(a)
     }
 
@@ -255,7 +272,7 @@ impl<'w> Import<'w> {
             from: p.from,
             to: p.to,
         };
-        let plan = super::create_plan(self.w, self.viewer, input)
+        let plan = super::create_plan(&self.w, self.viewer, input)
             .await
             .map_err(|e| place.locate(e))?;
         let plan_id = ids::row(Kind::Plan, plan.id);
@@ -271,7 +288,7 @@ impl<'w> Import<'w> {
                 code: n.code.clone(),
                 title: n.title.clone(),
             };
-            let node = super::create_plan_node(self.w, self.viewer, input)
+            let node = super::create_plan_node(&self.w, self.viewer, input)
                 .await
                 .map_err(|e| Place::json(format!("plans[{i}] node {}", n.code)).locate(e))?;
             self.nodes
@@ -327,7 +344,7 @@ impl<'w> Import<'w> {
                 rag_rule,
                 metric_code: r.metric.clone(),
             };
-            let m = super::create_measure(self.w, self.viewer, input)
+            let m = super::create_measure(&self.w, self.viewer, input)
                 .await
                 .map_err(|e| place.locate(e))?;
             // Targets and results name measures by code, across plans.
@@ -352,46 +369,10 @@ impl<'w> Import<'w> {
             .ok_or_else(|| place.unknown("measure", "measure", code))
     }
 
-    async fn targets(&self, rows: &[TargetRow]) -> ApiResult<()> {
-        let place = |i| Place::csv("targets.csv", i, TARGET_COLUMNS);
-        let inputs = rows
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                Ok(SetTargetInput {
-                    measure_id: self.measure_id(&place(i), &t.measure)?,
-                    period: t.period,
-                    target: float(t.target),
-                    floor: t.floor.map(float),
-                })
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        super::reporting::set_targets(self.w, self.viewer, &inputs, |i, e| place(i).locate(e)).await?;
-        Ok(())
-    }
-
-    async fn results(&self, rows: &[ResultRow]) -> ApiResult<()> {
-        let place = |i| Place::csv("results.csv", i, RESULT_COLUMNS);
-        let inputs = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                Ok(SubmitResultInput {
-                    measure_id: self.measure_id(&place(i), &r.measure)?,
-                    period: r.period,
-                    value: float(r.value),
-                    note: r.note.clone(),
-                    expected_version: None,
-                })
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        super::reporting::submit_batch(self.w, self.viewer, &inputs, |i, e| place(i).locate(e)).await?;
-        Ok(())
-    }
-
     /// An action plan as `createActionPlan` writes it, then each action
     /// that has moved on as `updateAction` records it.
-    async fn action_plan(&self, i: usize, p: &ActionPlanIn) -> ApiResult<()> {
+    async fn action_plan(&mut self, i: usize, p: &ActionPlanIn) -> ApiResult<()> {
+        self.stamp((p.created_by.clone(), p.created_at));
         let place = Place::json(format!("actionPlans[{i}]"));
         let input = CreateActionPlanInput {
             measure_id: self.measure_id(&place, &p.measure)?,
@@ -406,20 +387,22 @@ impl<'w> Import<'w> {
                 })
                 .collect(),
         };
-        let (_, actions) = super::create_action_plan(self.w, self.viewer, input)
+        let (_, actions) = super::create_action_plan(&self.w, self.viewer, input)
             .await
             .map_err(|e| place.locate(e))?;
         for (j, (a, row)) in p.actions.iter().zip(&actions).enumerate() {
-            let Some(status) = a.status.filter(|s| *s != row.status) else {
+            let status = a.status.filter(|s| *s != row.status);
+            if status.is_none() && a.note.is_none() {
                 continue;
-            };
+            }
+            self.stamp((p.created_by.clone(), a.updated_at));
             let input = UpdateActionInput {
                 id: ids::row(Kind::Action, row.id),
-                status: Some(status),
-                note: None,
+                status,
+                note: a.note.clone(),
                 expected_version: row.version,
             };
-            super::update_action(self.w, self.viewer, input)
+            super::update_action(&self.w, self.viewer, input)
                 .await
                 .map_err(|e| Place::json(format!("actionPlans[{i}].actions[{j}]")).locate(e))?;
         }
@@ -453,7 +436,7 @@ impl<'w> Import<'w> {
             remit_node_ids: nodes,
             remit_measure_ids: measures,
         };
-        let panel = super::create_panel(self.w, self.viewer, input)
+        let panel = super::create_panel(&self.w, self.viewer, input)
             .await
             .map_err(|e| place.locate(e))?;
         for (j, mt) in p.meetings.iter().enumerate() {
@@ -486,7 +469,7 @@ impl<'w> Import<'w> {
                 title: mt.title.clone(),
                 agenda,
             };
-            super::create_meeting(self.w, self.viewer, input)
+            super::create_meeting(&self.w, self.viewer, input)
                 .await
                 .map_err(|e| place.locate(e))?;
         }

@@ -18,7 +18,7 @@ const AUTHORITY_COLUMNS: &[(&str, &str)] = &[
     ("region", "region"),
     ("onsCode", "ons_code"),
 ];
-const VALUE_COLUMNS: &[(&str, &str)] = &[
+pub(super) const VALUE_COLUMNS: &[(&str, &str)] = &[
     ("metricCode", "metric"),
     ("authority", "authority"),
     ("period", "period"),
