@@ -14,7 +14,7 @@ use schema::error::ApiError;
 use serde::{Deserialize, Serialize};
 
 use super::{GrantClaim, mint_named};
-use crate::config::Jwt;
+use crate::config::{Jwt, MIN_SECRET_BYTES};
 use crate::graphql::refuse;
 use crate::state::State;
 
@@ -105,14 +105,11 @@ pub fn kept_key() -> anyhow::Result<Option<String>> {
         Err(e) => return Err(e).with_context(|| format!("reading {DEVELOPMENT_KEY_FILE}")),
     };
     anyhow::ensure!(
-        kept.len() >= MIN_KEY_BYTES,
-        "{DEVELOPMENT_KEY_FILE} holds fewer than {MIN_KEY_BYTES} bytes: delete it and start `serve --demo` again"
+        kept.len() >= MIN_SECRET_BYTES,
+        "{DEVELOPMENT_KEY_FILE} holds fewer than {MIN_SECRET_BYTES} bytes: delete it and start `serve --demo` again"
     );
     Ok(Some(kept))
 }
-
-/// As long as a configured HS256 secret must be.
-const MIN_KEY_BYTES: usize = 32;
 
 /// Writes a new key, readable by its owner only; a server that started at
 /// the same moment and wrote first wins, and its key is the one used.
