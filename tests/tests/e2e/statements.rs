@@ -125,6 +125,26 @@ const BENCHMARKS: [(&str, &str); 3] = [
     ),
 ];
 
+/// The fewest statements `query` took over three runs, and its answer.
+/// A batch loader sends the keys its resolvers asked for within a
+/// millisecond or so; on a machine busy with other tests a resolver may ask
+/// a little later and its keys go in a statement of their own (once seen in
+/// CI: 12 statements where an idle machine sends 8). The fewest is what
+/// the query costs; timing can only add to it.
+async fn fewest_statements(app: &tests::TestApp, query: &str) -> (u64, Value) {
+    let mut fewest = None;
+    for _ in 0..3 {
+        let before = app.statements().await.unwrap();
+        let d = app.data(query, Value::Null).await.unwrap();
+        let n = app.statements().await.unwrap() - before;
+        fewest = match fewest {
+            Some((m, _)) if m <= n => fewest,
+            _ => Some((n, d)),
+        };
+    }
+    fewest.unwrap()
+}
+
 #[tokio::test]
 async fn a_benchmark_costs_the_same_over_a_few_or_hundreds_of_authorities() {
     for engine in engines() {
@@ -141,18 +161,15 @@ async fn a_benchmark_costs_the_same_over_a_few_or_hundreds_of_authorities() {
         api::import::import(&app.db, &linked).await.unwrap();
         let mut few = Vec::new();
         for (_, q) in BENCHMARKS {
-            let before = app.statements().await.unwrap();
-            app.data(q, Value::Null).await.unwrap();
-            few.push(app.statements().await.unwrap() - before);
+            few.push(fewest_statements(&app, q).await.0);
         }
         api::import::import_reference(&app.db, &comparators(4, 396, false), "test")
             .await
             .unwrap();
         let mut many = Vec::new();
         for (_, q) in BENCHMARKS {
-            let before = app.statements().await.unwrap();
-            let d = app.data(q, Value::Null).await.unwrap();
-            many.push(app.statements().await.unwrap() - before);
+            let (n, d) = fewest_statements(&app, q).await;
+            many.push(n);
             if let Some(b) = d.get("metric") {
                 assert_eq!(b["benchmark"]["count"], 401, "400 councils and the linked one");
             }
