@@ -415,16 +415,16 @@ impl<'w> Import<'w> {
                 )));
             }
             self.stamp((p.created_by.clone(), a.updated_at));
-            let mut now = row.version;
-            while now < version {
-                let last = now + 1 == version;
+            let mut current = row.version;
+            while current < version {
+                let last = current + 1 == version;
                 let input = UpdateActionInput {
                     id: ids::row(Kind::Action, row.id),
                     status: status.filter(|_| last),
                     note: a.note.clone().filter(|_| last),
-                    expected_version: now,
+                    expected_version: current,
                 };
-                now = super::update_action(&self.w, self.viewer, input)
+                current = super::update_action(&self.w, self.viewer, input)
                     .await
                     .map_err(|e| place.locate(e))?
                     .version;
