@@ -3,8 +3,8 @@
 
 use entity::model::{
     action, action_plan, agenda_item, audit_log, authority, commentary, commentary_history, comparison_group,
-    comparison_group_member, deadline, measure, meeting, metric, metric_value, panel, panel_remit, partner,
-    plan, plan_node, publication, result, result_history, target,
+    comparison_group_member, deadline, measure, meeting, membership, metric, metric_value, panel,
+    panel_remit, partner, plan, plan_node, publication, result, result_history, target,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -39,6 +39,8 @@ pub struct Owned {
     /// The authorities its groups name.
     pub members: Vec<authority::Model>,
     pub audit: Vec<audit_log::Model>,
+    /// The roles held in the service at it.
+    pub memberships: Vec<membership::Model>,
 }
 
 /// Reads every row of `a` in one repeatable pass: callers run it in a
@@ -101,6 +103,8 @@ pub async fn owned(db: &impl ConnectionTrait, a: authority::Model) -> ApiResult<
             .filter(audit_log::Column::AuthorityId.eq(a.id))
             .order_by_asc(audit_log::Column::Id)
             .all(db)
+            .await?,
+        memberships: rows_where_in::<membership::Entity>(db, membership::Column::AuthorityId, &id, None)
             .await?,
         authority: a,
     })

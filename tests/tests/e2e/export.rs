@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use entity::model::audit_log;
+use entity::model::{action, audit_log};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tests::{TestApp, councilperf, engines, spawn, token};
@@ -230,7 +230,67 @@ async fn make_history(app: &TestApp, slug: &str) -> String {
         .await
         .unwrap();
     }
+    // An action updated twice, and one never; roles granted by subject and
+    // by email.
+    let ap = app
+        .data_as(
+            &officer,
+            r#"mutation($m: ID!) { createActionPlan(input: { measureId: $m, title: "Recovery", actions: [{ description: "Clear the backlog", owner: "Head of service" }, { description: "Report back", owner: "Director" }] }) { actions { id } } }"#,
+            json!({ "m": measure }),
+        )
+        .await
+        .unwrap();
+    for (status, v) in [("IN_PROGRESS", 1), ("DONE", 2)] {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        app.data_as(
+            &officer,
+            &format!(r#"mutation($a: ID!, $v: Int!) {{ updateAction(input: {{ id: $a, status: {status}, note: "Step {v}", expectedVersion: $v }}) {{ id }} }}"#),
+            json!({ "a": ap["createActionPlan"]["actions"][0]["id"], "v": v }),
+        )
+        .await
+        .unwrap();
+    }
+    for person in [
+        r#"role: OFFICER, issuer: "https://id.example.org", subject: "ana""#,
+        r#"role: VIEWER, email: "Bo@Example.org""#,
+    ] {
+        app.data_as(
+            &officer,
+            &format!("mutation($s: String!) {{ grantRole(input: {{ authority: $s, {person} }}) {{ id }} }}"),
+            json!({ "s": slug }),
+        )
+        .await
+        .unwrap();
+    }
     period
+}
+
+/// The roles held at `slug` and its actions, as its ADMIN sees them.
+const HELD: &str = r#"query($s: String!) { authority(slug: $s) {
+  members { role partner { slug } issuer subject email grantedAt grantedBy }
+  plans { measures { code actionPlans { title actions { description owner dueOn status version } } } } } }"#;
+
+/// What the API does not show of `slug`'s actions (note, when each last
+/// moved on) with what it does, in the order they were written.
+async fn actions(app: &TestApp, slug: &str) -> Vec<String> {
+    let a = schema::store::authority_by_slug(&app.db, slug)
+        .await
+        .unwrap()
+        .unwrap();
+    action::Entity::find()
+        .filter(action::Column::AuthorityId.eq(a.id))
+        .order_by_asc(action::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| {
+            format!(
+                "{} {:?} {:?} v{} {}",
+                x.description, x.status, x.note, x.version, x.updated_at
+            )
+        })
+        .collect()
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -406,6 +466,29 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
                 "{slug}: no history to compare: {text}"
             );
             assert_eq!(text, b.to_string(), "[{engine:?}] {slug}: the history differs");
+            // The roles held there and the actions, each at its version.
+            let vars = json!({ "s": slug });
+            let (a, b) = (
+                response(&src, Some(&admin), HELD, vars.clone()).await,
+                response(&dst, Some(&admin), HELD, vars).await,
+            );
+            let text = a.to_string();
+            assert!(
+                text.contains(r#""subject":"ana""#)
+                    && text.contains("bo@example.org")
+                    && text.contains(r#""version":3"#),
+                "{slug}: no roles or updated actions to compare: {text}"
+            );
+            assert_eq!(
+                text,
+                b.to_string(),
+                "[{engine:?}] {slug}: the roles or actions differ"
+            );
+            assert_eq!(
+                actions(&src, slug).await,
+                actions(&dst, slug).await,
+                "[{engine:?}] {slug}: the actions' notes or times differ"
+            );
             let (a, b) = (sheets(&src, slug, &admin).await, sheets(&dst, slug, &admin).await);
             assert!(!a.is_empty(), "{slug} published nothing to compare");
             assert_eq!(a, b, "[{engine:?}] {slug}: the sheets differ");

@@ -232,3 +232,48 @@ async fn an_import_leaves_statistics_of_the_tables_it_grew() {
     // least the 40 measures' rows.
     assert!(row.try_get::<i64>("", "rows").unwrap() >= 40);
 }
+
+#[tokio::test]
+async fn an_action_version_short_of_its_status_or_a_platform_role_is_refused_at_its_place() {
+    let with = |name: &str, field: &'static str, value: Value| {
+        files(name, move |f, text| match f {
+            "authority.json" => {
+                let mut b: Value = serde_json::from_str(&text).unwrap();
+                b[field] = value.clone();
+                serde_json::to_string(&b).unwrap()
+            }
+            _ => text,
+        })
+    };
+    // DONE takes an update: version 1 says it never had one.
+    let action = with(
+        "action_version",
+        "actionPlans",
+        json!([{ "measure": "ASC1", "title": "Plan", "actions": [
+            { "description": "Do it", "owner": "Someone", "status": "DONE", "version": 1 }
+        ] }]),
+    );
+    let member = with(
+        "member_role",
+        "members",
+        json!([{ "role": "PLATFORM_ADMIN", "email": "someone@example.org" }]),
+    );
+    for engine in engines() {
+        let app = importing(engine).await;
+        refused_without_a_trace(
+            &app,
+            &action,
+            &[
+                "authority.json actionPlans[0].actions[0], field version",
+                "version 1",
+            ],
+        )
+        .await;
+        refused_without_a_trace(
+            &app,
+            &member,
+            &["authority.json members[0]", "PLATFORM_ADMIN at none"],
+        )
+        .await;
+    }
+}

@@ -20,7 +20,10 @@ which then answers every question about the authority as this one did.
 - `authority.json`: the authority; its partners; its plans with their rating
   rules, node trees, published periods (who published each, when) and
   deadlines; its panels with their remit, meetings and agendas; its action
-  plans and actions; the comparison groups it owns.
+  plans and actions (each with its status, note, version and when it last
+  moved on); the comparison groups it owns; the roles held in councilperf
+  at the authority (`members`: role, partner, the person by issuer and
+  subject or by email, who granted it and when).
 - `measures.csv`: each measure: plan, node, code, title, unit, polarity,
   kind, frequency, partner, its own rating rule, the national metric it
   follows, whether it is archived.
@@ -35,6 +38,10 @@ which then answers every question about the authority as this one did.
 - `audit.csv`: the authority's audit log, oldest first: when, who, what
   operation on which entity, and the row as JSON before and after (with the
   ids of the database it came from).
+
+Identity providers and their role mappings are the platform's, not the
+authority's, so they are not here: register them again on the database you
+import into, and the roles granted through them come back with them.
 
 Times are UTC, in RFC 3339. Periods are written as the API writes them
 (`2023-24`, `2023-24 Q1`, `2023-04`).
@@ -196,6 +203,7 @@ fn bundle(o: &Owned, n: &Names) -> Bundle {
                         status: Some(x.status),
                         note: x.note.clone(),
                         updated_at: Some(x.updated_at),
+                        version: Some(x.version),
                     })
                     .collect(),
                 created_by: Some(ap.created_by.clone()),
@@ -219,6 +227,19 @@ fn bundle(o: &Owned, n: &Names) -> Bundle {
                     .collect(),
                 created_by: Some(g.created_by.clone()),
                 created_at: Some(g.created_at),
+            })
+            .collect(),
+        members: o
+            .memberships
+            .iter()
+            .map(|m| MemberIn {
+                role: m.role,
+                partner: m.partner_id.map(|id| name(&n.partners, id)),
+                issuer: m.issuer.clone(),
+                subject: m.subject.clone(),
+                email: m.email.clone(),
+                granted_by: Some(m.granted_by.clone()),
+                granted_at: Some(m.granted_at),
             })
             .collect(),
         measures: Vec::new(),

@@ -1,14 +1,15 @@
 //! The import files' format: `authority.json` (structure, partners, plans
 //! with their node trees and published periods, panels with remit and
 //! meetings, action plans) and the rows of `measures.csv`, `targets.csv`,
-//! `results.csv`; an export adds who wrote what when, and the optional
+//! `results.csv`; an export adds who wrote what when, the roles held at
+//! the authority and how often each action was updated, and the optional
 //! `commentary.csv`, `metric-values.csv` and `audit.csv`. What an export
 //! writes is what an import reads, so the types serve both.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency,
-    MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
+    MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, RagMethod, Role, Unit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +45,9 @@ pub struct Bundle {
     /// The comparison groups it owns, as `groups.json` holds them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comparison_groups: Vec<GroupIn>,
+    /// The roles held in the service at the authority, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberIn>,
     #[serde(default, skip_serializing)]
     pub measures: Vec<MeasureRow>,
     #[serde(default, skip_serializing)]
@@ -234,6 +238,32 @@ pub struct ActionIn {
     /// When it last moved on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// How many times it was written (1 when never updated): the import
+    /// updates it until it answers this version. Without it, an action
+    /// that moved on is updated once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+}
+
+/// A role held at the authority, as `grantRole` gave it: to a person named
+/// by issuer and subject, or by email.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemberIn {
+    pub role: Role,
+    /// For PARTNER: the partner's slug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_at: Option<DateTime<Utc>>,
 }
 
 /// A row of `measures.csv`.

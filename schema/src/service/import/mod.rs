@@ -25,6 +25,7 @@ use crate::ids::{self, Kind};
 use crate::inputs::*;
 use crate::policy::{Grant, Viewer};
 use crate::scalars::Date;
+use crate::service::validate::MAX_ITEMS;
 use crate::store::write::Write;
 
 /// The viewer an import runs as: `subject` (the CLI's `--as`) holding the
@@ -94,6 +95,12 @@ const JSON_FIELDS: &[(&str, &str)] = &[
     ("period", "period"),
     ("description", "description"),
     ("owner", "owner"),
+    ("version", "version"),
+    ("role", "role"),
+    ("partner", "partner"),
+    ("issuer", "issuer"),
+    ("subject", "subject"),
+    ("email", "email"),
 ];
 
 impl Place {
@@ -248,6 +255,7 @@ impl<'w> Import<'w> {
             self.action_plan(i, p).await?;
         }
         self.groups(b).await?;
+        self.members(b).await?;
         self.stamp((None, b.created_at));
         self.archive(b).await?;
         self.stamp((None, None));
@@ -370,7 +378,9 @@ impl<'w> Import<'w> {
     }
 
     /// An action plan as `createActionPlan` writes it, then each action
-    /// that has moved on as `updateAction` records it.
+    /// that has moved on as `updateAction` records it, as many times as it
+    /// was: the version it answers counts its updates. The updates before
+    /// the last leave it as it was; the last gives it its status and note.
     async fn action_plan(&mut self, i: usize, p: &ActionPlanIn) -> ApiResult<()> {
         self.stamp((p.created_by.clone(), p.created_at));
         let place = Place::json(format!("actionPlans[{i}]"));
@@ -391,20 +401,34 @@ impl<'w> Import<'w> {
             .await
             .map_err(|e| place.locate(e))?;
         for (j, (a, row)) in p.actions.iter().zip(&actions).enumerate() {
+            let place = Place::json(format!("actionPlans[{i}].actions[{j}]"));
             let status = a.status.filter(|s| *s != row.status);
-            if status.is_none() && a.note.is_none() {
-                continue;
+            let first = row.version + i32::from(status.is_some() || a.note.is_some());
+            let version = a.version.unwrap_or(first);
+            let most = row
+                .version
+                .saturating_add(i32::try_from(MAX_ITEMS).unwrap_or(i32::MAX));
+            if !(first..=most).contains(&version) {
+                return Err(place.locate(ApiError::invalid(
+                    "version",
+                    format!("version {version} must be from {first} (its status and note) to {most}"),
+                )));
             }
             self.stamp((p.created_by.clone(), a.updated_at));
-            let input = UpdateActionInput {
-                id: ids::row(Kind::Action, row.id),
-                status,
-                note: a.note.clone(),
-                expected_version: row.version,
-            };
-            super::update_action(&self.w, self.viewer, input)
-                .await
-                .map_err(|e| Place::json(format!("actionPlans[{i}].actions[{j}]")).locate(e))?;
+            let mut current = row.version;
+            while current < version {
+                let last = current + 1 == version;
+                let input = UpdateActionInput {
+                    id: ids::row(Kind::Action, row.id),
+                    status: status.filter(|_| last),
+                    note: a.note.clone().filter(|_| last),
+                    expected_version: current,
+                };
+                current = super::update_action(&self.w, self.viewer, input)
+                    .await
+                    .map_err(|e| place.locate(e))?
+                    .version;
+            }
         }
         Ok(())
     }

@@ -2,8 +2,9 @@
 //! submitted and submitted again, periods published, commentary written and
 //! edited, reference values set), replayed through the use cases in the
 //! order it happened, each as whoever did it, when: so the versions, the
-//! restatements and the times come back as they were. Files that say
-//! nothing of who or when replay in the order the demo's always did.
+//! restatements and the times come back as they were; so are the roles
+//! held at the authority. Files that say nothing of who or when replay in
+//! the order the demo's always did.
 
 use std::collections::{HashMap, HashSet};
 
@@ -208,6 +209,26 @@ impl Import<'_> {
             super::super::create_comparison_group(&self.w, self.viewer, input)
                 .await
                 .map_err(|e| Place::json(format!("comparisonGroups[{i}] ({})", g.slug)).locate(e))?;
+        }
+        Ok(())
+    }
+
+    /// The roles held at the authority, each granted again through
+    /// `grantRole` by whoever granted it, when.
+    pub(super) async fn members(&mut self, b: &Bundle) -> ApiResult<()> {
+        for (i, m) in b.members.iter().enumerate() {
+            self.stamp((m.granted_by.clone(), m.granted_at));
+            let input = GrantRoleInput {
+                authority: Some(b.slug.clone()),
+                role: m.role,
+                partner: m.partner.clone(),
+                issuer: m.issuer.clone(),
+                subject: m.subject.clone(),
+                email: m.email.clone(),
+            };
+            super::super::grant_role(&self.w, self.viewer, input)
+                .await
+                .map_err(|e| Place::json(format!("members[{i}]")).locate(e))?;
         }
         Ok(())
     }
