@@ -69,6 +69,11 @@ vocabulary! {
         /// Amber at or above the floor set beside the target; red below it
         /// or when there is no floor.
         Floor,
+        /// Havering's: green on or within `amberTolerancePercent` of the
+        /// target; amber further off but improved or maintained against the
+        /// same period last year; red further off and not improved, or with
+        /// no value last year to compare with.
+        Improvement,
     }
     /// What a result is compared with for its direction of travel.
     DirectionMethod {

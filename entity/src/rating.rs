@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::enums::{Direction, Frequency, MeasureKind, Polarity, RagStatus};
+use crate::enums::{Direction, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::model::{measure, plan};
 use crate::period::Period;
 use crate::rules::{self, DirectionRule, RagRule, Reading};
@@ -24,10 +24,7 @@ impl MeasureRules {
     /// A measure's rules: its own RAG rule if it sets a method, else its
     /// plan's; its plan's direction rule.
     pub fn of(m: &measure::Model, p: &plan::Model) -> Self {
-        let plan_rag = RagRule {
-            method: p.rag_method,
-            amber_tolerance_percent: p.amber_tolerance_percent.0,
-        };
+        let plan_rag = RagRule::new(p.rag_method, Some(p.amber_tolerance_percent.0));
         MeasureRules {
             polarity: m.polarity,
             kind: m.kind,
@@ -90,6 +87,9 @@ pub fn inputs(rules: &MeasureRules, period: &Period) -> Vec<Period> {
     for p in reported_candidates(rules.frequency, period) {
         out.push(p);
         out.extend(rules::direction_inputs(&rules.direction, &p));
+        if rules.rag.method == RagMethod::Improvement {
+            out.extend(p.same_period_last_year());
+        }
         out.extend(p.target_fallbacks());
     }
     out.sort();
@@ -119,6 +119,7 @@ pub fn rate(
         value,
         target: goal.map(|g| g.target),
         floor: goal.and_then(|g| g.floor),
+        last_year: reported.same_period_last_year().and_then(|p| value_at(&p)),
     };
     Rated {
         period: *period,

@@ -63,6 +63,8 @@ pub struct Reading {
     pub value: Option<Decimal>,
     pub target: Option<Decimal>,
     pub floor: Option<Decimal>,
+    /// The same period last year's value, which IMPROVEMENT compares with.
+    pub last_year: Option<Decimal>,
 }
 
 /// RAG status of one reading under a rule.
@@ -86,16 +88,15 @@ pub fn rag_status(rule: &RagRule, polarity: Polarity, kind: MeasureKind, r: &Rea
     if value >= target {
         return RagStatus::Green;
     }
-    let amber_from = match rule.method {
-        RagMethod::Tolerance => {
-            Some(target - target.abs() * rule.amber_tolerance_percent / Decimal::ONE_HUNDRED)
-        }
-        RagMethod::Floor => r.floor.map(|f| f * sign),
+    let within_tolerance =
+        value >= target - target.abs() * rule.amber_tolerance_percent / Decimal::ONE_HUNDRED;
+    let amber = match rule.method {
+        RagMethod::Tolerance => within_tolerance,
+        RagMethod::Floor => r.floor.is_some_and(|f| value >= f * sign),
+        RagMethod::Improvement if within_tolerance => return RagStatus::Green,
+        RagMethod::Improvement => r.last_year.is_some_and(|l| value >= l * sign),
     };
-    match amber_from {
-        Some(edge) if value >= edge => RagStatus::Amber,
-        _ => RagStatus::Red,
-    }
+    if amber { RagStatus::Amber } else { RagStatus::Red }
 }
 
 /// The period a result is compared with for direction of travel and shown as

@@ -55,9 +55,10 @@ pub struct CreatePartnerInput {
 /// How short of its target a result is amber rather than red.
 #[derive(InputObject)]
 pub struct RagRuleInput {
-    /// Tolerance band or floor standard.
+    /// Tolerance band, floor standard, or improvement-based amber.
     pub method: RagMethod,
-    /// Default 10.
+    /// The band below target, as a percentage of it: amber under
+    /// TOLERANCE, green under IMPROVEMENT. Default 10.
     pub amber_tolerance_percent: Option<f64>,
 }
 

@@ -1,4 +1,5 @@
 mod benchmark;
 mod escalation;
+mod improvement;
 mod period;
 mod rules;

@@ -54,6 +54,7 @@ fn reading(value: Option<&str>, target: Option<&str>, floor: Option<&str>) -> Re
         value: value.map(d),
         target: target.map(d),
         floor: floor.map(d),
+        last_year: None,
     }
 }
 

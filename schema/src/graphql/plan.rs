@@ -116,9 +116,10 @@ impl PlanMutation {
 /// How a plan's (or a measure's) results short of target are told amber from red.
 #[derive(SimpleObject)]
 pub struct RagRule {
-    /// Tolerance band or floor standard.
+    /// Tolerance band, floor standard, or improvement-based amber.
     pub(super) method: RagMethod,
-    /// For TOLERANCE: how far short of the target, as a percentage of it, is still amber.
+    /// For TOLERANCE: how far short of the target, as a percentage of it,
+    /// is still amber; for IMPROVEMENT, still green.
     pub(super) amber_tolerance_percent: f64,
 }
 

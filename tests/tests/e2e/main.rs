@@ -39,6 +39,7 @@ mod reads;
 mod repository;
 mod restore;
 mod resume;
+mod rules;
 mod schema_file;
 mod sheet_memory;
 mod sheets;
