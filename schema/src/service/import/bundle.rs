@@ -400,3 +400,16 @@ pub struct GroupIn {
     #[serde(default, rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
 }
+
+impl GroupIn {
+    /// The group as `createComparisonGroup` takes it, whichever file named it.
+    pub fn input(&self) -> crate::inputs::CreateComparisonGroupInput {
+        crate::inputs::CreateComparisonGroupInput {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            kind: self.kind,
+            owner: self.owner.clone(),
+            members: self.members.clone(),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{Place, Reference, float};
 use crate::error::ApiResult;
-use crate::inputs::{CreateAuthorityInput, CreateComparisonGroupInput, CreateMetricInput, MetricValueInput};
+use crate::inputs::{CreateAuthorityInput, CreateMetricInput, MetricValueInput};
 use crate::policy::Viewer;
 use crate::service::validate::MAX_ITEMS;
 
@@ -72,14 +72,7 @@ pub async fn import_reference(db: &DatabaseConnection, viewer: &Viewer, r: &Refe
         .await?;
     }
     for (i, g) in r.groups.iter().enumerate() {
-        let input = CreateComparisonGroupInput {
-            slug: g.slug.clone(),
-            name: g.name.clone(),
-            kind: g.kind,
-            owner: g.owner.clone(),
-            members: g.members.clone(),
-        };
-        crate::service::create_comparison_group(&w, viewer, input)
+        crate::service::create_comparison_group(&w, viewer, g.input())
             .await
             .map_err(|e| Place::in_json("groups.json", format!("[{i}] ({})", g.slug)).locate(e))?;
     }

@@ -199,14 +199,7 @@ impl Import<'_> {
     pub(super) async fn groups(&mut self, b: &Bundle) -> ApiResult<()> {
         for (i, g) in b.comparison_groups.iter().enumerate() {
             self.stamp((g.created_by.clone(), g.created_at));
-            let input = CreateComparisonGroupInput {
-                slug: g.slug.clone(),
-                name: g.name.clone(),
-                kind: g.kind,
-                owner: g.owner.clone(),
-                members: g.members.clone(),
-            };
-            super::super::create_comparison_group(&self.w, self.viewer, input)
+            super::super::create_comparison_group(&self.w, self.viewer, g.input())
                 .await
                 .map_err(|e| Place::json(format!("comparisonGroups[{i}] ({})", g.slug)).locate(e))?;
         }
