@@ -104,7 +104,12 @@ async fn improvement_based_amber_compares_with_the_same_quarter_last_year() {
 
 /// The whole answer, errors included.
 async fn body(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
-    app.send(query, variables, Some(token)).await.unwrap().json().await.unwrap()
+    app.send(query, variables, Some(token))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 const RULE: &str = "method amberTolerancePercent amberToleranceUnits blueMarginPercent blueMarginUnits";
@@ -138,14 +143,38 @@ async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
         );
         // One or the other of each pair, and margins above nothing.
         for (rule, field) in [
-            (json!({ "method": "TOLERANCE", "amberTolerancePercent": 5, "amberToleranceUnits": 2 }), "amberToleranceUnits"),
-            (json!({ "method": "TOLERANCE", "blueMarginPercent": 5, "blueMarginUnits": 1 }), "blueMarginUnits"),
-            (json!({ "method": "TOLERANCE", "blueMarginPercent": 0 }), "blueMarginPercent"),
-            (json!({ "method": "TOLERANCE", "blueMarginUnits": -1 }), "blueMarginUnits"),
-            (json!({ "method": "FLOOR", "amberToleranceUnits": -0.5 }), "amberToleranceUnits"),
+            (
+                json!({ "method": "TOLERANCE", "amberTolerancePercent": 5, "amberToleranceUnits": 2 }),
+                "amberToleranceUnits",
+            ),
+            (
+                json!({ "method": "TOLERANCE", "blueMarginPercent": 5, "blueMarginUnits": 1 }),
+                "blueMarginUnits",
+            ),
+            (
+                json!({ "method": "TOLERANCE", "blueMarginPercent": 0 }),
+                "blueMarginPercent",
+            ),
+            (
+                json!({ "method": "TOLERANCE", "blueMarginUnits": -1 }),
+                "blueMarginUnits",
+            ),
+            (
+                json!({ "method": "FLOOR", "amberToleranceUnits": -0.5 }),
+                "amberToleranceUnits",
+            ),
         ] {
-            let e = body(&app, &admin, &create_plan, json!({ "a": authority, "rule": rule })).await;
-            assert_eq!(e["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{rule}: {e}");
+            let e = body(
+                &app,
+                &admin,
+                &create_plan,
+                json!({ "a": authority, "rule": rule }),
+            )
+            .await;
+            assert_eq!(
+                e["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{rule}: {e}"
+            );
             assert_eq!(e["errors"][0]["extensions"]["field"], field, "{rule}");
         }
         let d = run(
@@ -201,7 +230,11 @@ async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
         target(&higher, 80.0, None).await;
         target(&lower, 20.0, None).await;
         let submit = |m: &Value, v: f64| {
-            run(&officer, SUBMIT.into(), json!({ "m": m, "p": "2024-25 Q1", "v": v }))
+            run(
+                &officer,
+                SUBMIT.into(),
+                json!({ "m": m, "p": "2024-25 Q1", "v": v }),
+            )
         };
         for (m, value, want) in [
             (&higher, 84.0, "BLUE"),

@@ -277,7 +277,10 @@ fn plan(o: &Owned, n: &Names, p: &entity::model::plan::Model) -> PlanIn {
             method: p.rag_method,
             // A rule in units shows the default percentage beside them, which
             // an import would refuse as given with the units.
-            amber_tolerance_percent: p.amber_tolerance_units.is_none().then_some(p.amber_tolerance_percent),
+            amber_tolerance_percent: p
+                .amber_tolerance_units
+                .is_none()
+                .then_some(p.amber_tolerance_percent),
             amber_tolerance_units: p.amber_tolerance_units,
             blue_margin_percent: p.blue_margin_percent,
             blue_margin_units: p.blue_margin_units,
@@ -343,7 +346,9 @@ fn measures(o: &Owned, n: &Names) -> Vec<MeasureRow> {
             frequency: m.frequency,
             partner: m.partner_id.map(|id| name(&n.partners, id)),
             rag_method: m.rag_method,
-            amber_tolerance_percent: m.amber_tolerance_percent.filter(|_| m.amber_tolerance_units.is_none()),
+            amber_tolerance_percent: m
+                .amber_tolerance_percent
+                .filter(|_| m.amber_tolerance_units.is_none()),
             amber_tolerance_units: m.amber_tolerance_units,
             blue_margin_percent: m.blue_margin_percent,
             blue_margin_units: m.blue_margin_units,
