@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::enums::{Direction, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
+use crate::enums::{DataQuality, Direction, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::model::{measure, plan};
 use crate::period::Period;
 use crate::rules::{self, Band, DirectionRule, RagRule, Reading};
@@ -152,5 +152,13 @@ pub fn rate(
         direction: rules::direction(&rules.direction, rules.polarity, &reported, &value_at),
         previous_value: rules::comparison_period(rules.direction.method, &reported)
             .and_then(|p| value_at(&p)),
+    }
+}
+
+/// A PROVISIONAL result under a rule that does not rate them stays shown,
+/// value and direction, but is NO_DATA: not yet a result to rate.
+pub fn hold_provisional(rules: &MeasureRules, rated: &mut Rated, quality: Option<DataQuality>) {
+    if quality == Some(DataQuality::Provisional) && !rules.rag.rate_provisional && rated.value.is_some() {
+        rated.status = RagStatus::NoData;
     }
 }
