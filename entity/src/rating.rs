@@ -46,6 +46,7 @@ pub fn plan_rag(p: &plan::Model) -> RagRule {
             p.blue_margin_percent.map(|n| n.0),
             p.blue_margin_units.map(|n| n.0),
         ),
+        rate_provisional: p.rate_provisional.unwrap_or(true),
         ..RagRule::new(p.rag_method, Some(p.amber_tolerance_percent.0))
     }
 }
@@ -59,6 +60,7 @@ pub fn measure_rag(m: &measure::Model) -> Option<RagRule> {
             m.blue_margin_percent.map(|n| n.0),
             m.blue_margin_units.map(|n| n.0),
         ),
+        rate_provisional: m.rate_provisional.unwrap_or(true),
         ..RagRule::new(method, m.amber_tolerance_percent.map(|n| n.0))
     })
 }
