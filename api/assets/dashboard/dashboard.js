@@ -35,7 +35,7 @@ const REPORT = `query Report($plan: ID!, $period: Period!, $previous: Period!) {
     nodes { ...Node children { ...Node children { ...Node children { ...Node } } } }
     measures {
       id code title unit node { id }
-      result(period: $period) { value target status direction }
+      result(period: $period) { value target status direction quality asAt }
     }
     comparison(from: $previous, to: $period) {
       improvedMoves { ...Move }
@@ -137,6 +137,15 @@ function el(tag, attributes = {}, ...children) {
 }
 
 const statusChip = (status) => el('span', { class: `status ${status}` }, STATUS[status]);
+
+// A figure's data quality beside it, in words, unless it is final.
+const QUALITY = { PROVISIONAL: 'provisional', REVISED: 'revised', ESTIMATED: 'estimated' };
+function qualityNote(result) {
+  const word = QUALITY[result.quality];
+  if (!word) return '';
+  const asAt = result.asAt ? `, as at ${result.asAt}` : '';
+  return el('small', { class: 'quality', 'data-quality': result.quality }, ` (${word}${asAt})`);
+}
 
 function fillSelect(select, options, chosen) {
   select.replaceChildren(...options.map(([value, label]) => el('option', { value }, label)));
@@ -306,7 +315,7 @@ function measureRow(m, depth) {
     'tr',
     { 'data-measure': m.code, 'data-status': r.status },
     el('td', { class: `depth-${depth}` }, pick),
-    el('td', { class: 'number' }, formatValue(r.value, m.unit)),
+    el('td', { class: 'number' }, formatValue(r.value, m.unit), qualityNote(r)),
     el('td', { class: 'number' }, formatValue(r.target, m.unit)),
     el('td', {}, statusChip(r.status)),
     el('td', { class: `direction ${r.direction}` }, DIRECTION[r.direction]),

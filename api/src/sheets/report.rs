@@ -31,14 +31,14 @@ const QUERY: &str = r#"query($plan: ID!, $period: Period!) { plan(id: $plan) {
   title breakdown(period: $period) { ...B }
   nodes { code title breakdown(period: $period) { ...B } }
   measures { code title unit polarity kind partner { name } node { code title }
-    result(period: $period) { value target floor previousValue status direction
+    result(period: $period) { value quality asAt target floor previousValue status direction
       commentary { body } actionPlans { title open } } }
   exceptions(period: $period) { measure { code title } status value target commentary { body } }
   escalationReport(period: $period) { measure { code title } result { status value target } criteria criteriaMet } } }
 fragment B on Breakdown { total blue green amber red noTarget noData percentGreen
   improving stable declining notComparable percentImproving period }"#;
 
-const MEASURES: [&str; 15] = [
+const MEASURES: [&str; 17] = [
     "node",
     "code",
     "title",
@@ -49,6 +49,8 @@ const MEASURES: [&str; 15] = [
     "target",
     "floor",
     "value",
+    "data quality",
+    "as at",
     "previous value",
     "status",
     "direction",
@@ -127,6 +129,8 @@ pub async fn sheets(
                 Cell::number(&r["target"]),
                 Cell::number(&r["floor"]),
                 Cell::number(&r["value"]),
+                Cell::text(&r["quality"]),
+                Cell::text(&r["asAt"]),
                 Cell::number(&r["previousValue"]),
                 Cell::Status(r["status"].as_str().unwrap_or_default().to_owned()),
                 Cell::text(&r["direction"]),

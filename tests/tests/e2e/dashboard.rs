@@ -115,6 +115,8 @@ fn rendered_after(previous: &str) -> String {
         words: Object.fromEntries(
           [...document.querySelectorAll('[data-measure]')].map((e) => [e.dataset.status, e.querySelector('.status').textContent])),
         blueShown: !document.querySelector('[data-breakdown="blue"]').parentElement.hidden,
+        qualities: Object.fromEntries(
+          [...document.querySelectorAll('[data-quality]')].map((e) => [e.closest('[data-measure]').dataset.measure, e.textContent])),
         commentary: [...document.querySelectorAll('#exception-list blockquote p')].map((e) => e.textContent),
         markup: document.querySelectorAll('#exception-list b').length,
         benchmark: document.getElementById('benchmark').hidden ? null : {
@@ -301,8 +303,20 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     )
     .await
     .unwrap();
+    // And a provisional figure says so beside the value.
+    app.data_as(
+        &officer,
+        r#"mutation($m: ID!) { submitResult(input: { measureId: $m, period: "2023-24 Q1", value: 99, quality: PROVISIONAL, asAt: "2023-06-30" }) { status } }"#,
+        json!({ "m": cs04 }),
+    )
+    .await
+    .unwrap();
     chromium.navigate(&url).await.unwrap();
     let page = chromium.evaluate(&rendered_after("")).await.unwrap();
+    assert_eq!(
+        page["qualities"],
+        json!({ "CS04": " (provisional, as at 2023-06-30)" })
+    );
     let (counts, statuses) = expected(&app, &plan, "2023-24 Q1").await;
     assert_ne!(
         counts["blue"], "0",

@@ -135,8 +135,8 @@ async fn sheets(app: &TestApp, slug: &str, admin: &str) -> Vec<(String, String)>
 /// commentary with every earlier text.
 const HISTORY: &str = r#"query($s: String!, $p: Period!) { authority(slug: $s) { plans {
   ragRule { ...Rule } measures {
-  code ragRule { ...Rule } result(period: $p) { status value version submittedAt submittedBy restated published
-    history { version value note submittedBy submittedAt replacedAt }
+  code ragRule { ...Rule } result(period: $p) { status value version submittedAt submittedBy restated published quality asAt
+    history { version value note submittedBy submittedAt replacedAt quality asAt }
     commentary { body kind version author createdAt history { version body author editedAt } }
     actionPlans { title actions { description status dueOn } } } } } } }
 fragment Rule on RagRule { method amberTolerancePercent amberToleranceUnits blueMarginPercent blueMarginUnits }"#;
@@ -195,11 +195,20 @@ async fn make_history(app: &TestApp, slug: &str) -> String {
     )
     .await
     .unwrap();
-    for v in [42.25, 43.0] {
+    // Provisional, then revised by its source, with the dates they held at.
+    let revise = r#"mutation($m: ID!, $p: Period!, $v: Float!, $q: DataQuality!, $at: Date!) { submitResult(input: { measureId: $m, period: $p, value: $v, quality: $q, asAt: $at }) { version } }"#;
+    for (v, q, at) in [
+        (42.25, "PROVISIONAL", "2020-01-31"),
+        (43.0, "REVISED", "2020-02-29"),
+    ] {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        app.data_as(&officer, submit, json!({ "m": measure, "p": period, "v": v }))
-            .await
-            .unwrap();
+        app.data_as(
+            &officer,
+            revise,
+            json!({ "m": measure, "p": period, "v": v, "q": q, "at": at }),
+        )
+        .await
+        .unwrap();
     }
     let c = app
         .data_as(

@@ -465,5 +465,30 @@ async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated(
             d["measure"]["result"]["value"], 48.0,
             "{engine:?}: the refused sheet wrote nothing"
         );
+        // The report pack says it beside the value.
+        let csv = app
+            .client
+            .get(format!(
+                "{}/plans/{}/report.csv",
+                app.address,
+                plan.as_str().unwrap()
+            ))
+            .query(&[("period", "2024-25 Q1")])
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<_>>());
+        let header = lines.next().unwrap();
+        let row = lines.next().unwrap();
+        let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(
+            (at("value"), at("data quality"), at("as at"), at("status")),
+            ("48", "ESTIMATED", "2024-06-15", "AMBER"),
+            "{csv}"
+        );
     }
 }
