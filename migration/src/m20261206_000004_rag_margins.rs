@@ -30,7 +30,7 @@ impl MigrationTrait for Migration {
                 m.alter_table(
                     Table::alter()
                         .table(table)
-                        .add_column(&mut string_len_null(col, 64))
+                        .add_column(string_len_null(col, 64))
                         .take(),
                 )
                 .await?;

@@ -252,10 +252,9 @@ async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
         // A floor set beside the target wins over the units.
         submit(&lower, 22.0).await;
         target(&lower, 20.0, Some(21.0)).await;
-        let result = format!(
-            r#"query($m: ID!) {{ measure(id: $m) {{ result(period: "2024-25 Q1") {{ status }}
-                 plan {{ breakdown(period: "2024-25 Q1") {{ total blue green amber red percentGreen }} }} }} }}"#
-        );
+        let result = r#"query($m: ID!) { measure(id: $m) { result(period: "2024-25 Q1") { status }
+                 plan { breakdown(period: "2024-25 Q1") { total blue green amber red percentGreen } } } }"#
+            .to_owned();
         let d = run(&officer, result.clone(), json!({ "m": lower })).await;
         assert_eq!(d["measure"]["result"]["status"], "RED", "{engine:?}");
         // Blue is counted apart and counts as met: 1 blue of 2 rated.
