@@ -130,8 +130,9 @@ fn measure_of(r: &PgRow) -> anyhow::Result<measure::Model> {
         blue_margin_percent: opt_num(r, 16)?,
         blue_margin_units: opt_num(r, 17)?,
         rate_provisional: r.try_get(18)?,
-        // The dashboard rates; it does not benchmark.
+        // The dashboard rates; it neither benchmarks nor forecasts.
         metric_id: None,
+        forecast_method: None,
     })
 }
 

@@ -106,6 +106,18 @@ vocabulary! {
         /// An estimate where the source has no figure.
         Estimated,
     }
+    /// How a measure's year-end forecast is made (Cambridgeshire's finance
+    /// and performance reports).
+    ForecastMethod {
+        /// The year to date scaled up by the share of the year's target
+        /// profile reached so far: a cumulative measure's.
+        Profile,
+        /// The least-squares line through the year's results so far (two
+        /// or more), carried on to the year's last period.
+        Trend,
+        /// The forecast the officer enters with each result.
+        Entered,
+    }
     /// How often a measure reports.
     Frequency {
         /// Every calendar month.

@@ -3,6 +3,7 @@
 pub mod benchmark;
 pub mod enums;
 pub mod escalation;
+pub mod forecast;
 pub mod identity;
 pub mod model;
 pub mod period;

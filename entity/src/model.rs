@@ -149,6 +149,8 @@ pub mod measure {
         pub archived: bool,
         /// The national metric its published results are values of.
         pub metric_id: Option<i64>,
+        /// How its year-end forecast is made; none: no forecast.
+        pub forecast_method: Option<ForecastMethod>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -209,6 +211,8 @@ pub mod result {
         pub quality: DataQuality,
         /// The date the figure was true at, as its source states it.
         pub as_at: Option<Date>,
+        /// The officer's year-end forecast, entered with the result.
+        pub forecast: Option<Num>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -240,6 +244,7 @@ pub mod result_history {
         pub replaced_at: DateTimeUtc,
         pub quality: DataQuality,
         pub as_at: Option<Date>,
+        pub forecast: Option<Num>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,9 @@
 
 use rust_decimal::Decimal;
 
-use crate::enums::{DataQuality, Direction, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
+use crate::enums::{
+    DataQuality, Direction, ForecastMethod, Frequency, MeasureKind, Polarity, RagMethod, RagStatus,
+};
 use crate::model::{measure, plan};
 use crate::period::Period;
 use crate::rules::{self, Band, DirectionRule, RagRule, Reading};
@@ -18,6 +20,8 @@ pub struct MeasureRules {
     /// The measure's own rule if it has one, else its plan's.
     pub rag: RagRule,
     pub direction: DirectionRule,
+    /// How its year-end forecast is made, if it has one.
+    pub forecast: Option<ForecastMethod>,
 }
 
 impl MeasureRules {
@@ -34,6 +38,7 @@ impl MeasureRules {
                 stable_band_percent: p.stable_band_percent.0,
                 trend_periods: u32::try_from(p.trend_periods).unwrap_or(1),
             },
+            forecast: m.forecast_method,
         }
     }
 }
@@ -114,6 +119,9 @@ pub fn inputs(rules: &MeasureRules, period: &Period) -> Vec<Period> {
             out.extend(p.same_period_last_year());
         }
         out.extend(p.target_fallbacks());
+        if rules.forecast.is_some() {
+            out.extend(crate::forecast::inputs(&p));
+        }
     }
     out.sort();
     out.dedup();

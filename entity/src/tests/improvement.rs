@@ -109,6 +109,7 @@ fn rating_reads_the_same_quarter_last_year() {
         frequency: Frequency::Quarterly,
         rag: improvement(),
         direction: DirectionRule::default(),
+        forecast: None,
     };
     let q4 = p("2013-14 Q4");
     assert!(inputs(&rules, &q4).contains(&p("2012-13 Q4")));

@@ -26,6 +26,7 @@ fn rules(rate_provisional: bool, polarity: Polarity) -> MeasureRules {
             ..RagRule::new(RagMethod::Tolerance, None)
         },
         direction: DirectionRule::default(),
+        forecast: None,
     }
 }
 
