@@ -121,6 +121,11 @@ fn measure_of(r: &PgRow) -> anyhow::Result<measure::Model> {
         archived: r.try_get(14)?,
         // The dashboard rates; it does not benchmark.
         metric_id: None,
+        accumulation: vocab(r, 15)?,
+        target_profile: r
+            .try_get::<Option<String>, _>(16)?
+            .map(|s| s.parse().map_err(|e| anyhow::anyhow!("a stored target profile: {e}")))
+            .transpose()?,
     })
 }
 
@@ -170,7 +175,8 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
     let measures = fetch_in(
         &mut *conn,
         "SELECT id, authority_id, plan_id, node_id, code, title, unit, polarity, kind, frequency, \
-         partner_id, rag_method, amber_tolerance_percent, position, archived FROM measures \
+         partner_id, rag_method, amber_tolerance_percent, position, archived, accumulation, \
+         target_profile FROM measures \
          WHERE plan_id IN ({ids}) ORDER BY position, id",
         &plan_ids,
     )

@@ -84,6 +84,16 @@ vocabulary! {
         /// A least-squares line through the last `trendPeriods` periods.
         Trend,
     }
+    /// How a measure's values add up over the year.
+    Accumulation {
+        /// Each period's value stands alone.
+        Period,
+        /// Year to date: each value counts from the start of the financial
+        /// year and starts again with the next.
+        Cumulative,
+        /// The twelve months to the period's end.
+        Rolling,
+    }
     /// How often a measure reports.
     Frequency {
         /// Every calendar month.

@@ -139,6 +139,10 @@ pub mod measure {
         pub archived: bool,
         /// The national metric its published results are values of.
         pub metric_id: Option<i64>,
+        /// Whether its values stand alone, run year to date, or roll.
+        pub accumulation: Accumulation,
+        /// A cumulative measure's profile of its annual target.
+        pub target_profile: Option<crate::values::Profile>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
