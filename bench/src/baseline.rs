@@ -124,7 +124,10 @@ fn measure_of(r: &PgRow) -> anyhow::Result<measure::Model> {
         accumulation: vocab(r, 15)?,
         target_profile: r
             .try_get::<Option<String>, _>(16)?
-            .map(|s| s.parse().map_err(|e| anyhow::anyhow!("a stored target profile: {e}")))
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| anyhow::anyhow!("a stored target profile: {e}"))
+            })
             .transpose()?,
     })
 }

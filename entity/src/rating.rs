@@ -146,7 +146,11 @@ pub fn rate(
 /// period within the year counts from the year's start, so short of a
 /// target set for exactly that period it aims at the share of the annual
 /// target its profile gives ([`rules::profiled`]), floor alike.
-pub fn goal_of(rules: &MeasureRules, period: &Period, goal_at: impl Fn(&Period) -> Option<Goal>) -> Option<Goal> {
+pub fn goal_of(
+    rules: &MeasureRules,
+    period: &Period,
+    goal_at: impl Fn(&Period) -> Option<Goal>,
+) -> Option<Goal> {
     let year = period.financial_year();
     if rules.accumulation != Accumulation::Cumulative || *period == year {
         return period.target_fallbacks().iter().find_map(goal_at);

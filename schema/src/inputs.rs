@@ -4,8 +4,8 @@
 use async_graphql::{ID, InputObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    Accumulation, ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency,
-    MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
+    Accumulation, ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod,
+    Frequency, MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
 };
 
 use crate::scalars::Date;

@@ -57,23 +57,21 @@ fn with_profile(rules: MeasureRules, profile: &str) -> MeasureRules {
 
 /// Values and targets as "period=figure" pairs; a goal "80/60" has a floor.
 fn rated(rules: &MeasureRules, at: &str, values: &[(&str, &str)], goals: &[(&str, &str)]) -> Rated {
-    let value_at = |q: &Period| {
-        values
+    let value_at = |q: &Period| values.iter().find(|(k, _)| p(k) == *q).map(|(_, v)| d(v));
+    let goal_at = |q: &Period| {
+        goals
             .iter()
             .find(|(k, _)| p(k) == *q)
-            .map(|(_, v)| d(v))
-    };
-    let goal_at = |q: &Period| {
-        goals.iter().find(|(k, _)| p(k) == *q).map(|(_, g)| match g.split_once('/') {
-            Some((t, f)) => Goal {
-                target: d(t),
-                floor: Some(d(f)),
-            },
-            None => Goal {
-                target: d(g),
-                floor: None,
-            },
-        })
+            .map(|(_, g)| match g.split_once('/') {
+                Some((t, f)) => Goal {
+                    target: d(t),
+                    floor: Some(d(f)),
+                },
+                None => Goal {
+                    target: d(g),
+                    floor: None,
+                },
+            })
     };
     rate(rules, &p(at), value_at, goal_at)
 }
@@ -96,7 +94,12 @@ fn a_quarter_aims_at_an_even_share_of_the_annual_target() {
     assert_eq!(status("36"), Amber);
     assert_eq!(status("35.99"), Red);
     // The same value as a PERIOD measure is rated against the whole 80.
-    let r = rated(&quarterly(Accumulation::Period), "2023-24 Q2", &[("2023-24 Q2", "40")], ANNUAL_80);
+    let r = rated(
+        &quarterly(Accumulation::Period),
+        "2023-24 Q2",
+        &[("2023-24 Q2", "40")],
+        ANNUAL_80,
+    );
     assert_eq!((r.target, r.status), (Some(d("80")), Red));
 }
 
@@ -105,21 +108,27 @@ fn a_target_set_for_the_quarter_wins_over_the_profile() {
     let c = with_profile(quarterly(Cumulative), "10;30;60;100");
     let goals = [("2023-24", "80"), ("2023-24 Q2", "45")];
     let r = rated(&c, "2023-24 Q2", &[("2023-24 Q2", "40.5")], &goals);
-    assert_eq!((r.target, r.status), (Some(d("45")), Amber), "45 less 10% is 40.5");
+    assert_eq!(
+        (r.target, r.status),
+        (Some(d("45")), Amber),
+        "45 less 10% is 40.5"
+    );
     // Q3 has none of its own: 60% of 80.
     let r = rated(&c, "2023-24 Q3", &[("2023-24 Q3", "48")], &goals);
     assert_eq!((r.target, r.status), (Some(d("48")), Green));
     let r = rated(&c, "2023-24 Q1", &[("2023-24 Q1", "7.19")], &goals);
-    assert_eq!((r.target, r.status), (Some(d("8")), Red), "10% of 80 is 8; amber from 7.2");
+    assert_eq!(
+        (r.target, r.status),
+        (Some(d("8")), Red),
+        "10% of 80 is 8; amber from 7.2"
+    );
 }
 
 #[test]
 fn lower_is_better_mirrors() {
     // Complaints so far this year, 40 a year at most: 20 by the end of Q2.
     let c = measure(Cumulative, Frequency::Quarterly, LowerIsBetter);
-    let status = |v: &str| {
-        rated(&c, "2023-24 Q2", &[("2023-24 Q2", v)], &[("2023-24", "40")]).status
-    };
+    let status = |v: &str| rated(&c, "2023-24 Q2", &[("2023-24 Q2", v)], &[("2023-24", "40")]).status;
     assert_eq!(status("20"), Green);
     assert_eq!(status("22"), Amber);
     assert_eq!(status("22.01"), Red);
@@ -134,7 +143,10 @@ fn the_floor_is_profiled_like_the_target() {
     };
     let goals = [("2023-24", "80/60")];
     let r = rated(&c, "2023-24 Q2", &[("2023-24 Q2", "30")], &goals);
-    assert_eq!((r.target, r.floor, r.status), (Some(d("40")), Some(d("30")), Amber));
+    assert_eq!(
+        (r.target, r.floor, r.status),
+        (Some(d("40")), Some(d("30")), Amber)
+    );
     let r = rated(&c, "2023-24 Q2", &[("2023-24 Q2", "29.99")], &goals);
     assert_eq!(r.status, Red);
     // A quarter's own target brings its own floor, or none.
@@ -147,23 +159,37 @@ fn the_floor_is_profiled_like_the_target() {
 fn a_month_aims_at_twelfths() {
     let c = measure(Cumulative, Frequency::Monthly, HigherIsBetter);
     let annual = [("2023-24", "120")];
-    for (month, target) in [("2023-04", "10"), ("2023-05", "20"), ("2023-12", "90"), ("2024-03", "120")] {
+    for (month, target) in [
+        ("2023-04", "10"),
+        ("2023-05", "20"),
+        ("2023-12", "90"),
+        ("2024-03", "120"),
+    ] {
         let r = rated(&c, month, &[(month, target)], &annual);
         assert_eq!((r.target, r.status), (Some(d(target)), Green), "{month}");
     }
     // A quarter's target is not a month's: May still aims at 20.
     let goals = [("2023-24", "120"), ("2023-24 Q1", "35")];
-    assert_eq!(rated(&c, "2023-05", &[("2023-05", "20")], &goals).target, Some(d("20")));
+    assert_eq!(
+        rated(&c, "2023-05", &[("2023-05", "20")], &goals).target,
+        Some(d("20"))
+    );
     // A profile of twelve.
     let c = with_profile(c, "5;10;20;30;40;50;60;70;80;90;95;100");
-    assert_eq!(rated(&c, "2023-06", &[("2023-06", "24")], &annual).target, Some(d("24")));
+    assert_eq!(
+        rated(&c, "2023-06", &[("2023-06", "24")], &annual).target,
+        Some(d("24"))
+    );
 }
 
 #[test]
 fn missing_values_and_targets() {
     let c = quarterly(Cumulative);
     let r = rated(&c, "2023-24 Q2", &[], ANNUAL_80);
-    assert_eq!((r.status, r.direction, r.target), (NoData, NotComparable, Some(d("40"))));
+    assert_eq!(
+        (r.status, r.direction, r.target),
+        (NoData, NotComparable, Some(d("40")))
+    );
     let r = rated(&c, "2023-24 Q2", &[("2023-24 Q2", "40")], &[]);
     assert_eq!((r.status, r.target), (NoTarget, None));
     // Another year's annual target is not this year's.
@@ -184,7 +210,10 @@ fn direction_compares_the_same_quarter_last_year() {
     assert_eq!((r.direction, r.previous_value), (NotComparable, None));
     // Lower is better: 50 after 55 is better.
     let lower = measure(Cumulative, Frequency::Quarterly, LowerIsBetter);
-    assert_eq!(rated(&lower, "2023-24 Q2", &values, ANNUAL_80).direction, Improving);
+    assert_eq!(
+        rated(&lower, "2023-24 Q2", &values, ANNUAL_80).direction,
+        Improving
+    );
     // The plan's stable band applies: 5 off 55 is within 10% of it (5.5).
     let banded = MeasureRules {
         direction: DirectionRule {
@@ -195,7 +224,12 @@ fn direction_compares_the_same_quarter_last_year() {
     };
     assert_eq!(rated(&banded, "2023-24 Q2", &values, ANNUAL_80).direction, Stable);
     // Equal: maintained.
-    let r = rated(&c, "2023-24 Q2", &[("2023-24 Q2", "55"), ("2022-23 Q2", "55")], ANNUAL_80);
+    let r = rated(
+        &c,
+        "2023-24 Q2",
+        &[("2023-24 Q2", "55"), ("2022-23 Q2", "55")],
+        ANNUAL_80,
+    );
     assert_eq!(r.direction, Stable);
 }
 
@@ -241,12 +275,18 @@ fn asked_for_the_year_a_cumulative_measure_answers_with_its_outturn() {
     ];
     let r = rated(&c, "2023-24", &values, ANNUAL_80);
     assert_eq!(r.reported, p("2023-24 Q4"));
-    assert_eq!((r.value, r.target, r.status), (Some(d("78")), Some(d("80")), Amber));
+    assert_eq!(
+        (r.value, r.target, r.status),
+        (Some(d("78")), Some(d("80")), Amber)
+    );
     assert_eq!((r.direction, r.previous_value), (Improving, Some(d("75"))));
     // Before Q4 is in, the year to date so far, against its share.
     let r = rated(&c, "2023-24", &values[..3], ANNUAL_80);
     assert_eq!(r.reported, p("2023-24 Q3"));
-    assert_eq!((r.value, r.target, r.status), (Some(d("59")), Some(d("60")), Amber));
+    assert_eq!(
+        (r.value, r.target, r.status),
+        (Some(d("59")), Some(d("60")), Amber)
+    );
 }
 
 #[test]

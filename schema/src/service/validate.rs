@@ -121,7 +121,10 @@ pub fn target_profile(
 /// last 100, as the year's last value is the year's outturn.
 pub fn profile_fits(accumulation: Accumulation, frequency: Frequency, profile: &Profile) -> ApiResult<()> {
     if accumulation != Accumulation::Cumulative {
-        return Err(bad(PROFILE, "only a CUMULATIVE measure has a target profile".to_owned()));
+        return Err(bad(
+            PROFILE,
+            "only a CUMULATIVE measure has a target profile".to_owned(),
+        ));
     }
     let (periods, name) = match frequency {
         Frequency::Quarterly => (4, "QUARTERLY"),
@@ -141,10 +144,16 @@ pub fn profile_fits(accumulation: Accumulation, frequency: Frequency, profile: &
         ));
     }
     if p.iter().any(|n| *n <= Decimal::ZERO || *n > Decimal::ONE_HUNDRED) {
-        return Err(bad(PROFILE, "each percent of a targetProfile is above 0 and at most 100".to_owned()));
+        return Err(bad(
+            PROFILE,
+            "each percent of a targetProfile is above 0 and at most 100".to_owned(),
+        ));
     }
     if p.windows(2).any(|w| w[1] < w[0]) {
-        return Err(bad(PROFILE, "a targetProfile never falls: a year to date only grows".to_owned()));
+        return Err(bad(
+            PROFILE,
+            "a targetProfile never falls: a year to date only grows".to_owned(),
+        ));
     }
     if p.last() != Some(&Decimal::ONE_HUNDRED) {
         return Err(bad(

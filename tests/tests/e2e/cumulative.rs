@@ -147,7 +147,10 @@ async fn sutton(app: &TestApp) -> Council {
 fn measure_input(node: &Value, code: &str, extra: Value) -> Value {
     let mut input = json!({ "nodeId": node, "code": code, "title": "Council Tax collected in year",
                             "unit": "PERCENT", "polarity": "HIGHER_IS_BETTER", "kind": "COUNCIL" });
-    input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    input
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     json!({ "input": input })
 }
 
@@ -182,7 +185,10 @@ async fn a_cumulative_measure_is_rated_against_its_profiled_target() {
             .await
             .unwrap();
         assert_eq!(d["createMeasure"]["accumulation"], "CUMULATIVE");
-        assert_eq!(d["createMeasure"]["targetProfile"], json!([10.0, 30.0, 60.0, 100.0]));
+        assert_eq!(
+            d["createMeasure"]["targetProfile"],
+            json!([10.0, 30.0, 60.0, 100.0])
+        );
         let m = d["createMeasure"]["id"].clone();
         let officer = |q: &'static str, v: Value| {
             let app = &app;
@@ -201,9 +207,7 @@ async fn a_cumulative_measure_is_rated_against_its_profiled_target() {
             officer(SUBMIT, json!({ "m": m, "p": p, "v": v })).await;
         }
         let d = officer(RESULTS, json!({ "m": m })).await;
-        let row = |p: &str, v: f64, t: f64, s: &str, dir: &str, prev: Value| {
-            json!({ "period": p, "value": v, "target": t, "status": s, "direction": dir, "previousValue": prev })
-        };
+        let row = |p: &str, v: f64, t: f64, s: &str, dir: &str, prev: Value| json!({ "period": p, "value": v, "target": t, "status": s, "direction": dir, "previousValue": prev });
         assert_eq!(
             d["measure"]["results"],
             json!([
@@ -226,19 +230,30 @@ async fn a_cumulative_measure_is_rated_against_its_profiled_target() {
 
         // Even steps without a profile: 40 by the end of Q2.
         let d = app
-            .data_as(&c.admin, UPDATE, json!({ "input": { "id": m, "clearTargetProfile": true } }))
+            .data_as(
+                &c.admin,
+                UPDATE,
+                json!({ "input": { "id": m, "clearTargetProfile": true } }),
+            )
             .await
             .unwrap();
         assert_eq!(d["updateMeasure"]["targetProfile"], Value::Null);
         let d = officer(RESULTS, json!({ "m": m })).await;
         assert_eq!(d["measure"]["results"][1]["target"], 40.0);
-        assert_eq!(d["measure"]["results"][1]["status"], "RED", "25 is more than 10% short of 40");
+        assert_eq!(
+            d["measure"]["results"][1]["status"], "RED",
+            "25 is more than 10% short of 40"
+        );
 
         // Back to PERIOD it rates as any measure: the whole annual target,
         // compared with the quarter before.
-        app.data_as(&c.admin, UPDATE, json!({ "input": { "id": m, "accumulation": "PERIOD" } }))
-            .await
-            .unwrap();
+        app.data_as(
+            &c.admin,
+            UPDATE,
+            json!({ "input": { "id": m, "accumulation": "PERIOD" } }),
+        )
+        .await
+        .unwrap();
         let d = officer(RESULTS, json!({ "m": m })).await;
         assert_eq!(
             d["measure"]["results"][1],
@@ -255,14 +270,26 @@ async fn a_profile_that_means_nothing_is_refused_and_nothing_written() {
         let c = sutton(&app).await;
         let cumulative = |profile: Value| json!({ "accumulation": "CUMULATIVE", "targetProfile": profile });
         let cases = [
-            ("on a PERIOD measure", json!({ "targetProfile": [25, 50, 75, 100] })),
-            ("on a ROLLING measure", json!({ "accumulation": "ROLLING", "targetProfile": [25, 50, 75, 100] })),
+            (
+                "on a PERIOD measure",
+                json!({ "targetProfile": [25, 50, 75, 100] }),
+            ),
+            (
+                "on a ROLLING measure",
+                json!({ "accumulation": "ROLLING", "targetProfile": [25, 50, 75, 100] }),
+            ),
             ("three for four quarters", cumulative(json!([25, 50, 100]))),
-            ("twelve for four quarters", cumulative(json!([10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 100]))),
+            (
+                "twelve for four quarters",
+                cumulative(json!([10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 100])),
+            ),
             ("falling", cumulative(json!([30, 20, 60, 100]))),
             ("over 100", cumulative(json!([25, 50, 75, 101]))),
             ("zero", cumulative(json!([0, 50, 75, 100]))),
-            ("short of 100 at the year's end", cumulative(json!([25, 50, 75, 90]))),
+            (
+                "short of 100 at the year's end",
+                cumulative(json!([25, 50, 75, 90])),
+            ),
             (
                 "an ANNUAL measure",
                 json!({ "accumulation": "CUMULATIVE", "frequency": "ANNUAL", "targetProfile": [100] }),
@@ -270,7 +297,11 @@ async fn a_profile_that_means_nothing_is_refused_and_nothing_written() {
         ];
         for (why, extra) in cases {
             let got = refused(&app, &c.admin, CREATE, measure_input(&c.node, "X", extra)).await;
-            assert_eq!(got, (json!("BAD_USER_INPUT"), json!("targetProfile")), "{engine:?}: {why}");
+            assert_eq!(
+                got,
+                (json!("BAD_USER_INPUT"), json!("targetProfile")),
+                "{engine:?}: {why}"
+            );
         }
         // A monthly measure takes twelve.
         let d = app
@@ -289,8 +320,16 @@ async fn a_profile_that_means_nothing_is_refused_and_nothing_written() {
         let m = d["createMeasure"]["id"].clone();
         // A change that would leave the profile meaningless, or says two things.
         for (why, input, field) in [
-            ("rolling, keeping the profile", json!({ "id": m, "accumulation": "ROLLING" }), "targetProfile"),
-            ("four for twelve months", json!({ "id": m, "targetProfile": [25, 50, 75, 100] }), "targetProfile"),
+            (
+                "rolling, keeping the profile",
+                json!({ "id": m, "accumulation": "ROLLING" }),
+                "targetProfile",
+            ),
+            (
+                "four for twelve months",
+                json!({ "id": m, "targetProfile": [25, 50, 75, 100] }),
+                "targetProfile",
+            ),
             (
                 "a profile and its clearing",
                 json!({ "id": m, "targetProfile": [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100], "clearTargetProfile": true }),
@@ -300,10 +339,7 @@ async fn a_profile_that_means_nothing_is_refused_and_nothing_written() {
             let got = refused(&app, &c.admin, UPDATE, json!({ "input": input })).await;
             assert_eq!(got, (json!("BAD_USER_INPUT"), json!(field)), "{engine:?}: {why}");
         }
-        let d = app
-            .data_as(&c.officer, RESULTS, json!({ "m": m }))
-            .await
-            .unwrap();
+        let d = app.data_as(&c.officer, RESULTS, json!({ "m": m })).await.unwrap();
         assert_eq!(d["measure"]["accumulation"], "CUMULATIVE", "nothing changed");
         assert_eq!(d["measure"]["targetProfile"].as_array().unwrap().len(), 12);
         assert_eq!(
