@@ -118,6 +118,16 @@ vocabulary! {
         /// The forecast the officer enters with each result.
         Entered,
     }
+    /// How a measure's values add up over the year.
+    Accumulation {
+        /// Each period's value stands alone.
+        Period,
+        /// Year to date: each value counts from the start of the financial
+        /// year and starts again with the next.
+        Cumulative,
+        /// The twelve months to the period's end.
+        Rolling,
+    }
     /// How often a measure reports.
     Frequency {
         /// Every calendar month.

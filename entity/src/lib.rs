@@ -13,7 +13,7 @@ pub mod values;
 
 pub use enums::*;
 pub use period::{Period, PeriodError, PeriodKind};
-pub use values::Num;
+pub use values::{Num, Profile};
 
 #[cfg(test)]
 mod tests;

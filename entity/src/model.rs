@@ -1,8 +1,10 @@
 //! SeaORM entities: one module a table. Every tenant-owned table carries
 //! `authority_id`.
 
+mod benchmarks;
 mod identity;
 
+pub use benchmarks::{comparison_group, comparison_group_member, metric, metric_value};
 pub use identity::{identity_provider, identity_provider_authority, membership, role_mapping};
 
 pub mod authority {
@@ -151,6 +153,10 @@ pub mod measure {
         pub metric_id: Option<i64>,
         /// How its year-end forecast is made; none: no forecast.
         pub forecast_method: Option<ForecastMethod>,
+        /// Whether its values stand alone, run year to date, or roll.
+        pub accumulation: Accumulation,
+        /// A cumulative measure's profile of its annual target.
+        pub target_profile: Option<crate::values::Profile>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -522,109 +528,6 @@ pub mod audit_log {
         pub before: Option<String>,
         pub after: Option<String>,
         pub at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod metric {
-    use sea_orm::entity::prelude::*;
-
-    #[allow(unused_imports)]
-    use crate::{enums::*, period::Period, values::Num};
-
-    /// A measure defined the same way nationally. Not a tenant's: every
-    /// authority's measures may be linked to it.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-    #[sea_orm(table_name = "metrics")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub code: String,
-        pub title: String,
-        pub unit: Unit,
-        pub polarity: Polarity,
-        pub frequency: Frequency,
-        pub source: Option<String>,
-        pub created_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod metric_value {
-    use sea_orm::entity::prelude::*;
-
-    #[allow(unused_imports)]
-    use crate::{enums::*, period::Period, values::Num};
-
-    /// A national reference value of a metric for one authority and period.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-    #[sea_orm(table_name = "metric_values")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub metric_id: i64,
-        pub authority_id: i64,
-        pub period: Period,
-        pub value: Num,
-        pub set_by: String,
-        pub set_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod comparison_group {
-    use sea_orm::entity::prelude::*;
-
-    #[allow(unused_imports)]
-    use crate::{enums::*, period::Period, values::Num};
-
-    /// A stored comparison group: nearest neighbours or custom. The built-in
-    /// groups (all, by kind, by region) follow the authorities' own rows and
-    /// are never stored.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-    #[sea_orm(table_name = "comparison_groups")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub slug: String,
-        pub name: String,
-        pub kind: ComparisonGroupKind,
-        pub owner_id: Option<i64>,
-        pub created_by: String,
-        pub created_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod comparison_group_member {
-    use sea_orm::entity::prelude::*;
-
-    #[allow(unused_imports)]
-    use crate::{enums::*, period::Period, values::Num};
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-    #[sea_orm(table_name = "comparison_group_members")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub group_id: i64,
-        pub authority_id: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

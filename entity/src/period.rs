@@ -151,6 +151,17 @@ impl Period {
         }
     }
 
+    /// Which period of its financial year this is, counting from 1, and how
+    /// many of its kind the year has: 2023-24 Q2 is (2, 4), 2023-05 is
+    /// (2, 12), a year is (1, 1).
+    pub fn position_in_year(&self) -> (u32, u32) {
+        match *self {
+            Period::Year { .. } => (1, 1),
+            Period::Quarter { q, .. } => (u32::from(q), 4),
+            Period::Month { month, .. } => ((u32::from(month) + 8) % 12 + 1, 12),
+        }
+    }
+
     /// The periods whose direction of travel may compare with this one's
     /// value: the next (`PREVIOUS_PERIOD`) and the same period next year
     /// (`SAME_PERIOD_LAST_YEAR`). A changed value changes what they show.

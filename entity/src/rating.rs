@@ -5,28 +5,34 @@
 use rust_decimal::Decimal;
 
 use crate::enums::{
-    DataQuality, Direction, ForecastMethod, Frequency, MeasureKind, Polarity, RagMethod, RagStatus,
+    Accumulation, DataQuality, Direction, ForecastMethod, Frequency, MeasureKind, Polarity, RagMethod,
+    RagStatus,
 };
 use crate::model::{measure, plan};
 use crate::period::Period;
 use crate::rules::{self, Band, DirectionRule, RagRule, Reading};
 
 /// What rating a measure depends on besides its results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MeasureRules {
     pub polarity: Polarity,
     pub kind: MeasureKind,
     pub frequency: Frequency,
     /// The measure's own rule if it has one, else its plan's.
     pub rag: RagRule,
+    /// Its plan's, with the method [`rules::direction_method`] gives.
     pub direction: DirectionRule,
     /// How its year-end forecast is made, if it has one.
     pub forecast: Option<ForecastMethod>,
+    pub accumulation: Accumulation,
+    /// A cumulative measure's percents of its annual target, one a period.
+    pub target_profile: Option<Vec<Decimal>>,
 }
 
 impl MeasureRules {
     /// A measure's rules: its own RAG rule if it sets a method, else its
-    /// plan's; its plan's direction rule.
+    /// plan's; its plan's direction rule, compared with the same period
+    /// last year for an accumulating measure.
     pub fn of(m: &measure::Model, p: &plan::Model) -> Self {
         MeasureRules {
             polarity: m.polarity,
@@ -34,11 +40,13 @@ impl MeasureRules {
             frequency: m.frequency,
             rag: measure_rag(m).unwrap_or_else(|| plan_rag(p)),
             direction: DirectionRule {
-                method: p.direction_method,
+                method: rules::direction_method(m.accumulation, p.direction_method),
                 stable_band_percent: p.stable_band_percent.0,
                 trend_periods: u32::try_from(p.trend_periods).unwrap_or(1),
             },
             forecast: m.forecast_method,
+            accumulation: m.accumulation,
+            target_profile: m.target_profile.as_ref().map(|p| p.0.clone()),
         }
     }
 }
@@ -145,7 +153,7 @@ pub fn rate(
         .copied()
         .unwrap_or(*period);
     let value = value_at(&reported);
-    let goal = reported.target_fallbacks().iter().find_map(&goal_at);
+    let goal = goal_of(rules, &reported, &goal_at);
     let reading = Reading {
         value,
         target: goal.map(|g| g.target),
@@ -171,4 +179,28 @@ pub fn hold_provisional(rules: &MeasureRules, rated: &mut Rated, quality: Option
     if quality == Some(DataQuality::Provisional) && !rules.rag.rate_provisional && rated.value.is_some() {
         rated.status = RagStatus::NoData;
     }
+}
+
+/// The target (and floor) `period` is rated against: the first set among
+/// its [`Period::target_fallbacks`]. A cumulative measure's value of a
+/// period within the year counts from the year's start, so short of a
+/// target set for exactly that period it aims at the share of the annual
+/// target its profile gives ([`rules::profiled`]), floor alike.
+pub fn goal_of(
+    rules: &MeasureRules,
+    period: &Period,
+    goal_at: impl Fn(&Period) -> Option<Goal>,
+) -> Option<Goal> {
+    let year = period.financial_year();
+    if rules.accumulation != Accumulation::Cumulative || *period == year {
+        return period.target_fallbacks().iter().find_map(goal_at);
+    }
+    goal_at(period).or_else(|| {
+        let annual = goal_at(&year)?;
+        let share = |a: Decimal| rules::profiled(a, rules.target_profile.as_deref(), period);
+        Some(Goal {
+            target: share(annual.target),
+            floor: annual.floor.map(share),
+        })
+    })
 }

@@ -5,7 +5,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::enums::{Direction, DirectionMethod, MeasureKind, Polarity, RagMethod, RagStatus};
+use crate::enums::{Accumulation, Direction, DirectionMethod, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::period::Period;
 
 pub const DEFAULT_AMBER_TOLERANCE_PERCENT: Decimal = Decimal::TEN;
@@ -146,6 +146,32 @@ pub fn rag_status(rule: &RagRule, polarity: Polarity, kind: MeasureKind, r: &Rea
         RagMethod::Improvement => r.last_year.is_some_and(|l| value >= l * sign),
     };
     if amber { RagStatus::Amber } else { RagStatus::Red }
+}
+
+/// The direction method a measure follows: its plan's, except that a year
+/// to date or rolling value is compared with the same period last year, as
+/// the periods of one year are not like with like (Q2's year to date holds
+/// Q1's).
+pub fn direction_method(accumulation: Accumulation, plan: DirectionMethod) -> DirectionMethod {
+    match accumulation {
+        Accumulation::Period => plan,
+        Accumulation::Cumulative | Accumulation::Rolling => DirectionMethod::SamePeriodLastYear,
+    }
+}
+
+/// The share of an annual figure (target or floor) a cumulative measure
+/// aims at by the end of `period`: the profile's percent for it, else even
+/// steps (a quarter more each quarter, a twelfth each month). A year is its
+/// own annual figure.
+pub fn profiled(annual: Decimal, profile: Option<&[Decimal]>, period: &Period) -> Decimal {
+    let (k, n) = period.position_in_year();
+    let percent = profile
+        .filter(|p| p.len() == n as usize)
+        .and_then(|p| p.get((k - 1) as usize).copied());
+    match percent {
+        Some(p) => annual * p / Decimal::ONE_HUNDRED,
+        None => annual * Decimal::from(k) / Decimal::from(n),
+    }
 }
 
 /// The period a result is compared with for direction of travel and shown as

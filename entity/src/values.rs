@@ -80,8 +80,53 @@ macro_rules! stored_as_text {
     };
 }
 
+/// A cumulative measure's target profile: the percent of its annual target
+/// due by the end of each period of the year at its frequency, in order, as
+/// "25;50;75;100" for a quarterly measure.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Profile(pub Vec<Decimal>);
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";")?;
+            }
+            fmt::Display::fmt(&p.normalize(), f)?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = rust_decimal::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(';')
+            .map(|p| p.trim().parse::<Num>().map(|n| n.0))
+            .collect::<Result<_, _>>()
+            .map(Profile)
+    }
+}
+
+impl serde::Serialize for Profile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Profile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Longest stored profile: twelve monthly percents of a float's shortest text.
+pub const MAX_PROFILE_TEXT: u32 = 400;
+
 stored_as_text!(Period, 16);
 stored_as_text!(Num, 64);
+stored_as_text!(Profile, MAX_PROFILE_TEXT);
 
 impl serde::Serialize for Num {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -4,8 +4,8 @@
 use async_graphql::{ID, InputObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality, DirectionMethod,
-    Frequency, MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
+    Accumulation, ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality,
+    DirectionMethod, Frequency, MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
 };
 
 use crate::scalars::Date;
@@ -143,6 +143,13 @@ pub struct CreateMeasureInput {
     /// The national metric whose definition the measure follows: its
     /// published results become the authority's values of the metric.
     pub metric_code: Option<String>,
+    #[graphql(default_with = "Accumulation::Period")]
+    /// Whether its values stand alone, run year to date or roll; default PERIOD.
+    pub accumulation: Accumulation,
+    /// A CUMULATIVE measure's percents of its annual target due by the end
+    /// of each period of the year, in order (one a quarter, or one a month):
+    /// each above 0, never falling, the last 100. Absent: even steps.
+    pub target_profile: Option<Vec<f64>>,
 }
 
 /// A target, and optionally a floor, for a measure in a period (OFFICER or ADMIN); replaces any set before.
@@ -366,6 +373,14 @@ pub struct UpdateMeasureInput {
     /// Unlink the measure from its metric.
     #[graphql(default)]
     pub clear_metric: bool,
+    /// Whether its values stand alone, run year to date or roll.
+    pub accumulation: Option<Accumulation>,
+    /// A new target profile (see `CreateMeasureInput.targetProfile`); see
+    /// `clearTargetProfile`.
+    pub target_profile: Option<Vec<f64>>,
+    /// Go back to even steps.
+    #[graphql(default)]
+    pub clear_target_profile: bool,
 }
 
 /// Absent fields are left as they are; a remit list given replaces the old one.

@@ -34,7 +34,7 @@ const REPORT = `query Report($plan: ID!, $period: Period!, $previous: Period!) {
     }
     nodes { ...Node children { ...Node children { ...Node children { ...Node } } } }
     measures {
-      id code title unit node { id }
+      id code title unit accumulation node { id }
       result(period: $period) { value target status direction quality asAt }
     }
     comparison(from: $previous, to: $period) {
@@ -111,6 +111,13 @@ const DIRECTION = {
   STABLE: '→ Stable',
   DECLINING: '↓ Declining',
   NOT_COMPARABLE: '– Not comparable',
+};
+
+// What a value adds up over, beside it (README, "Worked example: a
+// cumulative measure"); a period standing alone says nothing.
+const ACCUMULATION = {
+  CUMULATIVE: 'cumulative',
+  ROLLING: 'rolling 12 months',
 };
 
 const numberFormat = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
@@ -315,7 +322,13 @@ function measureRow(m, depth) {
     'tr',
     { 'data-measure': m.code, 'data-status': r.status },
     el('td', { class: `depth-${depth}` }, pick),
-    el('td', { class: 'number' }, formatValue(r.value, m.unit), qualityNote(r)),
+    el(
+      'td',
+      { class: 'number' },
+      formatValue(r.value, m.unit),
+      qualityNote(r),
+      ...(ACCUMULATION[m.accumulation] ? [el('span', { class: 'accumulation' }, ACCUMULATION[m.accumulation])] : []),
+    ),
     el('td', { class: 'number' }, formatValue(r.target, m.unit)),
     el('td', {}, statusChip(r.status)),
     el('td', { class: `direction ${r.direction}` }, DIRECTION[r.direction]),

@@ -31,6 +31,8 @@ fn rules(polarity: Polarity, method: RagMethod, frequency: Frequency) -> Measure
         rag: RagRule::new(method, None),
         direction: DirectionRule::default(),
         forecast: Some(Trend),
+        accumulation: crate::enums::Accumulation::Period,
+        target_profile: None,
     }
 }
 

@@ -7,7 +7,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::enums::{Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
+use crate::enums::{Accumulation, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::period::Period;
 use crate::rating::{MeasureRules, inputs, rate};
 use crate::rules::{DirectionRule, RagRule, Reading, rag_status};
@@ -110,6 +110,8 @@ fn rating_reads_the_same_quarter_last_year() {
         rag: improvement(),
         direction: DirectionRule::default(),
         forecast: None,
+        accumulation: Accumulation::Period,
+        target_profile: None,
     };
     let q4 = p("2013-14 Q4");
     assert!(inputs(&rules, &q4).contains(&p("2012-13 Q4")));

@@ -1,3 +1,4 @@
+mod accumulation;
 mod benchmark;
 mod escalation;
 mod forecast;

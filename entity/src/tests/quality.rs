@@ -27,6 +27,8 @@ fn rules(rate_provisional: bool, polarity: Polarity) -> MeasureRules {
         },
         direction: DirectionRule::default(),
         forecast: None,
+        accumulation: crate::enums::Accumulation::Period,
+        target_profile: None,
     }
 }
 

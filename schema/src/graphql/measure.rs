@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::model::{commentary, measure, result_history};
-use entity::{DataQuality, Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit};
+use entity::{
+    Accumulation, DataQuality, Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit,
+};
 
 use super::authority::Partner;
 use super::benchmark::{Benchmark, Metric, benchmark};
@@ -249,6 +251,23 @@ impl Measure {
     /// The measure's own RAG rule, when it overrides its plan's.
     async fn rag_rule(&self) -> Option<RagRule> {
         entity::rating::measure_rag(&self.0).map(RagRule::from)
+    }
+    /// Whether its values stand alone (PERIOD), run year to date
+    /// (CUMULATIVE) or cover the twelve months to the period's end
+    /// (ROLLING). An accumulating measure's direction compares the same
+    /// period last year, whatever its plan's direction rule.
+    async fn accumulation(&self) -> Accumulation {
+        self.0.accumulation
+    }
+    /// A cumulative measure's profile of its annual target: the percent of
+    /// it due by the end of each period of the year, in order. Null: even
+    /// steps (25, 50, 75, 100 for a quarterly measure) for a cumulative
+    /// measure, none for others.
+    async fn target_profile(&self) -> Option<Vec<f64>> {
+        self.0
+            .target_profile
+            .as_ref()
+            .map(|p| p.0.iter().map(|d| float(*d)).collect())
     }
     /// The measure rated in a period. For a period longer than the measure's
     /// frequency (a quarter of a monthly measure) the latest result inside it

@@ -342,6 +342,12 @@ pub async fn create_measure(
             Some(code) => Some(super::benchmarks::metric_for(w, code, (input.unit, input.frequency)).await?),
             None => None,
         }),
+        accumulation: Set(input.accumulation),
+        target_profile: Set(validate::target_profile(
+            input.accumulation,
+            input.frequency,
+            input.target_profile.as_deref(),
+        )?),
         ..Default::default()
     };
     set_measure_rag(&mut row, rag);
@@ -406,6 +412,25 @@ pub async fn update_measure(
         (None, true) => row.metric_id = Set(None),
         (None, false) => {}
     }
+    let accumulation = input.accumulation.unwrap_or(old.accumulation);
+    row.accumulation = Set(accumulation);
+    row.target_profile = Set(match (&input.target_profile, input.clear_target_profile) {
+        (Some(_), true) => {
+            return Err(ApiError::invalid(
+                "clearTargetProfile",
+                "give targetProfile or clearTargetProfile, not both",
+            ));
+        }
+        (Some(p), false) => validate::target_profile(accumulation, old.frequency, Some(p))?,
+        (None, true) => None,
+        // The profile kept must still fit the measure's accumulation.
+        (None, false) => {
+            if let Some(p) = &old.target_profile {
+                validate::profile_fits(accumulation, old.frequency, p)?;
+            }
+            old.target_profile.clone()
+        }
+    });
     let m = w.change("updateMeasure", "measure", &old, row).await?;
     if input.unit.is_some() && input.metric_code.is_none() {
         super::benchmarks::check_link(w, &m).await?;

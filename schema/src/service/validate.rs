@@ -3,7 +3,7 @@
 
 use async_graphql::ID;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{Num, Period, PeriodKind};
+use entity::{Accumulation, Frequency, Num, Period, PeriodKind, Profile};
 use rust_decimal::Decimal;
 
 use sea_orm::EntityTrait;
@@ -120,6 +120,76 @@ pub fn as_at(date: NaiveDate, now: DateTime<Utc>) -> ApiResult<NaiveDate> {
 pub enum Bound {
     Zero,
     AboveZero,
+}
+
+const PROFILE: &str = "targetProfile";
+
+/// A target profile as a mutation gives it, for a measure that accumulates
+/// as `accumulation` and reports at `frequency` (see [`profile_fits`]).
+pub fn target_profile(
+    accumulation: Accumulation,
+    frequency: Frequency,
+    profile: Option<&[f64]>,
+) -> ApiResult<Option<Profile>> {
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    let percents = profile
+        .iter()
+        .map(|v| number(PROFILE, *v).map(|n| n.0))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let profile = Profile(percents);
+    profile_fits(accumulation, frequency, &profile)?;
+    Ok(Some(profile))
+}
+
+/// Only a CUMULATIVE measure reporting within the year has a target
+/// profile: a percent of the annual target for each of its periods of the
+/// year (4 or 12), each above 0 and at most 100, never falling, and the
+/// last 100, as the year's last value is the year's outturn.
+pub fn profile_fits(accumulation: Accumulation, frequency: Frequency, profile: &Profile) -> ApiResult<()> {
+    if accumulation != Accumulation::Cumulative {
+        return Err(bad(
+            PROFILE,
+            "only a CUMULATIVE measure has a target profile".to_owned(),
+        ));
+    }
+    let (periods, name) = match frequency {
+        Frequency::Quarterly => (4, "QUARTERLY"),
+        Frequency::Monthly => (12, "MONTHLY"),
+        Frequency::Annual => {
+            return Err(bad(
+                PROFILE,
+                "an ANNUAL measure has nothing to profile: its target is the year's".to_owned(),
+            ));
+        }
+    };
+    let p = &profile.0;
+    if p.len() != periods {
+        return Err(bad(
+            PROFILE,
+            format!("a {name} measure's targetProfile has {periods} percents, one a period of the year"),
+        ));
+    }
+    if p.iter().any(|n| *n <= Decimal::ZERO || *n > Decimal::ONE_HUNDRED) {
+        return Err(bad(
+            PROFILE,
+            "each percent of a targetProfile is above 0 and at most 100".to_owned(),
+        ));
+    }
+    if p.windows(2).any(|w| w[1] < w[0]) {
+        return Err(bad(
+            PROFILE,
+            "a targetProfile never falls: a year to date only grows".to_owned(),
+        ));
+    }
+    if p.last() != Some(&Decimal::ONE_HUNDRED) {
+        return Err(bad(
+            PROFILE,
+            "a targetProfile ends at 100: the year's last value is its outturn".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The primary key of a row of `E` an ID argument names, by its global id

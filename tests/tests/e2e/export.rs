@@ -450,6 +450,13 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             ] {
                 assert!(files.contains_key(name), "{slug}: the export has no {name}");
             }
+            if *slug == "croydon" {
+                let measures = String::from_utf8_lossy(&files["measures.csv"]).into_owned();
+                assert!(
+                    measures.contains(",CUMULATIVE,30;57.5;85;100\n"),
+                    "O1.1's accumulation and target profile are exported: {measures}"
+                );
+            }
             let (zipped, archive) = zip_files(&src, slug, &admin).await;
             assert_eq!(zipped, files, "{slug}: the archive and the directory differ");
             // One council comes back from the archive itself.

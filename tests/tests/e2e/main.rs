@@ -10,6 +10,7 @@ mod breaking;
 mod cache;
 mod codegen;
 mod cost;
+mod cumulative;
 mod dashboard;
 mod demo;
 mod escalation;

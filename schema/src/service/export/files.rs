@@ -107,7 +107,7 @@ pub fn write(o: &Owned) -> ApiResult<Vec<File>> {
 
 /// The header of each CSV file, which a file without rows still has (a
 /// row's serialised names give it otherwise: a test holds them equal).
-const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,rate_provisional,metric,archived";
+const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,rate_provisional,metric,archived,accumulation,target_profile";
 const TARGETS: &str = "measure,period,target,floor,set_by,set_at";
 const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at,quality,as_at";
 const COMMENTARY: &str = "key,measure,period,kind,body,author,at";
@@ -358,6 +358,8 @@ fn measures(o: &Owned, n: &Names) -> Vec<MeasureRow> {
                 .metric_id
                 .and_then(|id| metrics.get(&id).map(|c| (*c).to_owned())),
             archived: m.archived.then_some(true),
+            accumulation: Some(m.accumulation),
+            target_profile: m.target_profile.clone(),
         })
         .collect()
 }
@@ -523,6 +525,8 @@ mod tests {
             rate_provisional: None,
             metric: None,
             archived: None,
+            accumulation: None,
+            target_profile: None,
         };
         assert_eq!(header_of(&measure), MEASURES);
         let target = TargetRow {

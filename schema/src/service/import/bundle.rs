@@ -8,8 +8,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality, DirectionMethod,
-    Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, RagMethod, Role, Unit,
+    Accumulation, ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality,
+    DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, Profile, RagMethod,
+    Role, Unit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -301,6 +302,12 @@ pub struct MeasureRow {
     pub metric: Option<String>,
     #[serde(default)]
     pub archived: Option<bool>,
+    /// PERIOD when absent.
+    #[serde(default)]
+    pub accumulation: Option<Accumulation>,
+    /// A cumulative measure's percents of its annual target, as "25;50;75;100".
+    #[serde(default)]
+    pub target_profile: Option<Profile>,
 }
 
 /// A row of `targets.csv`.

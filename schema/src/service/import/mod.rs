@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use async_graphql::ID;
 use chrono::{DateTime, Utc};
 use entity::model::authority;
-use entity::{Num, Role, RoleSource};
+use entity::{Accumulation, Num, Role, RoleSource};
 use sea_orm::DatabaseConnection;
 
 use crate::error::{ApiError, ApiResult, Code};
@@ -168,6 +168,7 @@ const MEASURE_COLUMNS: &[(&str, &str)] = &[
     ("blueMarginUnits", "blue_margin_units"),
     ("rateProvisional", "rate_provisional"),
     ("metricCode", "metric"),
+    ("targetProfile", "target_profile"),
 ];
 const TARGET_COLUMNS: &[(&str, &str)] = &[
     ("floor", "floor"),
@@ -376,6 +377,11 @@ impl<'w> Import<'w> {
                 partner_id,
                 rag_rule,
                 metric_code: r.metric.clone(),
+                accumulation: r.accumulation.unwrap_or(Accumulation::Period),
+                target_profile: r
+                    .target_profile
+                    .as_ref()
+                    .map(|p| p.0.iter().map(|d| float(Num(*d))).collect()),
             };
             let m = super::create_measure(&self.w, self.viewer, input)
                 .await
