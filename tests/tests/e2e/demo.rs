@@ -265,7 +265,11 @@ async fn havering_q4_2013_14_rates_by_improvement_on_the_same_quarter_last_year(
         let status = |code: &str| results[code]["status"].as_str().unwrap().to_owned();
         let figures = |code: &str| {
             let r = &results[code];
-            (r["value"].as_f64(), r["target"].as_f64(), r["previousValue"].as_f64())
+            (
+                r["value"].as_f64(),
+                r["target"].as_f64(),
+                r["previousValue"].as_f64(),
+            )
         };
         // Short of target by less than 10%, worse than last year: green.
         assert_eq!(figures("ENV1"), (Some(33.1), Some(36.0), Some(34.9)));
