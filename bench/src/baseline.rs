@@ -78,6 +78,12 @@ fn period(row: &PgRow, i: usize) -> anyhow::Result<Period> {
     Ok(row.try_get::<String, _>(i)?.parse()?)
 }
 
+fn opt_num(r: &PgRow, i: usize) -> anyhow::Result<Option<Num>> {
+    r.try_get::<Option<String>, _>(i)?
+        .map(|s| num(&s).map(Num))
+        .transpose()
+}
+
 fn plan_of(r: &PgRow) -> anyhow::Result<plan::Model> {
     Ok(plan::Model {
         id: r.try_get(0)?,
@@ -92,6 +98,9 @@ fn plan_of(r: &PgRow) -> anyhow::Result<plan::Model> {
         from_year: None,
         to_year: None,
         archived: r.try_get(11)?,
+        amber_tolerance_units: opt_num(r, 12)?,
+        blue_margin_percent: opt_num(r, 13)?,
+        blue_margin_units: opt_num(r, 14)?,
     })
 }
 
@@ -113,12 +122,12 @@ fn measure_of(r: &PgRow) -> anyhow::Result<measure::Model> {
             .map(|s| entity::RagMethod::try_from_value(&s))
             .transpose()
             .map_err(|e| anyhow::anyhow!("{e}"))?,
-        amber_tolerance_percent: r
-            .try_get::<Option<String>, _>(12)?
-            .map(|s| num(&s).map(Num))
-            .transpose()?,
+        amber_tolerance_percent: opt_num(r, 12)?,
         position: r.try_get(13)?,
         archived: r.try_get(14)?,
+        amber_tolerance_units: opt_num(r, 15)?,
+        blue_margin_percent: opt_num(r, 16)?,
+        blue_margin_units: opt_num(r, 17)?,
         // The dashboard rates; it does not benchmark.
         metric_id: None,
     })
@@ -151,7 +160,8 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
     let plans = fetch_in(
         &mut *conn,
         "SELECT id, authority_id, title, kind, rag_method, amber_tolerance_percent, direction_method, \
-         stable_band_percent, trend_periods, from_year, to_year, archived FROM plans \
+         stable_band_percent, trend_periods, from_year, to_year, archived, amber_tolerance_units, \
+         blue_margin_percent, blue_margin_units FROM plans \
          WHERE authority_id IN ({ids}) ORDER BY id",
         &[authority_id],
     )
@@ -170,7 +180,8 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
     let measures = fetch_in(
         &mut *conn,
         "SELECT id, authority_id, plan_id, node_id, code, title, unit, polarity, kind, frequency, \
-         partner_id, rag_method, amber_tolerance_percent, position, archived FROM measures \
+         partner_id, rag_method, amber_tolerance_percent, position, archived, amber_tolerance_units, \
+         blue_margin_percent, blue_margin_units FROM measures \
          WHERE plan_id IN ({ids}) ORDER BY position, id",
         &plan_ids,
     )

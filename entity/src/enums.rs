@@ -19,6 +19,10 @@ macro_rules! vocabulary {
 vocabulary! {
     /// Rating of one measure in one period.
     RagStatus {
+        /// Beyond its target by at least the rule's blue margin (BRAG's
+        /// "exceeded"): met, counted apart from GREEN. Only a rule with a
+        /// blue margin rates it.
+        Blue,
         /// At or better than its target.
         Green,
         /// Short of its target, but within the amber band (tolerance or floor).
@@ -64,14 +68,17 @@ vocabulary! {
     }
     /// How a result short of its target is told amber from red.
     RagMethod {
-        /// Amber within a percentage of the target (`amberTolerancePercent`).
+        /// Amber within the tolerance of the target: a percentage of it
+        /// (`amberTolerancePercent`), or a number of the measure's units
+        /// (`amberToleranceUnits`).
         Tolerance,
-        /// Amber at or above the floor set beside the target; red below it
-        /// or when there is no floor.
+        /// Amber at or above the floor set beside the target; without one,
+        /// at or above the target less `amberToleranceUnits` when the rule
+        /// sets it; red otherwise.
         Floor,
-        /// Havering's: green on or within `amberTolerancePercent` of the
-        /// target; amber further off but improved or maintained against the
-        /// same period last year; red further off and not improved, or with
+        /// Havering's: green on or within the tolerance of the target;
+        /// amber further off but improved or maintained against the same
+        /// period last year; red further off and not improved, or with
         /// no value last year to compare with.
         Improvement,
     }

@@ -70,6 +70,9 @@ pub mod plan {
         pub kind: PlanKind,
         pub rag_method: RagMethod,
         pub amber_tolerance_percent: Num,
+        pub amber_tolerance_units: Option<Num>,
+        pub blue_margin_percent: Option<Num>,
+        pub blue_margin_units: Option<Num>,
         pub direction_method: DirectionMethod,
         pub stable_band_percent: Num,
         pub trend_periods: i32,
@@ -135,6 +138,9 @@ pub mod measure {
         /// Overrides the plan's RAG rule when set.
         pub rag_method: Option<RagMethod>,
         pub amber_tolerance_percent: Option<Num>,
+        pub amber_tolerance_units: Option<Num>,
+        pub blue_margin_percent: Option<Num>,
+        pub blue_margin_units: Option<Num>,
         pub position: i32,
         pub archived: bool,
         /// The national metric its published results are values of.

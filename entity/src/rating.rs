@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use crate::enums::{Direction, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::model::{measure, plan};
 use crate::period::Period;
-use crate::rules::{self, DirectionRule, RagRule, Reading};
+use crate::rules::{self, Band, DirectionRule, RagRule, Reading};
 
 /// What rating a measure depends on besides its results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,15 +24,11 @@ impl MeasureRules {
     /// A measure's rules: its own RAG rule if it sets a method, else its
     /// plan's; its plan's direction rule.
     pub fn of(m: &measure::Model, p: &plan::Model) -> Self {
-        let plan_rag = RagRule::new(p.rag_method, Some(p.amber_tolerance_percent.0));
         MeasureRules {
             polarity: m.polarity,
             kind: m.kind,
             frequency: m.frequency,
-            rag: match m.rag_method {
-                Some(method) => RagRule::new(method, m.amber_tolerance_percent.map(|n| n.0)),
-                None => plan_rag,
-            },
+            rag: measure_rag(m).unwrap_or_else(|| plan_rag(p)),
             direction: DirectionRule {
                 method: p.direction_method,
                 stable_band_percent: p.stable_band_percent.0,
@@ -40,6 +36,31 @@ impl MeasureRules {
             },
         }
     }
+}
+
+/// A plan's RAG rule as stored.
+pub fn plan_rag(p: &plan::Model) -> RagRule {
+    RagRule {
+        amber_tolerance_units: p.amber_tolerance_units.map(|n| n.0),
+        blue_margin: Band::stored(
+            p.blue_margin_percent.map(|n| n.0),
+            p.blue_margin_units.map(|n| n.0),
+        ),
+        ..RagRule::new(p.rag_method, Some(p.amber_tolerance_percent.0))
+    }
+}
+
+/// A measure's own RAG rule, when it sets a method: the whole rule then
+/// replaces its plan's.
+pub fn measure_rag(m: &measure::Model) -> Option<RagRule> {
+    m.rag_method.map(|method| RagRule {
+        amber_tolerance_units: m.amber_tolerance_units.map(|n| n.0),
+        blue_margin: Band::stored(
+            m.blue_margin_percent.map(|n| n.0),
+            m.blue_margin_units.map(|n| n.0),
+        ),
+        ..RagRule::new(method, m.amber_tolerance_percent.map(|n| n.0))
+    })
 }
 
 /// A target and the optional floor beside it.

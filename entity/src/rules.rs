@@ -15,10 +15,41 @@ pub const DEFAULT_TREND_PERIODS: u32 = 4;
 pub const MIN_TREND_POINTS: usize = 3;
 pub const DEFAULT_ESCALATION_CONSECUTIVE: u32 = 2;
 
+/// How far from a target a band reaches: a percentage of the target, or a
+/// number of the measure's own units (percentage points for a percentage).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Band {
+    Percent(Decimal),
+    Units(Decimal),
+}
+
+impl Band {
+    /// A band stored as two optional columns, percent and units, of which
+    /// validation lets at most one be set; units win if both somehow are.
+    pub fn stored(percent: Option<Decimal>, units: Option<Decimal>) -> Option<Band> {
+        units.map(Band::Units).or(percent.map(Band::Percent))
+    }
+
+    /// The distance the band reaches from `target`.
+    fn reach(self, target: Decimal) -> Decimal {
+        match self {
+            Band::Percent(p) => target.abs() * p / Decimal::ONE_HUNDRED,
+            Band::Units(u) => u,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RagRule {
     pub method: RagMethod,
+    /// Shown even when `amber_tolerance_units` replaces it, as the contract
+    /// has always answered it.
     pub amber_tolerance_percent: Decimal,
+    /// The tolerance as a number of units, in place of the percentage;
+    /// under FLOOR, the floor of a target that sets none.
+    pub amber_tolerance_units: Option<Decimal>,
+    /// How far beyond its target a value must be to rate BLUE; none: never.
+    pub blue_margin: Option<Band>,
 }
 
 impl RagRule {
@@ -27,16 +58,21 @@ impl RagRule {
         RagRule {
             method,
             amber_tolerance_percent: amber_tolerance_percent.unwrap_or(DEFAULT_AMBER_TOLERANCE_PERCENT),
+            amber_tolerance_units: None,
+            blue_margin: None,
         }
+    }
+
+    /// The amber band (the green band under IMPROVEMENT).
+    pub fn tolerance(&self) -> Band {
+        self.amber_tolerance_units
+            .map_or(Band::Percent(self.amber_tolerance_percent), Band::Units)
     }
 }
 
 impl Default for RagRule {
     fn default() -> Self {
-        RagRule {
-            method: RagMethod::Tolerance,
-            amber_tolerance_percent: DEFAULT_AMBER_TOLERANCE_PERCENT,
-        }
+        RagRule::new(RagMethod::Tolerance, None)
     }
 }
 
@@ -85,14 +121,24 @@ pub fn rag_status(rule: &RagRule, polarity: Polarity, kind: MeasureKind, r: &Rea
         Decimal::ONE
     };
     let (value, target) = (value * sign, target * sign);
+    // A target of zero and a percentage margin: beating it at all is blue.
+    if rule
+        .blue_margin
+        .is_some_and(|b| value > target && value - target >= b.reach(target))
+    {
+        return RagStatus::Blue;
+    }
     if value >= target {
         return RagStatus::Green;
     }
-    let within_tolerance =
-        value >= target - target.abs() * rule.amber_tolerance_percent / Decimal::ONE_HUNDRED;
+    let within_tolerance = value >= target - rule.tolerance().reach(target);
     let amber = match rule.method {
         RagMethod::Tolerance => within_tolerance,
-        RagMethod::Floor => r.floor.is_some_and(|f| value >= f * sign),
+        RagMethod::Floor => match (r.floor, rule.amber_tolerance_units) {
+            (Some(f), _) => value >= f * sign,
+            (None, Some(_)) => within_tolerance,
+            (None, None) => false,
+        },
         RagMethod::Improvement if within_tolerance => return RagStatus::Green,
         RagMethod::Improvement => r.last_year.is_some_and(|l| value >= l * sign),
     };
@@ -244,10 +290,11 @@ fn judge(polarity: Polarity, change: Ratio, scale: Ratio, band_percent: Decimal)
     }
 }
 
-/// The order a comparison reads status moves in: GREEN > AMBER > RED. The
-/// unrated statuses have no rank.
+/// The order a comparison reads status moves in: BLUE > GREEN > AMBER >
+/// RED. The unrated statuses have no rank.
 pub fn status_rank(s: RagStatus) -> Option<u8> {
     match s {
+        RagStatus::Blue => Some(4),
         RagStatus::Green => Some(3),
         RagStatus::Amber => Some(2),
         RagStatus::Red => Some(1),
@@ -270,6 +317,7 @@ pub fn escalated(statuses: &[RagStatus], consecutive: u32) -> bool {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Breakdown {
     pub total: u32,
+    pub blue: u32,
     pub green: u32,
     pub amber: u32,
     pub red: u32,
@@ -285,6 +333,7 @@ impl Breakdown {
     pub fn add(&mut self, status: RagStatus, direction: Direction) {
         self.total += 1;
         *match status {
+            RagStatus::Blue => &mut self.blue,
             RagStatus::Green => &mut self.green,
             RagStatus::Amber => &mut self.amber,
             RagStatus::Red => &mut self.red,
@@ -299,9 +348,11 @@ impl Breakdown {
         } += 1;
     }
 
-    /// green ÷ (green + amber + red) × 100; `None` when nothing is rated.
+    /// Met ÷ rated × 100, BLUE counting as met: (blue + green) ÷ (blue +
+    /// green + amber + red) × 100; `None` when nothing is rated.
     pub fn percent_green(&self) -> Option<Decimal> {
-        percent(self.green, self.green + self.amber + self.red)
+        let met = self.blue + self.green;
+        percent(met, met + self.amber + self.red)
     }
 
     /// improving ÷ (improving + stable + declining) × 100; `None` when no

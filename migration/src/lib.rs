@@ -9,6 +9,7 @@ mod m20261126_000003_data_version;
 mod m20261206_000001_idempotency;
 mod m20261206_000002_identity;
 mod m20261206_000003_live_positions;
+mod m20261206_000004_rag_margins;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_idempotency::Migration),
             Box::new(m20261206_000002_identity::Migration),
             Box::new(m20261206_000003_live_positions::Migration),
+            Box::new(m20261206_000004_rag_margins::Migration),
         ]
     }
 }

@@ -60,6 +60,16 @@ pub struct RagRuleInput {
     /// The band below target, as a percentage of it: amber under
     /// TOLERANCE, green under IMPROVEMENT. Default 10.
     pub amber_tolerance_percent: Option<f64>,
+    /// The band as a number of the measure's units (percentage points for
+    /// a percentage) instead; under FLOOR, the floor of a target that sets
+    /// none. Not with `amberTolerancePercent`.
+    pub amber_tolerance_units: Option<f64>,
+    /// Rate BLUE a result beyond its target by at least this percentage of
+    /// it (more than 0). Not with `blueMarginUnits`; neither: never BLUE.
+    pub blue_margin_percent: Option<f64>,
+    /// Rate BLUE a result beyond its target by at least this many of the
+    /// measure's units (more than 0).
+    pub blue_margin_units: Option<f64>,
 }
 
 /// What a result is compared with for its direction of travel, and how big a change counts.

@@ -27,8 +27,9 @@ const PLANS = `query Plans($slug: String!) {
 // any measure whose node lies deeper is listed under "Other measures".
 const REPORT = `query Report($plan: ID!, $period: Period!, $previous: Period!) {
   plan(id: $plan) {
+    ragRule { blueMarginPercent blueMarginUnits }
     breakdown(period: $period) {
-      green amber red noTarget noData percentGreen
+      blue green amber red noTarget noData percentGreen
       improving stable declining notComparable
     }
     nodes { ...Node children { ...Node children { ...Node children { ...Node } } } }
@@ -97,7 +98,14 @@ function previousPeriod(period) {
 // ---------------------------------------------------------------- Words
 
 // Status and direction are shown as colour AND a word or symbol.
-const STATUS = { GREEN: 'Green', AMBER: 'Amber', RED: 'Red', NO_TARGET: 'No target', NO_DATA: 'No data' };
+const STATUS = {
+  BLUE: 'Blue (exceeded)',
+  GREEN: 'Green',
+  AMBER: 'Amber',
+  RED: 'Red',
+  NO_TARGET: 'No target',
+  NO_DATA: 'No data',
+};
 const DIRECTION = {
   IMPROVING: '↑ Improving',
   STABLE: '→ Stable',
@@ -215,7 +223,7 @@ async function render() {
     const { plan } = await graphql(REPORT, { plan: view.plan, period: view.period, previous });
     if (mine !== generation) return;
     $('problem').hidden = true;
-    renderBreakdown(plan.breakdown);
+    renderBreakdown(plan.breakdown, plan.ragRule);
     $('previous').textContent = previous;
     renderMovers($('improved'), plan.comparison.improvedMoves);
     renderMovers($('worsened'), plan.comparison.worsenedMoves);
@@ -242,10 +250,13 @@ function problem(message) {
 
 // ---------------------------------------------------------------- Panels
 
-function renderBreakdown(b) {
-  for (const key of ['green', 'amber', 'red', 'noTarget', 'noData']) {
+function renderBreakdown(b, rule) {
+  for (const key of ['blue', 'green', 'amber', 'red', 'noTarget', 'noData']) {
     document.querySelector(`[data-breakdown="${key}"]`).textContent = b[key];
   }
+  // Blue only where a rule can rate it: a plan's or, for a measure's own rule, a count.
+  const rated = rule.blueMarginPercent !== null || rule.blueMarginUnits !== null || b.blue > 0;
+  document.querySelector('[data-breakdown="blue"]').parentElement.hidden = !rated;
   for (const key of ['improving', 'stable', 'declining', 'notComparable']) {
     document.querySelector(`[data-direction="${key}"]`).textContent = b[key];
   }
@@ -392,10 +403,20 @@ function svg(tag, attributes = {}, text = '') {
   return node;
 }
 
+/** A five-pointed star's path around (x, y). */
+function star(x, y, r) {
+  const points = Array.from({ length: 10 }, (_, i) => {
+    const [angle, radius] = [(Math.PI * i) / 5 - Math.PI / 2, i % 2 ? r * 0.45 : r];
+    return `${(x + radius * Math.cos(angle)).toFixed(1)},${(y + radius * Math.sin(angle)).toFixed(1)}`;
+  });
+  return `M${points.join(' L')} Z`;
+}
+
 // Each status has its own marker shape, so the chart never relies on colour.
 function marker(status, x, y) {
   const s = 6;
   const shapes = {
+    BLUE: () => svg('path', { d: star(x, y, s + 2) }),
     GREEN: () => svg('circle', { cx: x, cy: y, r: s }),
     AMBER: () => svg('path', { d: `M${x},${y - s - 1} L${x + s + 1},${y + s} L${x - s - 1},${y + s} Z` }),
     RED: () => svg('rect', { x: x - s, y: y - s, width: 2 * s, height: 2 * s }),
@@ -440,7 +461,7 @@ function drawTrend(results, unit) {
     parts.push(point);
   });
   parts.push(
-    svg('text', { class: 'legend', x: left, y: height - 6 }, 'Solid: value (● green, ▲ amber, ■ red, ◆ unrated). Dashed: target.'),
+    svg('text', { class: 'legend', x: left, y: height - 6 }, 'Solid: value (★ blue, ● green, ▲ amber, ■ red, ◆ unrated). Dashed: target.'),
   );
   chart.replaceChildren(...parts);
 }

@@ -23,7 +23,7 @@ const SUBMIT = `mutation Submit($input: SubmitResultInput!) {
   submitResult(input: $input) { value status version submittedAt submittedBy }
 }`;
 
-const STATUS = { GREEN: 'Green', AMBER: 'Amber', RED: 'Red', NO_TARGET: 'No target', NO_DATA: 'No data' };
+const STATUS = { BLUE: 'Blue (exceeded)', GREEN: 'Green', AMBER: 'Amber', RED: 'Red', NO_TARGET: 'No target', NO_DATA: 'No data' };
 const UNIT = { PERCENT: 'per cent', COUNT: 'a count', RATE: 'a rate', DAYS: 'days', SECONDS: 'seconds', CURRENCY: 'pounds', SCORE: 'a score', OTHER: 'a number' };
 
 const rowKey = (s) => `${s.measure.code}@${s.period}`;

@@ -13,7 +13,7 @@ const IMPORT = `mutation Import($plan: ID!, $period: Period, $file: Upload!, $dr
   }
 }`;
 
-const STATUS = { GREEN: 'Green', AMBER: 'Amber', RED: 'Red', NO_TARGET: 'No target', NO_DATA: 'No data' };
+const STATUS = { BLUE: 'Blue (exceeded)', GREEN: 'Green', AMBER: 'Amber', RED: 'Red', NO_TARGET: 'No target', NO_DATA: 'No data' };
 
 /** The file that passed its check, so "apply" sends exactly it. */
 let checked = null;

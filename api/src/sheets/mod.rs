@@ -54,6 +54,7 @@ pub struct Sheet {
 
 fn status_color(status: &str) -> Color {
     match status {
+        "BLUE" => Color::RGB(0xBDD7EE),
         "GREEN" => Color::RGB(0xC6EFCE),
         "AMBER" => Color::RGB(0xFFEB9C),
         "RED" => Color::RGB(0xFFC7CE),

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use super::{Cell, Sheet, query};
 use crate::state::State;
 
-const BREAKDOWN: [&str; 13] = [
+const BREAKDOWN: [&str; 14] = [
     "total",
+    "blue",
     "green",
     "amber",
     "red",
@@ -34,7 +35,7 @@ const QUERY: &str = r#"query($plan: ID!, $period: Period!) { plan(id: $plan) {
       commentary { body } actionPlans { title open } } }
   exceptions(period: $period) { measure { code title } status value target commentary { body } }
   escalationReport(period: $period) { measure { code title } result { status value target } criteria criteriaMet } } }
-fragment B on Breakdown { total green amber red noTarget noData percentGreen
+fragment B on Breakdown { total blue green amber red noTarget noData percentGreen
   improving stable declining notComparable percentImproving period }"#;
 
 const MEASURES: [&str; 15] = [

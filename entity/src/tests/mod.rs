@@ -1,5 +1,6 @@
 mod benchmark;
 mod escalation;
 mod improvement;
+mod margins;
 mod period;
 mod rules;

@@ -36,10 +36,7 @@ fn ps(list: &[&str]) -> Vec<Period> {
 // ================================================================ RAG status
 
 fn tolerance(percent: &str) -> RagRule {
-    RagRule {
-        method: RagMethod::Tolerance,
-        amber_tolerance_percent: d(percent),
-    }
+    RagRule::new(RagMethod::Tolerance, Some(d(percent)))
 }
 
 fn floor_rule() -> RagRule {
@@ -92,6 +89,8 @@ fn rag_defaults() {
         RagRule {
             method: RagMethod::Tolerance,
             amber_tolerance_percent: d("10"),
+            amber_tolerance_units: None,
+            blue_margin: None,
         }
     );
 }
@@ -564,10 +563,7 @@ fn rag_floor_missing_means_no_amber() {
 #[test]
 fn rag_floor_ignores_the_tolerance_percent() {
     // A huge tolerance does not create an amber band under FLOOR.
-    let rule = RagRule {
-        method: RagMethod::Floor,
-        amber_tolerance_percent: d("50"),
-    };
+    let rule = RagRule::new(RagMethod::Floor, Some(d("50")));
     check_rag(&rule, HigherIsBetter, "80", None, &[("79", Red), ("80", Green)]);
     check_rag(
         &rule,
@@ -577,10 +573,7 @@ fn rag_floor_ignores_the_tolerance_percent() {
         &[("79", Amber), ("78", Amber), ("77.99", Red)],
     );
     // And a zero tolerance does not remove the floor's band.
-    let rule = RagRule {
-        method: RagMethod::Floor,
-        amber_tolerance_percent: d("0"),
-    };
+    let rule = RagRule::new(RagMethod::Floor, Some(d("0")));
     check_rag(&rule, HigherIsBetter, "80", Some("60"), &[("60", Amber)]);
 }
 
@@ -1452,6 +1445,7 @@ fn breakdown_counts_each_status_and_direction() {
         b,
         Breakdown {
             total: 7,
+            blue: 0,
             green: 2,
             amber: 1,
             red: 2,

@@ -247,13 +247,7 @@ impl Measure {
     }
     /// The measure's own RAG rule, when it overrides its plan's.
     async fn rag_rule(&self) -> Option<RagRule> {
-        self.0.rag_method.map(|method| {
-            let rule = entity::rules::RagRule::new(method, self.0.amber_tolerance_percent.map(|n| n.0));
-            RagRule {
-                method,
-                amber_tolerance_percent: float(rule.amber_tolerance_percent),
-            }
-        })
+        entity::rating::measure_rag(&self.0).map(RagRule::from)
     }
     /// The measure rated in a period. For a period longer than the measure's
     /// frequency (a quarter of a monthly measure) the latest result inside it

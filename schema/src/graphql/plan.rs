@@ -119,8 +119,36 @@ pub struct RagRule {
     /// Tolerance band, floor standard, or improvement-based amber.
     pub(super) method: RagMethod,
     /// For TOLERANCE: how far short of the target, as a percentage of it,
-    /// is still amber; for IMPROVEMENT, still green.
+    /// is still amber; for IMPROVEMENT, still green. Not used when
+    /// `amberToleranceUnits` is set.
     pub(super) amber_tolerance_percent: f64,
+    /// The tolerance as a number of the measure's units (percentage points
+    /// for a percentage) in place of `amberTolerancePercent`; under FLOOR,
+    /// the floor of a target that sets none. Null: the percentage applies.
+    pub(super) amber_tolerance_units: Option<f64>,
+    /// How far beyond its target, as a percentage of it, a result rates
+    /// BLUE. Null (and `blueMarginUnits` null): never BLUE.
+    pub(super) blue_margin_percent: Option<f64>,
+    /// How far beyond its target, in the measure's units, a result rates BLUE.
+    pub(super) blue_margin_units: Option<f64>,
+}
+
+impl From<entity::rules::RagRule> for RagRule {
+    fn from(r: entity::rules::RagRule) -> Self {
+        use entity::rules::Band;
+        let (blue_margin_percent, blue_margin_units) = match r.blue_margin {
+            Some(Band::Percent(p)) => (Some(float(p)), None),
+            Some(Band::Units(u)) => (None, Some(float(u))),
+            None => (None, None),
+        };
+        RagRule {
+            method: r.method,
+            amber_tolerance_percent: float(r.amber_tolerance_percent),
+            amber_tolerance_units: r.amber_tolerance_units.map(float),
+            blue_margin_percent,
+            blue_margin_units,
+        }
+    }
 }
 
 /// How a plan judges its measures' direction of travel.
@@ -142,6 +170,9 @@ pub struct Breakdown {
     period: Period,
     /// How many measures are counted.
     total: i32,
+    /// How many are BLUE: met by at least the rule's blue margin, counted
+    /// here and not in `green`.
+    blue: i32,
     /// How many are GREEN.
     green: i32,
     /// How many are AMBER.
@@ -152,7 +183,8 @@ pub struct Breakdown {
     no_target: i32,
     /// How many are NO_DATA (unpublished ones included, for a viewer who may not see them).
     no_data: i32,
-    /// green ÷ (green + amber + red) × 100; null when nothing is rated.
+    /// Met ÷ rated × 100, BLUE counting as met: (blue + green) ÷ (blue +
+    /// green + amber + red) × 100; null when nothing is rated.
     percent_green: Option<f64>,
     /// How many are IMPROVING.
     improving: i32,
@@ -177,6 +209,7 @@ impl Breakdown {
         Breakdown {
             period,
             total: n(b.total),
+            blue: n(b.blue),
             green: n(b.green),
             amber: n(b.amber),
             red: n(b.red),
@@ -199,7 +232,7 @@ pub struct Comparison {
     from: Breakdown,
     /// The breakdown at `to`.
     to: Breakdown,
-    /// Results in `to` whose status moved up (GREEN > AMBER > RED).
+    /// Results in `to` whose status moved up (BLUE > GREEN > AMBER > RED).
     improved: Vec<MeasureResult>,
     /// Results in `to` whose status moved down.
     worsened: Vec<MeasureResult>,
@@ -286,10 +319,7 @@ impl Plan {
     }
     /// How its measures are rated, unless a measure has its own rule.
     async fn rag_rule(&self) -> RagRule {
-        RagRule {
-            method: self.0.rag_method,
-            amber_tolerance_percent: float(self.0.amber_tolerance_percent.0),
-        }
+        entity::rating::plan_rag(&self.0).into()
     }
     /// How its measures' direction of travel is judged.
     async fn direction_rule(&self) -> DirectionRule {

@@ -8,19 +8,61 @@ use entity::{DirectionMethod, MeasureKind, Num, Period, RagMethod};
 use sea_orm::{ActiveValue::Set, IntoActiveModel};
 
 use super::guard::{at_row, reference, references, structure};
-use super::validate::{self, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
+use super::validate::{self, Bound, MAX_ITEMS, MAX_NAME, MAX_TEXT, MAX_TITLE};
 use crate::error::{ApiError, ApiResult};
 use crate::inputs::*;
 use crate::policy::{Verb, Viewer, authorize};
 use crate::store::live::{self, Affected};
 use crate::store::{self, write::Audited, write::Write};
 
-fn rag_rule(r: &RagRuleInput) -> ApiResult<(RagMethod, Num)> {
-    let tol = match r.amber_tolerance_percent {
-        Some(t) => validate::percent("amberTolerancePercent", t)?,
-        None => Num(DEFAULT_AMBER_TOLERANCE_PERCENT),
+/// A RAG rule as the columns plans and measures store it.
+struct RagColumns {
+    method: RagMethod,
+    tolerance: Num,
+    tolerance_units: Option<Num>,
+    blue_percent: Option<Num>,
+    blue_units: Option<Num>,
+}
+
+fn rag_rule(r: &RagRuleInput) -> ApiResult<RagColumns> {
+    let either = |a: Option<f64>, b: Option<f64>, (fa, fb): (&'static str, &'static str)| {
+        if a.is_some() && b.is_some() {
+            return Err(ApiError::invalid(fb, format!("give {fa} or {fb}, not both")));
+        }
+        Ok(())
     };
-    Ok((r.method, tol))
+    either(
+        r.amber_tolerance_percent,
+        r.amber_tolerance_units,
+        ("amberTolerancePercent", "amberToleranceUnits"),
+    )?;
+    either(
+        r.blue_margin_percent,
+        r.blue_margin_units,
+        ("blueMarginPercent", "blueMarginUnits"),
+    )?;
+    let distance = |field, value: Option<f64>, at_least| {
+        value.map(|v| validate::distance(field, v, at_least)).transpose()
+    };
+    Ok(RagColumns {
+        method: r.method,
+        tolerance: match r.amber_tolerance_percent {
+            Some(t) => validate::percent("amberTolerancePercent", t)?,
+            None => Num(DEFAULT_AMBER_TOLERANCE_PERCENT),
+        },
+        tolerance_units: distance("amberToleranceUnits", r.amber_tolerance_units, Bound::Zero)?,
+        blue_percent: distance("blueMarginPercent", r.blue_margin_percent, Bound::AboveZero)?,
+        blue_units: distance("blueMarginUnits", r.blue_margin_units, Bound::AboveZero)?,
+    })
+}
+
+/// A measure's own rule, or none (its plan's applies).
+fn set_measure_rag(row: &mut measure::ActiveModel, rag: Option<RagColumns>) {
+    row.rag_method = Set(rag.as_ref().map(|r| r.method));
+    row.amber_tolerance_percent = Set(rag.as_ref().map(|r| r.tolerance));
+    row.amber_tolerance_units = Set(rag.as_ref().and_then(|r| r.tolerance_units));
+    row.blue_margin_percent = Set(rag.as_ref().and_then(|r| r.blue_percent));
+    row.blue_margin_units = Set(rag.and_then(|r| r.blue_units));
 }
 
 fn direction_rule(r: Option<&DirectionRuleInput>) -> ApiResult<(DirectionMethod, Num, i32)> {
@@ -123,7 +165,7 @@ pub async fn update_partner(
 
 pub async fn create_plan(w: &Write, viewer: &Viewer, input: CreatePlanInput) -> ApiResult<plan::Model> {
     let a = structure::<authority::Entity>(w, viewer, &input.authority_id, "authority").await?;
-    let (rag_method, tolerance) = rag_rule(&input.rag_rule)?;
+    let rag = rag_rule(&input.rag_rule)?;
     let (direction_method, band, trend) = direction_rule(input.direction_rule.as_ref())?;
     let (from, to) = (
         input.from.map(|p| p.financial_year()),
@@ -134,8 +176,11 @@ pub async fn create_plan(w: &Write, viewer: &Viewer, input: CreatePlanInput) -> 
         authority_id: Set(a.id),
         title: Set(validate::text("title", &input.title, MAX_TITLE)?),
         kind: Set(input.kind),
-        rag_method: Set(rag_method),
-        amber_tolerance_percent: Set(tolerance),
+        rag_method: Set(rag.method),
+        amber_tolerance_percent: Set(rag.tolerance),
+        amber_tolerance_units: Set(rag.tolerance_units),
+        blue_margin_percent: Set(rag.blue_percent),
+        blue_margin_units: Set(rag.blue_units),
         direction_method: Set(direction_method),
         stable_band_percent: Set(band),
         trend_periods: Set(trend),
@@ -159,9 +204,12 @@ pub async fn update_plan(w: &Write, viewer: &Viewer, input: UpdatePlanInput) -> 
         row.kind = Set(kind);
     }
     if let Some(r) = &input.rag_rule {
-        let (method, tolerance) = rag_rule(r)?;
-        row.rag_method = Set(method);
-        row.amber_tolerance_percent = Set(tolerance);
+        let rag = rag_rule(r)?;
+        row.rag_method = Set(rag.method);
+        row.amber_tolerance_percent = Set(rag.tolerance);
+        row.amber_tolerance_units = Set(rag.tolerance_units);
+        row.blue_margin_percent = Set(rag.blue_percent);
+        row.blue_margin_units = Set(rag.blue_units);
     }
     if let Some(r) = &input.direction_rule {
         let (method, band, trend) = direction_rule(Some(r))?;
@@ -269,11 +317,8 @@ pub async fn create_measure(
         }
         (None, _) => None,
     };
-    let (rag_method, tolerance) = match &input.rag_rule {
-        Some(r) => rag_rule(r).map(|(m, t)| (Some(m), Some(t)))?,
-        None => (None, None),
-    };
-    let row = measure::ActiveModel {
+    let rag = input.rag_rule.as_ref().map(rag_rule).transpose()?;
+    let mut row = measure::ActiveModel {
         authority_id: Set(node.authority_id),
         plan_id: Set(node.plan_id),
         node_id: Set(Some(node.id)),
@@ -284,8 +329,6 @@ pub async fn create_measure(
         kind: Set(input.kind),
         frequency: Set(input.frequency),
         partner_id: Set(partner_id),
-        rag_method: Set(rag_method),
-        amber_tolerance_percent: Set(tolerance),
         position: Set(store::next_measure_position(&w.txn, node.plan_id).await?),
         archived: Set(false),
         metric_id: Set(match &input.metric_code {
@@ -294,6 +337,7 @@ pub async fn create_measure(
         }),
         ..Default::default()
     };
+    set_measure_rag(&mut row, rag);
     let m = w.create("createMeasure", "measure", row).await?;
     live::plan_changed(w, m.plan_id, m.authority_id);
     Ok(m)
@@ -335,15 +379,8 @@ pub async fn update_measure(
                 "give ragRule or clearRagRule, not both",
             ));
         }
-        (Some(r), false) => {
-            let (method, tolerance) = rag_rule(r)?;
-            row.rag_method = Set(Some(method));
-            row.amber_tolerance_percent = Set(Some(tolerance));
-        }
-        (None, true) => {
-            row.rag_method = Set(None);
-            row.amber_tolerance_percent = Set(None);
-        }
+        (Some(r), false) => set_measure_rag(&mut row, Some(rag_rule(r)?)),
+        (None, true) => set_measure_rag(&mut row, None),
         (None, false) => {}
     }
     match (&input.metric_code, input.clear_metric) {

@@ -94,6 +94,25 @@ pub fn percent(field: &'static str, value: f64) -> ApiResult<Num> {
     Ok(n)
 }
 
+/// A distance from a target, in units or as a percentage of it: never
+/// negative, and more than zero where `at_least` is [`Bound::AboveZero`]
+/// (a blue margin of nothing would rate every met target BLUE).
+pub fn distance(field: &'static str, value: f64, at_least: Bound) -> ApiResult<Num> {
+    let n = number(field, value)?;
+    match at_least {
+        Bound::Zero if n.0 < Decimal::ZERO => Err(bad(field, format!("{field} must not be negative"))),
+        Bound::AboveZero if n.0 <= Decimal::ZERO => Err(bad(field, format!("{field} must be more than 0"))),
+        _ => Ok(n),
+    }
+}
+
+/// The least a [`distance`] may be.
+#[derive(Clone, Copy)]
+pub enum Bound {
+    Zero,
+    AboveZero,
+}
+
 /// The primary key of a row of `E` an ID argument names, by its global id
 /// or (for now) its number (see [`crate::ids`]); anything else, an id of
 /// another type included, refers to nothing.

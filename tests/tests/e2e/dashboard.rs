@@ -55,7 +55,7 @@ const CS04_GREEN: &str = r#"new Promise((resolve) => {
 
 const STATUSES: &str = r#"query($plan: ID!, $period: Period!) {
   plan(id: $plan) {
-    breakdown(period: $period) { green amber red noTarget noData }
+    breakdown(period: $period) { blue green amber red noTarget noData }
     measures { code result(period: $period) { status } }
   }
 }"#;
@@ -72,7 +72,7 @@ async fn expected(
         .await
         .unwrap();
     let b = &d["plan"]["breakdown"];
-    let counts = ["green", "amber", "red", "noTarget", "noData"]
+    let counts = ["blue", "green", "amber", "red", "noTarget", "noData"]
         .into_iter()
         .map(|k| (k.to_owned(), b[k].to_string()))
         .collect();
@@ -112,6 +112,9 @@ fn rendered_after(previous: &str) -> String {
         breakdown: Object.fromEntries(
           [...document.querySelectorAll('[data-breakdown]')].map((e) => [e.dataset.breakdown, e.textContent])),
         rows: [...document.querySelectorAll('[data-measure]')].map((e) => [e.dataset.measure, e.dataset.status]),
+        words: Object.fromEntries(
+          [...document.querySelectorAll('[data-measure]')].map((e) => [e.dataset.status, e.querySelector('.status').textContent])),
+        blueShown: !document.querySelector('[data-breakdown="blue"]').parentElement.hidden,
         commentary: [...document.querySelectorAll('#exception-list blockquote p')].map((e) => e.textContent),
         markup: document.querySelectorAll('#exception-list b').length,
         benchmark: document.getElementById('benchmark').hidden ? null : {
@@ -286,6 +289,29 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
         ),
         "the address is a deep link to what is shown"
     );
+
+    assert_eq!(page["blueShown"], false, "no rule of Kent's rates blue");
+
+    // Kent's rule with a blue margin: the page counts BLUE apart, and a
+    // blue row says so in words, not colour alone.
+    app.data_as(
+        &tests::token("admin", &["kent:ADMIN"]),
+        r#"mutation($p: ID!) { updatePlan(input: { id: $p, ragRule: { method: FLOOR, blueMarginPercent: 2 } }) { id } }"#,
+        json!({ "p": plan }),
+    )
+    .await
+    .unwrap();
+    chromium.navigate(&url).await.unwrap();
+    let page = chromium.evaluate(&rendered_after("")).await.unwrap();
+    let (counts, statuses) = expected(&app, &plan, "2023-24 Q1").await;
+    assert_ne!(
+        counts["blue"], "0",
+        "Kent's 2023-24 Q1 has results 2% beyond target"
+    );
+    assert_eq!(strings(&page["breakdown"]), counts);
+    assert_eq!(rows(&page), statuses);
+    assert_eq!(page["blueShown"], true);
+    assert_eq!(page["words"]["BLUE"], "Blue (exceeded)");
 
     // A measure that follows a national metric shows its benchmark: Croydon's
     // recycling rate among the demo's 69 councils in 2022-23.

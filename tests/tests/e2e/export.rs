@@ -133,11 +133,13 @@ async fn sheets(app: &TestApp, slug: &str, admin: &str) -> Vec<(String, String)>
 
 /// Every result of `slug` in `period` with all it replaced, and its
 /// commentary with every earlier text.
-const HISTORY: &str = r#"query($s: String!, $p: Period!) { authority(slug: $s) { plans { measures {
-  code result(period: $p) { value version submittedAt submittedBy restated published
+const HISTORY: &str = r#"query($s: String!, $p: Period!) { authority(slug: $s) { plans {
+  ragRule { ...Rule } measures {
+  code ragRule { ...Rule } result(period: $p) { status value version submittedAt submittedBy restated published
     history { version value note submittedBy submittedAt replacedAt }
     commentary { body kind version author createdAt history { version body author editedAt } }
-    actionPlans { title actions { description status dueOn } } } } } } }"#;
+    actionPlans { title actions { description status dueOn } } } } } } }
+fragment Rule on RagRule { method amberTolerancePercent amberToleranceUnits blueMarginPercent blueMarginUnits }"#;
 
 /// Gives `slug` a past: a published value submitted twice more (so
 /// restated, with versions), commentary written and edited, a deadline,
@@ -167,6 +169,32 @@ async fn make_history(app: &TestApp, slug: &str) -> String {
         }
     }
     let period = period.expect("a published period the first measure reports in");
+    // Margins on the plan's rule, and a measure's own rule in units, which
+    // must come back as they were.
+    let rule = app
+        .data_as(
+            &officer,
+            "query($p: ID!) { plan(id: $p) { ragRule { method amberTolerancePercent } } }",
+            json!({ "p": plan["id"] }),
+        )
+        .await
+        .unwrap();
+    let mut rule = rule["plan"]["ragRule"].clone();
+    rule["blueMarginPercent"] = json!(1.5);
+    app.data_as(
+        &officer,
+        "mutation($p: ID!, $r: RagRuleInput!) { updatePlan(input: { id: $p, ragRule: $r }) { id } }",
+        json!({ "p": plan["id"], "r": rule }),
+    )
+    .await
+    .unwrap();
+    app.data_as(
+        &officer,
+        "mutation($m: ID!) { updateMeasure(input: { id: $m, ragRule: { method: TOLERANCE, amberToleranceUnits: 2, blueMarginUnits: 0.5 } }) { id } }",
+        json!({ "m": measure }),
+    )
+    .await
+    .unwrap();
     for v in [42.25, 43.0] {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         app.data_as(&officer, submit, json!({ "m": measure, "p": period, "v": v }))

@@ -2,7 +2,7 @@
 //! council's admin and officers would.
 
 use serde_json::{Value, json};
-use tests::{engines, spawn, token};
+use tests::{TestApp, engines, spawn, token};
 
 const SUBMIT: &str = r#"mutation($m: ID!, $p: Period!, $v: Float!) {
   submitResult(input: { measureId: $m, period: $p, value: $v }) { status } }"#;
@@ -99,5 +99,202 @@ async fn improvement_based_amber_compares_with_the_same_quarter_last_year() {
             json!({ "green": 1, "amber": 0, "red": 1 }),
             "{engine:?}"
         );
+    }
+}
+
+/// The whole answer, errors included.
+async fn body(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    app.send(query, variables, Some(token))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+const RULE: &str = "method amberTolerancePercent amberToleranceUnits blueMarginPercent blueMarginUnits";
+
+/// Blue for exceeding a target by a margin (Cambridgeshire's BRAG) and a
+/// tolerance or floor in units ("within 2 percentage points"), on a plan's
+/// rule and on a measure's own, in both polarities; refused rules write
+/// nothing.
+#[tokio::test]
+async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        let root = token("root", &["PLATFORM_ADMIN"]);
+        let admin = token("admin", &["cambs:ADMIN"]);
+        let officer = token("officer", &["cambs:OFFICER"]);
+        let run = |t: &str, q: String, v: Value| {
+            let t = t.to_owned();
+            let app = &app;
+            async move { app.data_as(&t, &q, v).await.unwrap() }
+        };
+        let d = run(
+            &root,
+            r#"mutation { createAuthority(input: { slug: "cambs", name: "Cambridgeshire", kind: COUNTY }) { id } }"#.into(),
+            Value::Null,
+        )
+        .await;
+        let authority = d["createAuthority"]["id"].clone();
+        let create_plan = format!(
+            r#"mutation($a: ID!, $rule: RagRuleInput!) {{ createPlan(input: {{ authorityId: $a, title: "Performance",
+                 kind: PERFORMANCE_REPORT, ragRule: $rule }}) {{ id ragRule {{ {RULE} }} }} }}"#
+        );
+        // One or the other of each pair, and margins above nothing.
+        for (rule, field) in [
+            (
+                json!({ "method": "TOLERANCE", "amberTolerancePercent": 5, "amberToleranceUnits": 2 }),
+                "amberToleranceUnits",
+            ),
+            (
+                json!({ "method": "TOLERANCE", "blueMarginPercent": 5, "blueMarginUnits": 1 }),
+                "blueMarginUnits",
+            ),
+            (
+                json!({ "method": "TOLERANCE", "blueMarginPercent": 0 }),
+                "blueMarginPercent",
+            ),
+            (
+                json!({ "method": "TOLERANCE", "blueMarginUnits": -1 }),
+                "blueMarginUnits",
+            ),
+            (
+                json!({ "method": "FLOOR", "amberToleranceUnits": -0.5 }),
+                "amberToleranceUnits",
+            ),
+        ] {
+            let e = body(
+                &app,
+                &admin,
+                &create_plan,
+                json!({ "a": authority, "rule": rule }),
+            )
+            .await;
+            assert_eq!(
+                e["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{rule}: {e}"
+            );
+            assert_eq!(e["errors"][0]["extensions"]["field"], field, "{rule}");
+        }
+        let d = run(
+            &admin,
+            create_plan.clone(),
+            json!({ "a": authority, "rule": { "method": "TOLERANCE", "amberToleranceUnits": 2, "blueMarginPercent": 5 } }),
+        )
+        .await;
+        assert_eq!(
+            d["createPlan"]["ragRule"],
+            json!({ "method": "TOLERANCE", "amberTolerancePercent": 10.0, "amberToleranceUnits": 2.0,
+                    "blueMarginPercent": 5.0, "blueMarginUnits": null })
+        );
+        let plan = d["createPlan"]["id"].clone();
+        let d = run(
+            &admin,
+            r#"mutation($p: ID!) { createPlanNode(input: { planId: $p, code: "P", title: "People" }) { id } }"#.into(),
+            json!({ "p": plan }),
+        )
+        .await;
+        let node = d["createPlanNode"]["id"].clone();
+        let create_measure = format!(
+            r#"mutation($input: CreateMeasureInput!) {{ createMeasure(input: $input) {{ id ragRule {{ {RULE} }} }} }}"#
+        );
+        let measure = |code: &str, polarity: &str, rule: Value| {
+            let input = json!({ "nodeId": node, "code": code, "title": code, "unit": "PERCENT",
+                                "polarity": polarity, "kind": "COUNCIL", "ragRule": rule });
+            run(&admin, create_measure.clone(), json!({ "input": input }))
+        };
+        // The plan's rule: blue 5% beyond 80 (84), amber within 2 points (78).
+        let higher = measure("H", "HIGHER_IS_BETTER", Value::Null).await["createMeasure"]["id"].clone();
+        // Its own rule: FLOOR with a floor 3 points above a target of 20
+        // that sets none, blue 1 point below it.
+        let d = measure(
+            "L",
+            "LOWER_IS_BETTER",
+            json!({ "method": "FLOOR", "amberToleranceUnits": 3, "blueMarginUnits": 1 }),
+        )
+        .await;
+        assert_eq!(
+            d["createMeasure"]["ragRule"],
+            json!({ "method": "FLOOR", "amberTolerancePercent": 10.0, "amberToleranceUnits": 3.0,
+                    "blueMarginPercent": null, "blueMarginUnits": 1.0 })
+        );
+        let lower = d["createMeasure"]["id"].clone();
+        let target = |m: &Value, t: f64, floor: Option<f64>| {
+            run(
+                &officer,
+                r#"mutation($m: ID!, $t: Float!, $f: Float) { setTarget(input: { measureId: $m, period: "2024-25", target: $t, floor: $f }) { target } }"#.into(),
+                json!({ "m": m, "t": t, "f": floor }),
+            )
+        };
+        target(&higher, 80.0, None).await;
+        target(&lower, 20.0, None).await;
+        let submit = |m: &Value, v: f64| {
+            run(
+                &officer,
+                SUBMIT.into(),
+                json!({ "m": m, "p": "2024-25 Q1", "v": v }),
+            )
+        };
+        for (m, value, want) in [
+            (&higher, 84.0, "BLUE"),
+            (&higher, 83.9, "GREEN"),
+            (&higher, 78.0, "AMBER"),
+            (&higher, 77.9, "RED"),
+            (&lower, 19.0, "BLUE"),
+            (&lower, 19.5, "GREEN"),
+            (&lower, 23.0, "AMBER"),
+            (&lower, 23.1, "RED"),
+        ] {
+            let d = submit(m, value).await;
+            assert_eq!(d["submitResult"]["status"], want, "{value} {engine:?}");
+        }
+        // A floor set beside the target wins over the units.
+        submit(&lower, 22.0).await;
+        target(&lower, 20.0, Some(21.0)).await;
+        let result = format!(
+            r#"query($m: ID!) {{ measure(id: $m) {{ result(period: "2024-25 Q1") {{ status }}
+                 plan {{ breakdown(period: "2024-25 Q1") {{ total blue green amber red percentGreen }} }} }} }}"#
+        );
+        let d = run(&officer, result.clone(), json!({ "m": lower })).await;
+        assert_eq!(d["measure"]["result"]["status"], "RED", "{engine:?}");
+        // Blue is counted apart and counts as met: 1 blue of 2 rated.
+        submit(&higher, 90.0).await;
+        let d = run(&officer, result.clone(), json!({ "m": higher })).await;
+        assert_eq!(d["measure"]["result"]["status"], "BLUE");
+        assert_eq!(
+            d["measure"]["plan"]["breakdown"],
+            json!({ "total": 2, "blue": 1, "green": 0, "amber": 0, "red": 1, "percentGreen": 50.0 })
+        );
+        // A rule set again without margins rates as before them.
+        let d = run(
+            &admin,
+            format!(r#"mutation($p: ID!) {{ updatePlan(input: {{ id: $p, ragRule: {{ method: TOLERANCE }} }}) {{ ragRule {{ {RULE} }} }} }}"#),
+            json!({ "p": plan }),
+        )
+        .await;
+        assert_eq!(
+            d["updatePlan"]["ragRule"],
+            json!({ "method": "TOLERANCE", "amberTolerancePercent": 10.0, "amberToleranceUnits": null,
+                    "blueMarginPercent": null, "blueMarginUnits": null })
+        );
+        let d = run(&officer, result, json!({ "m": higher })).await;
+        assert_eq!(d["measure"]["result"]["status"], "GREEN", "{engine:?}");
+        // A refused update leaves the measure's rule as it was.
+        let e = body(
+            &app,
+            &admin,
+            r#"mutation($m: ID!) { updateMeasure(input: { id: $m, ragRule: { method: TOLERANCE, blueMarginUnits: 0 } }) { id } }"#,
+            json!({ "m": lower }),
+        )
+        .await;
+        assert_eq!(e["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let d = run(
+            &officer,
+            format!(r#"query($m: ID!) {{ measure(id: $m) {{ ragRule {{ {RULE} }} }} }}"#),
+            json!({ "m": lower }),
+        )
+        .await;
+        assert_eq!(d["measure"]["ragRule"]["blueMarginUnits"], 1.0, "{engine:?}");
     }
 }

@@ -107,7 +107,7 @@ pub fn write(o: &Owned) -> ApiResult<Vec<File>> {
 
 /// The header of each CSV file, which a file without rows still has (a
 /// row's serialised names give it otherwise: a test holds them equal).
-const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,metric,archived";
+const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,metric,archived";
 const TARGETS: &str = "measure,period,target,floor,set_by,set_at";
 const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at";
 const COMMENTARY: &str = "key,measure,period,kind,body,author,at";
@@ -275,7 +275,15 @@ fn plan(o: &Owned, n: &Names, p: &entity::model::plan::Model) -> PlanIn {
         kind: p.kind,
         rag_rule: RagRuleIn {
             method: p.rag_method,
-            amber_tolerance_percent: Some(p.amber_tolerance_percent),
+            // A rule in units shows the default percentage beside them, which
+            // an import would refuse as given with the units.
+            amber_tolerance_percent: p
+                .amber_tolerance_units
+                .is_none()
+                .then_some(p.amber_tolerance_percent),
+            amber_tolerance_units: p.amber_tolerance_units,
+            blue_margin_percent: p.blue_margin_percent,
+            blue_margin_units: p.blue_margin_units,
         },
         direction_rule: Some(DirectionRuleIn {
             method: p.direction_method,
@@ -338,7 +346,12 @@ fn measures(o: &Owned, n: &Names) -> Vec<MeasureRow> {
             frequency: m.frequency,
             partner: m.partner_id.map(|id| name(&n.partners, id)),
             rag_method: m.rag_method,
-            amber_tolerance_percent: m.amber_tolerance_percent,
+            amber_tolerance_percent: m
+                .amber_tolerance_percent
+                .filter(|_| m.amber_tolerance_units.is_none()),
+            amber_tolerance_units: m.amber_tolerance_units,
+            blue_margin_percent: m.blue_margin_percent,
+            blue_margin_units: m.blue_margin_units,
             metric: m
                 .metric_id
                 .and_then(|id| metrics.get(&id).map(|c| (*c).to_owned())),
@@ -498,6 +511,9 @@ mod tests {
             partner: None,
             rag_method: None,
             amber_tolerance_percent: None,
+            amber_tolerance_units: None,
+            blue_margin_percent: None,
+            blue_margin_units: None,
             metric: None,
             archived: None,
         };

@@ -138,6 +138,12 @@ pub struct RagRuleIn {
     pub method: RagMethod,
     #[serde(default)]
     pub amber_tolerance_percent: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amber_tolerance_units: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blue_margin_percent: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blue_margin_units: Option<Num>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -280,6 +286,12 @@ pub struct MeasureRow {
     pub partner: Option<String>,
     pub rag_method: Option<RagMethod>,
     pub amber_tolerance_percent: Option<Num>,
+    #[serde(default)]
+    pub amber_tolerance_units: Option<Num>,
+    #[serde(default)]
+    pub blue_margin_percent: Option<Num>,
+    #[serde(default)]
+    pub blue_margin_units: Option<Num>,
     /// The code of the national metric the measure follows.
     #[serde(default)]
     pub metric: Option<String>,

@@ -163,6 +163,9 @@ const MEASURE_COLUMNS: &[(&str, &str)] = &[
     ("title", "title"),
     ("partner", "partner"),
     ("amberTolerancePercent", "amber_tolerance_percent"),
+    ("amberToleranceUnits", "amber_tolerance_units"),
+    ("blueMarginPercent", "blue_margin_percent"),
+    ("blueMarginUnits", "blue_margin_units"),
     ("metricCode", "metric"),
 ];
 const TARGET_COLUMNS: &[(&str, &str)] = &[
@@ -180,6 +183,16 @@ const RESULT_COLUMNS: &[(&str, &str)] = &[
 
 /// The nearest float to a decimal of the files: the inputs carry numbers as
 /// GraphQL sends them, and validation turns them back into the decimal.
+fn rag_rule(r: &RagRuleIn) -> RagRuleInput {
+    RagRuleInput {
+        method: r.method,
+        amber_tolerance_percent: r.amber_tolerance_percent.map(float),
+        amber_tolerance_units: r.amber_tolerance_units.map(float),
+        blue_margin_percent: r.blue_margin_percent.map(float),
+        blue_margin_units: r.blue_margin_units.map(float),
+    }
+}
+
 fn float(n: Num) -> f64 {
     n.0.to_string().parse().unwrap_or(f64::NAN)
 }
@@ -268,10 +281,7 @@ impl<'w> Import<'w> {
             authority_id: authority_id.clone(),
             title: p.title.clone(),
             kind: p.kind,
-            rag_rule: RagRuleInput {
-                method: p.rag_rule.method,
-                amber_tolerance_percent: p.rag_rule.amber_tolerance_percent.map(float),
-            },
+            rag_rule: rag_rule(&p.rag_rule),
             direction_rule: p.direction_rule.as_ref().map(|d| DirectionRuleInput {
                 method: d.method,
                 stable_band_percent: d.stable_band_percent.map(float),
@@ -328,17 +338,26 @@ impl<'w> Import<'w> {
                 ),
                 None => None,
             };
-            let rag_rule = match (r.rag_method, r.amber_tolerance_percent) {
-                (Some(method), tolerance) => Some(RagRuleInput {
+            let bands = [
+                r.amber_tolerance_percent,
+                r.amber_tolerance_units,
+                r.blue_margin_percent,
+                r.blue_margin_units,
+            ];
+            let rag_rule = match r.rag_method {
+                Some(method) => Some(rag_rule(&RagRuleIn {
                     method,
-                    amber_tolerance_percent: tolerance.map(float),
-                }),
-                (None, Some(_)) => {
+                    amber_tolerance_percent: r.amber_tolerance_percent,
+                    amber_tolerance_units: r.amber_tolerance_units,
+                    blue_margin_percent: r.blue_margin_percent,
+                    blue_margin_units: r.blue_margin_units,
+                })),
+                None if bands.iter().any(Option::is_some) => {
                     return Err(place.locate(ApiError::BadUserInput(
-                        "an amberTolerancePercent needs a rag_method".to_owned(),
+                        "a tolerance or blue margin needs a rag_method".to_owned(),
                     )));
                 }
-                (None, None) => None,
+                None => None,
             };
             let input = CreateMeasureInput {
                 node_id,
