@@ -101,6 +101,7 @@ fn plan_of(r: &PgRow) -> anyhow::Result<plan::Model> {
         amber_tolerance_units: opt_num(r, 12)?,
         blue_margin_percent: opt_num(r, 13)?,
         blue_margin_units: opt_num(r, 14)?,
+        rate_provisional: r.try_get(15)?,
     })
 }
 
@@ -128,6 +129,7 @@ fn measure_of(r: &PgRow) -> anyhow::Result<measure::Model> {
         amber_tolerance_units: opt_num(r, 15)?,
         blue_margin_percent: opt_num(r, 16)?,
         blue_margin_units: opt_num(r, 17)?,
+        rate_provisional: r.try_get(18)?,
         // The dashboard rates; it does not benchmark.
         metric_id: None,
     })
@@ -161,7 +163,7 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
         &mut *conn,
         "SELECT id, authority_id, title, kind, rag_method, amber_tolerance_percent, direction_method, \
          stable_band_percent, trend_periods, from_year, to_year, archived, amber_tolerance_units, \
-         blue_margin_percent, blue_margin_units FROM plans \
+         blue_margin_percent, blue_margin_units, rate_provisional FROM plans \
          WHERE authority_id IN ({ids}) ORDER BY id",
         &[authority_id],
     )
@@ -181,7 +183,7 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
         &mut *conn,
         "SELECT id, authority_id, plan_id, node_id, code, title, unit, polarity, kind, frequency, \
          partner_id, rag_method, amber_tolerance_percent, position, archived, amber_tolerance_units, \
-         blue_margin_percent, blue_margin_units FROM measures \
+         blue_margin_percent, blue_margin_units, rate_provisional FROM measures \
          WHERE plan_id IN ({ids}) ORDER BY position, id",
         &plan_ids,
     )

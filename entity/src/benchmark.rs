@@ -18,8 +18,17 @@ use rust_decimal::prelude::ToPrimitive;
 
 use sea_orm::{ActiveEnum, Iterable};
 
-use crate::enums::{AuthorityKind, BenchmarkSource, ComparisonGroupKind, Frequency, Polarity, Unit};
+use crate::enums::{
+    AuthorityKind, BenchmarkSource, ComparisonGroupKind, DataQuality, Frequency, Polarity, Unit,
+};
 use crate::period::Period;
+
+/// Whether a council's reported result counts in a benchmark: a
+/// PROVISIONAL figure never does (LG Inform's club publishes none), so a
+/// reference value, if any, stands for the council instead.
+pub fn counts(quality: DataQuality) -> bool {
+    quality != DataQuality::Provisional
+}
 
 /// p of the lower quartile.
 pub const LOWER_QUARTILE: Decimal = Decimal::from_parts(25, 0, 0, false, 2);

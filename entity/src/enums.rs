@@ -33,7 +33,8 @@ vocabulary! {
         /// measure, or a measure with no polarity (Croydon's grey).
         NoTarget,
         /// No value for the period, or one this viewer may not see yet
-        /// (Croydon's black).
+        /// (Croydon's black), or a PROVISIONAL value under a rule that does
+        /// not rate them.
         NoData,
     }
     /// Direction of travel of one measure in one period.
@@ -90,6 +91,20 @@ vocabulary! {
         SamePeriodLastYear,
         /// A least-squares line through the last `trendPeriods` periods.
         Trend,
+    }
+    /// How sure a result's source is of it (LG Inform's benchmarking club
+    /// never publishes provisional data).
+    DataQuality {
+        /// Not yet confirmed by its source: a plan's rule may leave it
+        /// unrated, and it never counts in a benchmark.
+        Provisional,
+        /// Confirmed: every result submitted without a quality.
+        Final,
+        /// A figure its source has since revised, replacing an earlier one
+        /// (a restatement is any change after publication, whatever its cause).
+        Revised,
+        /// An estimate where the source has no figure.
+        Estimated,
     }
     /// How often a measure reports.
     Frequency {

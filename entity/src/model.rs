@@ -73,6 +73,8 @@ pub mod plan {
         pub amber_tolerance_units: Option<Num>,
         pub blue_margin_percent: Option<Num>,
         pub blue_margin_units: Option<Num>,
+        /// Whether PROVISIONAL results are rated; null: they are.
+        pub rate_provisional: Option<bool>,
         pub direction_method: DirectionMethod,
         pub stable_band_percent: Num,
         pub trend_periods: i32,
@@ -141,6 +143,8 @@ pub mod measure {
         pub amber_tolerance_units: Option<Num>,
         pub blue_margin_percent: Option<Num>,
         pub blue_margin_units: Option<Num>,
+        /// Whether PROVISIONAL results are rated; null: they are.
+        pub rate_provisional: Option<bool>,
         pub position: i32,
         pub archived: bool,
         /// The national metric its published results are values of.
@@ -202,6 +206,9 @@ pub mod result {
         /// Changed after its period was published.
         pub restated: bool,
         pub version: i32,
+        pub quality: DataQuality,
+        /// The date the figure was true at, as its source states it.
+        pub as_at: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -231,6 +238,8 @@ pub mod result_history {
         pub submitted_at: DateTimeUtc,
         pub version: i32,
         pub replaced_at: DateTimeUtc,
+        pub quality: DataQuality,
+        pub as_at: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::enums::{Direction, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
+use crate::enums::{DataQuality, Direction, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::model::{measure, plan};
 use crate::period::Period;
 use crate::rules::{self, Band, DirectionRule, RagRule, Reading};
@@ -46,6 +46,7 @@ pub fn plan_rag(p: &plan::Model) -> RagRule {
             p.blue_margin_percent.map(|n| n.0),
             p.blue_margin_units.map(|n| n.0),
         ),
+        rate_provisional: p.rate_provisional.unwrap_or(true),
         ..RagRule::new(p.rag_method, Some(p.amber_tolerance_percent.0))
     }
 }
@@ -59,6 +60,7 @@ pub fn measure_rag(m: &measure::Model) -> Option<RagRule> {
             m.blue_margin_percent.map(|n| n.0),
             m.blue_margin_units.map(|n| n.0),
         ),
+        rate_provisional: m.rate_provisional.unwrap_or(true),
         ..RagRule::new(method, m.amber_tolerance_percent.map(|n| n.0))
     })
 }
@@ -152,5 +154,13 @@ pub fn rate(
         direction: rules::direction(&rules.direction, rules.polarity, &reported, &value_at),
         previous_value: rules::comparison_period(rules.direction.method, &reported)
             .and_then(|p| value_at(&p)),
+    }
+}
+
+/// A PROVISIONAL result under a rule that does not rate them stays shown,
+/// value and direction, but is NO_DATA: not yet a result to rate.
+pub fn hold_provisional(rules: &MeasureRules, rated: &mut Rated, quality: Option<DataQuality>) {
+    if quality == Some(DataQuality::Provisional) && !rules.rag.rate_provisional && rated.value.is_some() {
+        rated.status = RagStatus::NoData;
     }
 }

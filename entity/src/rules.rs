@@ -50,6 +50,8 @@ pub struct RagRule {
     pub amber_tolerance_units: Option<Decimal>,
     /// How far beyond its target a value must be to rate BLUE; none: never.
     pub blue_margin: Option<Band>,
+    /// Whether a PROVISIONAL result is rated (see [`crate::rating::hold_provisional`]).
+    pub rate_provisional: bool,
 }
 
 impl RagRule {
@@ -60,6 +62,7 @@ impl RagRule {
             amber_tolerance_percent: amber_tolerance_percent.unwrap_or(DEFAULT_AMBER_TOLERANCE_PERCENT),
             amber_tolerance_units: None,
             blue_margin: None,
+            rate_provisional: true,
         }
     }
 

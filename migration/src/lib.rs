@@ -10,6 +10,7 @@ mod m20261206_000001_idempotency;
 mod m20261206_000002_identity;
 mod m20261206_000003_live_positions;
 mod m20261206_000004_rag_margins;
+mod m20261206_000006_data_quality;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_identity::Migration),
             Box::new(m20261206_000003_live_positions::Migration),
             Box::new(m20261206_000004_rag_margins::Migration),
+            Box::new(m20261206_000006_data_quality::Migration),
         ]
     }
 }

@@ -333,6 +333,7 @@ impl Loader<(i64, Period)> for ValuesLoader {
                     .collect::<HashSet<_>>(),
                 results
                     .into_iter()
+                    .filter(|r| rules::counts(r.quality))
                     .map(|r| ((r.measure_id, r.period), r.value))
                     .collect::<HashMap<_, _>>(),
             )

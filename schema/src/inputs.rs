@@ -4,8 +4,8 @@
 use async_graphql::{ID, InputObject};
 use chrono::{DateTime, Utc};
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency,
-    MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
+    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality, DirectionMethod,
+    Frequency, MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
 };
 
 use crate::scalars::Date;
@@ -70,6 +70,9 @@ pub struct RagRuleInput {
     /// Rate BLUE a result beyond its target by at least this many of the
     /// measure's units (more than 0).
     pub blue_margin_units: Option<f64>,
+    /// Whether PROVISIONAL results are rated; when not, they are NO_DATA
+    /// until confirmed. Default true.
+    pub rate_provisional: Option<bool>,
 }
 
 /// What a result is compared with for its direction of travel, and how big a change counts.
@@ -171,6 +174,11 @@ pub struct SubmitResultInput {
     /// The version this submission replaces (0: none yet). Without it the
     /// last writer wins and every replaced value is kept in the history.
     pub expected_version: Option<i32>,
+    /// How sure the source is of the value. Default FINAL; REVISED only
+    /// replaces a value already submitted.
+    pub quality: Option<DataQuality>,
+    /// The date the figure was true at, as its source states it: not after today.
+    pub as_at: Option<Date>,
 }
 
 /// Commentary on a measure in a period. OFFICER and ADMIN may add any

@@ -3,4 +3,5 @@ mod escalation;
 mod improvement;
 mod margins;
 mod period;
+mod quality;
 mod rules;

@@ -91,6 +91,7 @@ fn rag_defaults() {
             amber_tolerance_percent: d("10"),
             amber_tolerance_units: None,
             blue_margin: None,
+            rate_provisional: true,
         }
     );
 }

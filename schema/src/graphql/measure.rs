@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::model::{commentary, measure, result_history};
-use entity::{Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit};
+use entity::{DataQuality, Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit};
 
 use super::authority::Partner;
 use super::benchmark::{Benchmark, Metric, benchmark};
@@ -22,6 +22,7 @@ use crate::ids::{self, Kind};
 use crate::inputs::{CreateMeasureInput, SetTargetInput, SubmitResultInput, UpdateMeasureInput};
 use crate::rating::feed::PageArgs;
 use crate::rating::{Rating, SeriesKey, sets, visible};
+use crate::scalars::Date;
 use crate::service;
 use crate::store::write::{Finish, Write};
 
@@ -355,9 +356,20 @@ impl MeasureResult {
     async fn published(&self) -> bool {
         self.0.published
     }
-    /// Whether the shown value was changed after publication.
+    /// Whether the shown value was changed after publication, for whatever
+    /// reason (a source's revision is `quality` REVISED).
     async fn restated(&self) -> bool {
         self.0.restated
+    }
+    /// How sure the source is of the shown value; null where none is shown.
+    /// A PROVISIONAL value is NO_DATA under a rule that does not rate them
+    /// (`RagRule.rateProvisional`), and never counts in a benchmark.
+    async fn quality(&self) -> Option<DataQuality> {
+        self.0.submission.as_ref().map(|s| s.quality)
+    }
+    /// The date the shown value was true at, as its source states it.
+    async fn as_at(&self) -> Option<Date> {
+        self.0.submission.as_ref().and_then(|s| s.as_at).map(Date)
     }
     /// The shown result's version, counting from 1: what `expectedVersion`
     /// compares with. Null where no result is shown.
@@ -459,6 +471,14 @@ impl ResultVersion {
     /// When a newer value replaced it.
     async fn replaced_at(&self) -> DateTime<Utc> {
         self.0.replaced_at
+    }
+    /// How sure its source was of it.
+    async fn quality(&self) -> DataQuality {
+        self.0.quality
+    }
+    /// The date it was true at, as its source stated it.
+    async fn as_at(&self) -> Option<Date> {
+        self.0.as_at.map(Date)
     }
 }
 

@@ -131,6 +131,9 @@ pub struct RagRule {
     pub(super) blue_margin_percent: Option<f64>,
     /// How far beyond its target, in the measure's units, a result rates BLUE.
     pub(super) blue_margin_units: Option<f64>,
+    /// Whether PROVISIONAL results are rated; when not, they are NO_DATA
+    /// until a confirmed value replaces them.
+    pub(super) rate_provisional: bool,
 }
 
 impl From<entity::rules::RagRule> for RagRule {
@@ -147,6 +150,7 @@ impl From<entity::rules::RagRule> for RagRule {
             amber_tolerance_units: r.amber_tolerance_units.map(float),
             blue_margin_percent,
             blue_margin_units,
+            rate_provisional: r.rate_provisional,
         }
     }
 }

@@ -135,6 +135,7 @@ impl<'v> Facts<'v> {
         let goal_at = |p: &Period| self.goals.get(&(measure_id, *p)).copied();
         let mut rated = rating::rate(&m.rules, period, value_at, goal_at);
         let shown = self.values.get(&(measure_id, rated.reported));
+        rating::hold_provisional(&m.rules, &mut rated, shown.map(|r| r.quality));
         let published_at = self.published_at(m.plan_id, &rated.reported);
         let sees_drafts = self.sees_drafts(m);
         if !visible::shown(published_at.is_some(), sees_drafts) {
@@ -149,6 +150,8 @@ impl<'v> Facts<'v> {
             submission: shown.map(|r| Submission {
                 version: r.version,
                 at: r.submitted_at,
+                quality: r.quality,
+                as_at: r.as_at,
                 by: visible::sees_submitter(self.viewer, m.scope).then(|| r.submitted_by.clone()),
             }),
             rated,

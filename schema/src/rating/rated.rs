@@ -1,6 +1,7 @@
 //! One measure rated in one period, as a viewer may see it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::DataQuality;
 use entity::rating::Rated;
 
 /// Longest run of periods one series, trend or escalation looks at: ten
@@ -31,6 +32,8 @@ pub struct Rating {
 pub struct Submission {
     pub version: i32,
     pub at: DateTime<Utc>,
+    pub quality: DataQuality,
+    pub as_at: Option<NaiveDate>,
     /// The subject who submitted it, for those who may know (see
     /// [`super::visible::sees_submitter`]).
     pub by: Option<String>,

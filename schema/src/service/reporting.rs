@@ -1,9 +1,9 @@
 //! A reporting cycle: targets, results and publication.
 
 use async_graphql::ID;
-use entity::Period;
 use entity::model::{measure, plan, result};
 use entity::rules::floor_fits;
+use entity::{DataQuality, Period};
 
 use super::guard::{guarded, scope};
 use super::validate::{self, MAX_ITEMS, MAX_TEXT};
@@ -226,6 +226,8 @@ pub async fn check_results(
             value: validate::number("value", input.value)?,
             note: validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?,
             expected_version: input.expected_version,
+            quality: input.quality.unwrap_or(DataQuality::Final),
+            as_at: input.as_at.map(|d| validate::as_at(d.0, w.now)).transpose()?,
         })
     })
     .await

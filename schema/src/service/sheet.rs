@@ -8,8 +8,10 @@
 use std::collections::HashMap;
 
 use async_graphql::ID;
-use entity::Period;
+use chrono::NaiveDate;
 use entity::model::{measure, plan};
+use entity::{DataQuality, Period};
+use sea_orm::ActiveEnum;
 
 use super::import::sheet::{self, SheetRow};
 use super::reporting::{Checked, check_results, check_targets};
@@ -18,6 +20,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::ids::{self, Kind};
 use crate::inputs::{SetTargetInput, SubmitResultInput};
 use crate::policy::{Verb, Viewer, allows, measure_scope};
+use crate::scalars::Date;
 use crate::store;
 use crate::store::write::Write;
 use sea_orm::DatabaseConnection;
@@ -312,6 +315,26 @@ fn read_row(
         })?,
     };
     let value = number(r, "value")?;
+    let quality = r
+        .get("quality")
+        .map(|t| {
+            DataQuality::try_from_value(&t.trim().to_ascii_uppercase()).map_err(|_| {
+                RowError::new(
+                    r.row,
+                    "quality",
+                    format!("`{t}` is not PROVISIONAL, FINAL, REVISED or ESTIMATED"),
+                )
+            })
+        })
+        .transpose()?;
+    let as_at = r
+        .get("as_at")
+        .map(|t| {
+            NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| RowError::new(r.row, "as_at", format!("`{t}` is not a date (YYYY-MM-DD)")))
+        })
+        .transpose()?;
     let target = number(r, "target")?;
     let floor = number(r, "floor")?;
     if target.is_none() && floor.is_some() {
@@ -339,6 +362,8 @@ fn read_row(
             value,
             note: r.get("note").map(str::to_owned),
             expected_version: None,
+            quality,
+            as_at,
         }),
     }))
 }

@@ -22,6 +22,7 @@ struct RagColumns {
     tolerance_units: Option<Num>,
     blue_percent: Option<Num>,
     blue_units: Option<Num>,
+    rate_provisional: Option<bool>,
 }
 
 fn rag_rule(r: &RagRuleInput) -> ApiResult<RagColumns> {
@@ -53,6 +54,9 @@ fn rag_rule(r: &RagRuleInput) -> ApiResult<RagColumns> {
         tolerance_units: distance("amberToleranceUnits", r.amber_tolerance_units, Bound::Zero)?,
         blue_percent: distance("blueMarginPercent", r.blue_margin_percent, Bound::AboveZero)?,
         blue_units: distance("blueMarginUnits", r.blue_margin_units, Bound::AboveZero)?,
+        // Stored only when it departs from the default, so a rule set as
+        // before reads back as before.
+        rate_provisional: r.rate_provisional.filter(|rate| !rate),
     })
 }
 
@@ -62,7 +66,8 @@ fn set_measure_rag(row: &mut measure::ActiveModel, rag: Option<RagColumns>) {
     row.amber_tolerance_percent = Set(rag.as_ref().map(|r| r.tolerance));
     row.amber_tolerance_units = Set(rag.as_ref().and_then(|r| r.tolerance_units));
     row.blue_margin_percent = Set(rag.as_ref().and_then(|r| r.blue_percent));
-    row.blue_margin_units = Set(rag.and_then(|r| r.blue_units));
+    row.blue_margin_units = Set(rag.as_ref().and_then(|r| r.blue_units));
+    row.rate_provisional = Set(rag.and_then(|r| r.rate_provisional));
 }
 
 fn direction_rule(r: Option<&DirectionRuleInput>) -> ApiResult<(DirectionMethod, Num, i32)> {
@@ -181,6 +186,7 @@ pub async fn create_plan(w: &Write, viewer: &Viewer, input: CreatePlanInput) -> 
         amber_tolerance_units: Set(rag.tolerance_units),
         blue_margin_percent: Set(rag.blue_percent),
         blue_margin_units: Set(rag.blue_units),
+        rate_provisional: Set(rag.rate_provisional),
         direction_method: Set(direction_method),
         stable_band_percent: Set(band),
         trend_periods: Set(trend),
@@ -210,6 +216,7 @@ pub async fn update_plan(w: &Write, viewer: &Viewer, input: UpdatePlanInput) -> 
         row.amber_tolerance_units = Set(rag.tolerance_units);
         row.blue_margin_percent = Set(rag.blue_percent);
         row.blue_margin_units = Set(rag.blue_units);
+        row.rate_provisional = Set(rag.rate_provisional);
     }
     if let Some(r) = &input.direction_rule {
         let (method, band, trend) = direction_rule(Some(r))?;

@@ -2,6 +2,7 @@
 //! anything is written. The limits are documented in the README.
 
 use async_graphql::ID;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{Num, Period, PeriodKind};
 use rust_decimal::Decimal;
 
@@ -104,6 +105,14 @@ pub fn distance(field: &'static str, value: f64, at_least: Bound) -> ApiResult<N
         Bound::AboveZero if n.0 <= Decimal::ZERO => Err(bad(field, format!("{field} must be more than 0"))),
         _ => Ok(n),
     }
+}
+
+/// A result's as-at date: a figure cannot be true at a day still to come.
+pub fn as_at(date: NaiveDate, now: DateTime<Utc>) -> ApiResult<NaiveDate> {
+    if date > now.date_naive() {
+        return Err(bad("asAt", format!("asAt {date} is after today")));
+    }
+    Ok(date)
 }
 
 /// The least a [`distance`] may be.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::model::{audit_log, measure, plan, plan_node, publication, result, target};
-use entity::{Num, Period};
+use entity::{DataQuality, Num, Period};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -49,6 +49,8 @@ pub struct ResultValue {
     pub version: i32,
     pub submitted_by: String,
     pub submitted_at: DateTime<Utc>,
+    pub quality: DataQuality,
+    pub as_at: Option<NaiveDate>,
 }
 
 /// What rating reads of a stored target.
@@ -101,6 +103,8 @@ pub async fn rating_values_in(
                         R::Version,
                         R::SubmittedBy,
                         R::SubmittedAt,
+                        R::Quality,
+                        R::AsAt,
                     ],
                     R::MeasureId
                         .is_in(chunk.iter().copied())

@@ -1,8 +1,8 @@
 //! The statements of a reporting cycle: targets, results, publication.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::model::{measure, plan, publication, result, result_history, target};
-use entity::{Num, Period};
+use entity::{DataQuality, Num, Period};
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType};
@@ -81,6 +81,8 @@ pub struct NewResult {
     pub note: Option<String>,
     /// `Some`: refuse unless the stored version is this one (0: no result yet).
     pub expected_version: Option<i32>,
+    pub quality: DataQuality,
+    pub as_at: Option<NaiveDate>,
 }
 
 impl NewResult {
@@ -90,7 +92,10 @@ impl NewResult {
 
     /// The stored result says what this one says already.
     fn repeats(&self, stored: &result::Model) -> bool {
-        stored.value == self.value && stored.note == self.note
+        stored.value == self.value
+            && stored.note == self.note
+            && stored.quality == self.quality
+            && stored.as_at == self.as_at
     }
 }
 
@@ -142,6 +147,15 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
         if old.is_some_and(|o| item.repeats(o)) {
             continue;
         }
+        if item.quality == DataQuality::Revised && old.is_none() {
+            return Err(ApiError::invalid(
+                "quality",
+                format!(
+                    "{} has no value for {} to revise: submit it as FINAL, PROVISIONAL or ESTIMATED",
+                    item.measure.code, item.period
+                ),
+            ));
+        }
         let was_published = old.is_some() && {
             let of_plan = published
                 .get(&item.measure.plan_id)
@@ -161,6 +175,8 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
                 submitted_at: Set(old.submitted_at),
                 version: Set(old.version),
                 replaced_at: Set(w.now),
+                quality: Set(old.quality),
+                as_at: Set(old.as_at),
                 ..Default::default()
             });
         }
@@ -175,6 +191,8 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
             submitted_at: Set(w.now),
             restated: Set(old.is_some_and(|o| o.restated) || was_published),
             version: Set(version + 1),
+            quality: Set(item.quality),
+            as_at: Set(item.as_at),
             ..Default::default()
         });
     }
@@ -204,6 +222,8 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
                         R::SubmittedAt,
                         R::Restated,
                         R::Version,
+                        R::Quality,
+                        R::AsAt,
                     ],
                     guard: Some(guard),
                 },

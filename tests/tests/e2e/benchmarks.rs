@@ -580,3 +580,40 @@ async fn what_cannot_be_a_code_or_slug_names_nothing() {
         );
     }
 }
+
+/// A provisional figure never counts in a benchmark (LG Inform's club
+/// publishes none): Kent's restated result drops out while provisional, so
+/// its row goes (Kent has no reference value), and counts again once final.
+#[tokio::test]
+async fn a_provisional_figure_stays_out_of_the_benchmark() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        thirteen(&app).await;
+        let admin = token("admin", &["kent:ADMIN"]);
+        let d = run(
+            &app,
+            &admin,
+            r#"{ authority(slug: "kent") { plans { measures { id } } } }"#,
+            Value::Null,
+        )
+        .await;
+        let measure = d["authority"]["plans"][0]["measures"][0]["id"].clone();
+        let submit = r#"mutation($m: ID!, $q: DataQuality!) {
+          submitResult(input: { measureId: $m, period: "2022-23", value: 30.5, quality: $q }) { quality restated } }"#;
+        let d = run(&app, &admin, submit, json!({ "m": measure, "q": "PROVISIONAL" })).await;
+        assert_eq!(
+            d["submitResult"],
+            json!({ "quality": "PROVISIONAL", "restated": true })
+        );
+        let all = benchmark(&app, None, "all").await;
+        let kent: Vec<Row<'_>> = rows(&all).into_iter().filter(|r| r.0 == "kent").collect();
+        assert_eq!(kent, [], "{engine:?}: a provisional figure in the benchmark");
+        assert_eq!(all["count"], 12);
+        let d = run(&app, &admin, submit, json!({ "m": measure, "q": "FINAL" })).await;
+        assert_eq!(d["submitResult"]["quality"], "FINAL");
+        let all = benchmark(&app, None, "all").await;
+        let kent: Vec<Row<'_>> = rows(&all).into_iter().filter(|r| r.0 == "kent").collect();
+        assert_eq!(kent, [("kent", 30.5, Some(2), Some(1), O)], "{engine:?}");
+        assert_eq!(all["count"], 13);
+    }
+}

@@ -298,3 +298,172 @@ async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
         assert_eq!(d["measure"]["ragRule"]["blueMarginUnits"], 1.0, "{engine:?}");
     }
 }
+
+const RESULT: &str = r#"query($m: ID!) { measure(id: $m) {
+  result(period: "2024-25 Q1") { value status direction quality asAt restated versions(first: 10) { edges { node { value quality asAt } } } }
+  plan { breakdown(period: "2024-25 Q1") { green red noData } } } }"#;
+
+/// A result's data quality through the API: shown with its as-at date, a
+/// plan's rule that does not rate provisional results holds them NO_DATA,
+/// REVISED replaces only a value already there, and an uploaded sheet
+/// carries both.
+#[tokio::test]
+async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated() {
+    for engine in engines() {
+        let app = spawn(engine, false).await.unwrap();
+        let root = token("root", &["PLATFORM_ADMIN"]);
+        let admin = token("admin", &["lga:ADMIN"]);
+        let officer = token("officer", &["lga:OFFICER"]);
+        let run = |t: &str, q: &str, v: Value| {
+            let (t, q) = (t.to_owned(), q.to_owned());
+            let app = &app;
+            async move { app.data_as(&t, &q, v).await.unwrap() }
+        };
+        let d = run(
+            &root,
+            r#"mutation { createAuthority(input: { slug: "lga", name: "Benchmarking Club", kind: UNITARY }) { id } }"#,
+            Value::Null,
+        )
+        .await;
+        let d = run(
+            &admin,
+            r#"mutation($a: ID!) { createPlan(input: { authorityId: $a, title: "Plan", kind: COUNCIL_PLAN,
+                 ragRule: { method: TOLERANCE, rateProvisional: false } }) { id ragRule { rateProvisional } } }"#,
+            json!({ "a": d["createAuthority"]["id"] }),
+        )
+        .await;
+        assert_eq!(d["createPlan"]["ragRule"]["rateProvisional"], false);
+        let plan = d["createPlan"]["id"].clone();
+        let d = run(
+            &admin,
+            r#"mutation($p: ID!) { createPlanNode(input: { planId: $p, code: "N", title: "N" }) { id } }"#,
+            json!({ "p": plan }),
+        )
+        .await;
+        let d = run(
+            &admin,
+            r#"mutation($input: CreateMeasureInput!) { createMeasure(input: $input) { id } }"#,
+            json!({ "input": { "nodeId": d["createPlanNode"]["id"], "code": "Q1", "title": "Q1", "unit": "PERCENT",
+                               "polarity": "HIGHER_IS_BETTER", "kind": "COUNCIL" } }),
+        )
+        .await;
+        let m = d["createMeasure"]["id"].clone();
+        run(
+            &officer,
+            r#"mutation($m: ID!) { setTarget(input: { measureId: $m, period: "2024-25", target: 50 }) { target } }"#,
+            json!({ "m": m }),
+        )
+        .await;
+        let submit = r#"mutation($m: ID!, $v: Float!, $q: DataQuality, $at: Date) {
+          submitResult(input: { measureId: $m, period: "2024-25 Q1", value: $v, quality: $q, asAt: $at }) { status quality } }"#;
+        // REVISED with nothing to revise, and a date to come: refused, nothing written.
+        for (vars, field) in [
+            (json!({ "m": m, "v": 60, "q": "REVISED" }), "quality"),
+            (json!({ "m": m, "v": 60, "at": "2999-01-01" }), "asAt"),
+        ] {
+            let e = body(&app, &officer, submit, vars).await;
+            assert_eq!(e["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{e}");
+            assert_eq!(e["errors"][0]["extensions"]["field"], field);
+        }
+        let d = run(&officer, RESULT, json!({ "m": m })).await;
+        assert_eq!(
+            d["measure"]["result"]["value"],
+            Value::Null,
+            "{engine:?}: nothing written"
+        );
+
+        let d = run(
+            &officer,
+            submit,
+            json!({ "m": m, "v": 60, "q": "PROVISIONAL", "at": "2024-06-30" }),
+        )
+        .await;
+        assert_eq!(
+            d["submitResult"],
+            json!({ "status": "NO_DATA", "quality": "PROVISIONAL" })
+        );
+        let d = run(&officer, RESULT, json!({ "m": m })).await;
+        let r = &d["measure"]["result"];
+        assert_eq!(
+            (&r["value"], &r["quality"], &r["asAt"]),
+            (&json!(60.0), &json!("PROVISIONAL"), &json!("2024-06-30"))
+        );
+        assert_eq!(
+            d["measure"]["plan"]["breakdown"],
+            json!({ "green": 0, "red": 0, "noData": 1 })
+        );
+        // The source revises it: rated now, and the provisional figure is a
+        // version of its own.
+        let d = run(
+            &officer,
+            submit,
+            json!({ "m": m, "v": 40, "q": "REVISED", "at": "2024-07-31" }),
+        )
+        .await;
+        assert_eq!(
+            d["submitResult"],
+            json!({ "status": "RED", "quality": "REVISED" }),
+            "{engine:?}"
+        );
+        let d = run(&officer, RESULT, json!({ "m": m })).await;
+        let r = &d["measure"]["result"];
+        assert_eq!(
+            r["restated"], false,
+            "a revision before publication is no restatement"
+        );
+        assert_eq!(
+            r["versions"]["edges"],
+            json!([{ "node": { "value": 60.0, "quality": "PROVISIONAL", "asAt": "2024-06-30" } }])
+        );
+        // A plan's rule that rates them (the default) rates a provisional value.
+        run(
+            &admin,
+            r#"mutation($p: ID!) { updatePlan(input: { id: $p, ragRule: { method: TOLERANCE } }) { id } }"#,
+            json!({ "p": plan }),
+        )
+        .await;
+        let d = run(&officer, submit, json!({ "m": m, "v": 55, "q": "PROVISIONAL" })).await;
+        assert_eq!(d["submitResult"]["status"], "GREEN");
+
+        // An uploaded sheet sets them by column; a bad quality names its row.
+        let upload = r#"mutation($plan: ID!, $file: Upload!) { importResults(planId: $plan, period: "2024-25 Q1", file: $file) {
+          applied errors { row column message } } }"#;
+        let sheet = b"code,value,quality,as_at\nQ1,48,estimated,2024-06-15\n";
+        let d = crate::sheets::multipart(
+            &app,
+            Some(&officer),
+            upload,
+            json!({ "plan": plan }),
+            "q.csv",
+            sheet,
+        )
+        .await;
+        assert_eq!(d["data"]["importResults"]["applied"], true, "{d}");
+        let d = run(&officer, RESULT, json!({ "m": m })).await;
+        let r = &d["measure"]["result"];
+        assert_eq!(
+            (&r["status"], &r["quality"], &r["asAt"]),
+            (&json!("AMBER"), &json!("ESTIMATED"), &json!("2024-06-15"))
+        );
+        let d = crate::sheets::multipart(
+            &app,
+            Some(&officer),
+            upload,
+            json!({ "plan": plan }),
+            "q.csv",
+            b"code,value,quality\nQ1,49,guessed\n",
+        )
+        .await;
+        let errors = &d["data"]["importResults"]["errors"];
+        assert_eq!(
+            (&errors[0]["row"], &errors[0]["column"]),
+            (&json!(2), &json!("quality")),
+            "{d}"
+        );
+        let d = run(&officer, RESULT, json!({ "m": m })).await;
+        assert_eq!(
+            d["measure"]["result"]["value"], 48.0,
+            "{engine:?}: the refused sheet wrote nothing"
+        );
+    }
+}

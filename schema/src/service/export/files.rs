@@ -107,9 +107,9 @@ pub fn write(o: &Owned) -> ApiResult<Vec<File>> {
 
 /// The header of each CSV file, which a file without rows still has (a
 /// row's serialised names give it otherwise: a test holds them equal).
-const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,metric,archived";
+const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,rate_provisional,metric,archived";
 const TARGETS: &str = "measure,period,target,floor,set_by,set_at";
-const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at";
+const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at,quality,as_at";
 const COMMENTARY: &str = "key,measure,period,kind,body,author,at";
 const METRIC_VALUES: &str = "metric,authority,period,value,set_by,set_at";
 const AUDIT: &str = "at,actor,operation,entity,entity_id,before,after";
@@ -284,6 +284,7 @@ fn plan(o: &Owned, n: &Names, p: &entity::model::plan::Model) -> PlanIn {
             amber_tolerance_units: p.amber_tolerance_units,
             blue_margin_percent: p.blue_margin_percent,
             blue_margin_units: p.blue_margin_units,
+            rate_provisional: p.rate_provisional,
         },
         direction_rule: Some(DirectionRuleIn {
             method: p.direction_method,
@@ -352,6 +353,7 @@ fn measures(o: &Owned, n: &Names) -> Vec<MeasureRow> {
             amber_tolerance_units: m.amber_tolerance_units,
             blue_margin_percent: m.blue_margin_percent,
             blue_margin_units: m.blue_margin_units,
+            rate_provisional: m.rate_provisional,
             metric: m
                 .metric_id
                 .and_then(|id| metrics.get(&id).map(|c| (*c).to_owned())),
@@ -391,6 +393,8 @@ fn results(o: &Owned, n: &Names) -> Vec<ResultRow> {
                     note: h.note.clone(),
                     submitted_by: Some(h.submitted_by.clone()),
                     submitted_at: Some(h.submitted_at),
+                    quality: Some(h.quality),
+                    as_at: h.as_at,
                 },
             )
         })
@@ -406,6 +410,8 @@ fn results(o: &Owned, n: &Names) -> Vec<ResultRow> {
                     note: r.note.clone(),
                     submitted_by: Some(r.submitted_by.clone()),
                     submitted_at: Some(r.submitted_at),
+                    quality: Some(r.quality),
+                    as_at: r.as_at,
                 },
             )
         }))
@@ -514,6 +520,7 @@ mod tests {
             amber_tolerance_units: None,
             blue_margin_percent: None,
             blue_margin_units: None,
+            rate_provisional: None,
             metric: None,
             archived: None,
         };
@@ -534,6 +541,8 @@ mod tests {
             note: None,
             submitted_by: None,
             submitted_at: None,
+            quality: None,
+            as_at: None,
         };
         assert_eq!(header_of(&result), RESULTS);
         let comment = CommentaryRow {

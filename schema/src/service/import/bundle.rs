@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DirectionMethod, Frequency,
-    MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, RagMethod, Role, Unit,
+    ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality, DirectionMethod,
+    Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, RagMethod, Role, Unit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +144,8 @@ pub struct RagRuleIn {
     pub blue_margin_percent: Option<Num>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_margin_units: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_provisional: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -292,6 +294,8 @@ pub struct MeasureRow {
     pub blue_margin_percent: Option<Num>,
     #[serde(default)]
     pub blue_margin_units: Option<Num>,
+    #[serde(default)]
+    pub rate_provisional: Option<bool>,
     /// The code of the national metric the measure follows.
     #[serde(default)]
     pub metric: Option<String>,
@@ -323,6 +327,11 @@ pub struct ResultRow {
     pub submitted_by: Option<String>,
     #[serde(default)]
     pub submitted_at: Option<DateTime<Utc>>,
+    /// Blank: FINAL.
+    #[serde(default)]
+    pub quality: Option<DataQuality>,
+    #[serde(default)]
+    pub as_at: Option<NaiveDate>,
 }
 
 /// A row of `commentary.csv`: one version of one commentary, which `key`

@@ -166,6 +166,7 @@ const MEASURE_COLUMNS: &[(&str, &str)] = &[
     ("amberToleranceUnits", "amber_tolerance_units"),
     ("blueMarginPercent", "blue_margin_percent"),
     ("blueMarginUnits", "blue_margin_units"),
+    ("rateProvisional", "rate_provisional"),
     ("metricCode", "metric"),
 ];
 const TARGET_COLUMNS: &[(&str, &str)] = &[
@@ -177,6 +178,8 @@ const TARGET_COLUMNS: &[(&str, &str)] = &[
 const RESULT_COLUMNS: &[(&str, &str)] = &[
     ("value", "value"),
     ("note", "note"),
+    ("quality", "quality"),
+    ("asAt", "as_at"),
     ("period", "period"),
     ("measureId", "measure"),
 ];
@@ -190,6 +193,7 @@ fn rag_rule(r: &RagRuleIn) -> RagRuleInput {
         amber_tolerance_units: r.amber_tolerance_units.map(float),
         blue_margin_percent: r.blue_margin_percent.map(float),
         blue_margin_units: r.blue_margin_units.map(float),
+        rate_provisional: r.rate_provisional,
     }
 }
 
@@ -344,6 +348,7 @@ impl<'w> Import<'w> {
                 r.blue_margin_percent,
                 r.blue_margin_units,
             ];
+            let bands = bands.iter().any(Option::is_some) || r.rate_provisional.is_some();
             let rag_rule = match r.rag_method {
                 Some(method) => Some(rag_rule(&RagRuleIn {
                     method,
@@ -351,10 +356,11 @@ impl<'w> Import<'w> {
                     amber_tolerance_units: r.amber_tolerance_units,
                     blue_margin_percent: r.blue_margin_percent,
                     blue_margin_units: r.blue_margin_units,
+                    rate_provisional: r.rate_provisional,
                 })),
-                None if bands.iter().any(Option::is_some) => {
+                None if bands => {
                     return Err(place.locate(ApiError::BadUserInput(
-                        "a tolerance or blue margin needs a rag_method".to_owned(),
+                        "a tolerance, blue margin or rate_provisional needs a rag_method".to_owned(),
                     )));
                 }
                 None => None,

@@ -18,6 +18,7 @@ use super::{Bundle, Import, Place, RESULT_COLUMNS, Stamp, TARGET_COLUMNS, float}
 use crate::error::ApiResult;
 use crate::ids::{self, Kind};
 use crate::inputs::*;
+use crate::scalars::Date;
 use crate::service::validate::MAX_ITEMS;
 use crate::store::write::Write;
 
@@ -121,6 +122,8 @@ impl Import<'_> {
                     value: float(r.value),
                     note: r.note.clone(),
                     expected_version: None,
+                    quality: r.quality,
+                    as_at: r.as_at.map(Date),
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;

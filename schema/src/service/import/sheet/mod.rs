@@ -48,7 +48,9 @@ pub const SHEET_TIME_LIMIT: Duration = Duration::from_secs(10);
 const SHEETS_AT_ONCE: usize = 2;
 
 /// The columns read, by header name (any case).
-pub const COLUMNS: [&str; 6] = ["code", "period", "value", "target", "floor", "note"];
+pub const COLUMNS: [&str; 8] = [
+    "code", "period", "value", "target", "floor", "note", "quality", "as_at",
+];
 
 /// One data row: its number on the sheet (the header is row 1), the text
 /// of each column of [`COLUMNS`] it has (`None` when blank), and what in
@@ -56,7 +58,7 @@ pub const COLUMNS: [&str; 6] = ["code", "period", "value", "target", "floor", "n
 #[derive(Debug, Clone)]
 pub struct SheetRow {
     pub row: usize,
-    pub cells: [Option<String>; 6],
+    pub cells: [Option<String>; COLUMNS.len()],
     pub problems: Vec<(Option<&'static str>, String)>,
 }
 
@@ -166,7 +168,7 @@ fn shown(value: f64, percent: bool) -> String {
 /// One row of the columns read, as it fills.
 #[derive(Debug, Default)]
 struct Line {
-    cells: [Option<Cell>; 6],
+    cells: [Option<Cell>; COLUMNS.len()],
     problems: Vec<(Option<&'static str>, String)>,
 }
 
@@ -175,7 +177,7 @@ struct Line {
 struct Table {
     deadline: Instant,
     /// The sheet column (from 0) of each of [`COLUMNS`], from the header row.
-    at: [Option<u32>; 6],
+    at: [Option<u32>; COLUMNS.len()],
     /// Whether the header row had any cell at all.
     header_seen: bool,
     /// Whether a row below the header has been read: the header is complete.
@@ -189,7 +191,7 @@ impl Table {
     fn new(deadline: Instant) -> Self {
         Table {
             deadline,
-            at: [None; 6],
+            at: [None; COLUMNS.len()],
             header_seen: false,
             body_started: false,
             lines: BTreeMap::new(),
@@ -298,7 +300,7 @@ impl Table {
             .into_iter()
             .map(|(row, line)| {
                 let mut problems = Vec::new();
-                let mut cells: [Option<String>; 6] = Default::default();
+                let mut cells: [Option<String>; COLUMNS.len()] = Default::default();
                 for (i, cell) in line.cells.into_iter().enumerate() {
                     cells[i] = match cell {
                         None => None,

@@ -138,11 +138,11 @@ fn cell(value: DataRef<'_>, formula: bool, column: usize) -> Option<Cell> {
     }
 }
 
-/// A date is text in a note, and a mistake anywhere else.
+/// A date is text in a note, the date itself as at, and a mistake anywhere else.
 fn date(column: usize, text: impl FnOnce() -> String) -> Cell {
     Cell::Problem(
         match COLUMNS[column] {
-            "note" => return Cell::Text(text()),
+            "note" | "as_at" => return Cell::Text(text()),
             "period" => {
                 "the cell holds a date, not a period: type the period as text, such as 2025-10 or 2025-26 Q3"
             }
