@@ -354,10 +354,11 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     // benchmarking have no plan and are not offered).
     assert_eq!(
         page["authorities"],
-        json!(["croydon", "kent", "rotherham", "windsor-maidenhead"])
+        json!(["croydon", "havering", "kent", "rotherham", "windsor-maidenhead"])
     );
     let mut page = page;
     for (slug, name) in [
+        ("havering", "London Borough of Havering"),
         ("kent", "Kent County Council"),
         ("rotherham", "Rotherham Metropolitan Borough Council"),
         ("windsor-maidenhead", "Royal Borough of Windsor and Maidenhead"),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use tests::{engines, spawn};
+use tests::{engines, spawn, token};
 
 const RESULTS: &str = r#"query($slug: String!, $period: Period!) {
   authority(slug: $slug) { plans { measures { code result(period: $period) { status direction } } } }
@@ -41,7 +41,7 @@ fn n(map: &HashMap<String, u32>, key: &str) -> u32 {
 }
 
 #[tokio::test]
-async fn the_four_demo_councils_report_and_65_more_are_compared() {
+async fn the_five_demo_councils_report_and_64_more_are_compared() {
     for engine in engines() {
         let app = spawn(engine, true).await.unwrap();
         let data = app
@@ -59,7 +59,7 @@ async fn the_four_demo_councils_report_and_65_more_are_compared() {
             .collect();
         assert_eq!(
             reporting,
-            ["croydon", "kent", "rotherham", "windsor-maidenhead"],
+            ["croydon", "havering", "kent", "rotherham", "windsor-maidenhead"],
             "{engine:?}"
         );
         assert_eq!(
@@ -227,5 +227,94 @@ async fn breakdowns_give_the_published_figures() {
             "Adults, Children and Health Overview and Scrutiny Panel"
         );
         assert_eq!(panel["breakdown"]["red"], 3, "{engine:?}");
+    }
+}
+
+const HAVERING: &str = r#"{ authority(slug: "havering") { plans { id
+  breakdown(period: "2013-14 Q4") { total green amber red noTarget noData }
+  measures { code result(period: "2013-14 Q4") { value target previousValue status } } } } }"#;
+
+/// Havering's breakdown and each measure's result at 2013-14 Q4.
+async fn havering(app: &tests::TestApp) -> (Value, HashMap<String, Value>) {
+    let d = app.data(HAVERING, Value::Null).await.unwrap();
+    let plan = &d["authority"]["plans"][0];
+    let results = plan["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["code"].as_str().unwrap().to_owned(), m["result"].clone()))
+        .collect();
+    (plan.clone(), results)
+}
+
+/// Havering's Quarter 4 2013/14 report (`api/demo/havering/`): 50
+/// indicators, 46 rated, 38 green, 2 amber, 6 red, by its own rule. The
+/// same figures rated by a tolerance band give other counts: the rule, not
+/// the data, decides.
+#[tokio::test]
+async fn havering_q4_2013_14_rates_by_improvement_on_the_same_quarter_last_year() {
+    for engine in engines() {
+        let app = spawn(engine, true).await.unwrap();
+        let (plan, results) = havering(&app).await;
+        let b = &plan["breakdown"];
+        assert_eq!(
+            b,
+            &json!({ "total": 50, "green": 38, "amber": 2, "red": 6, "noTarget": 2, "noData": 2 }),
+            "{engine:?}"
+        );
+        let status = |code: &str| results[code]["status"].as_str().unwrap().to_owned();
+        let figures = |code: &str| {
+            let r = &results[code];
+            (
+                r["value"].as_f64(),
+                r["target"].as_f64(),
+                r["previousValue"].as_f64(),
+            )
+        };
+        // Short of target by less than 10%, worse than last year: green.
+        assert_eq!(figures("ENV1"), (Some(33.1), Some(36.0), Some(34.9)));
+        assert_eq!(status("ENV1"), "GREEN", "{engine:?}");
+        // Exactly 10% off, in each polarity: green.
+        assert_eq!(figures("IND6"), (Some(36.0), Some(40.0), Some(37.0)));
+        assert_eq!(status("IND6"), "GREEN");
+        assert_eq!(figures("TC9"), (Some(2.2), Some(2.0), Some(1.9)));
+        assert_eq!(status("TC9"), "GREEN");
+        // More than 10% off: amber improved (lower is better) or maintained,
+        // red worse than the same quarter last year, better though it is
+        // than the quarter before.
+        assert_eq!(figures("LRN2"), (Some(9.1), Some(7.0), Some(9.8)));
+        assert_eq!(status("LRN2"), "AMBER", "{engine:?}");
+        assert_eq!(figures("VAL5"), (Some(76.0), Some(90.0), Some(76.0)));
+        assert_eq!(status("VAL5"), "AMBER", "maintained");
+        assert_eq!(figures("VAL8"), (Some(26.3), Some(20.0), Some(24.1)));
+        assert_eq!(status("VAL8"), "RED");
+        // Not rated: tracking, no target yet, no figure yet.
+        assert_eq!(
+            ["ENV9", "TC10", "IND11", "VAL10"].map(status),
+            ["NO_TARGET", "NO_TARGET", "NO_DATA", "NO_DATA"]
+        );
+
+        // The same figures under Rotherham's rule: the eight greens short of
+        // target turn amber, the two ambers red.
+        let admin = token("admin", &["havering:ADMIN"]);
+        app.data_as(
+            &admin,
+            r#"mutation($id: ID!) { updatePlan(input: { id: $id, ragRule: { method: TOLERANCE } }) { id } }"#,
+            json!({ "id": plan["id"] }),
+        )
+        .await
+        .unwrap();
+        let (plan, results) = havering(&app).await;
+        assert_eq!(
+            plan["breakdown"],
+            json!({ "total": 50, "green": 30, "amber": 8, "red": 8, "noTarget": 2, "noData": 2 }),
+            "{engine:?}"
+        );
+        let status = |code: &str| results[code]["status"].as_str().unwrap().to_owned();
+        assert_eq!(
+            ["ENV1", "IND6", "TC9", "LRN2", "VAL5", "VAL8"].map(status),
+            ["AMBER", "AMBER", "AMBER", "RED", "RED", "RED"],
+            "{engine:?}"
+        );
     }
 }

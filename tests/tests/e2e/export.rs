@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tests::{TestApp, councilperf, engines, spawn, token};
 
-const COUNCILS: &[&str] = &["croydon", "kent", "rotherham", "windsor-maidenhead"];
+const COUNCILS: &[&str] = &["croydon", "havering", "kent", "rotherham", "windsor-maidenhead"];
 
 /// The example queries (a subscription's trigger writes, so it is left to
 /// the operations test).
