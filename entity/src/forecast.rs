@@ -5,7 +5,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::enums::{ForecastMethod, RagStatus};
+use crate::enums::{Accumulation, ForecastMethod, RagStatus};
 use crate::period::{Period, PeriodKind};
 use crate::rating::{Goal, MeasureRules};
 use crate::rules::{self, Reading};
@@ -47,20 +47,19 @@ pub fn inputs(period: &Period) -> Vec<Period> {
     out
 }
 
-/// The forecast at `period`. `profile_percent` gives the share of the
-/// year's target a cumulative measure aims to have reached by a period
-/// (PROFILE); `entered` the officer's own forecast (ENTERED). `None` where
-/// the method has nothing to go on: no result at `period`, fewer than two
-/// results this year for TREND, no profile share for PROFILE, nothing
-/// entered, or an annual measure. At the year's last period the forecast is
-/// the outturn itself.
+/// The forecast at `period`; `entered` is the officer's own (ENTERED).
+/// PROFILE scales a cumulative measure's year to date by the share of its
+/// target profile (or even steps) reached at `period`. `None` where the
+/// method has nothing to go on: no result at `period`, fewer than two
+/// results this year for TREND, a measure that does not accumulate for
+/// PROFILE, nothing entered, or an annual measure. At the year's last
+/// period the forecast is the outturn itself.
 pub fn forecast(
     method: ForecastMethod,
     rules: &MeasureRules,
     period: &Period,
     value_at: impl Fn(&Period) -> Option<Decimal>,
     goal_at: impl Fn(&Period) -> Option<Goal>,
-    profile_percent: impl Fn(&Period) -> Option<Decimal>,
     entered: Option<Decimal>,
 ) -> Option<Forecast> {
     let (so_far, last) = year_of(period)?;
@@ -71,7 +70,10 @@ pub fn forecast(
         match method {
             ForecastMethod::Entered => entered?,
             ForecastMethod::Profile => {
-                let share = profile_percent(period).filter(|p| !p.is_zero())?;
+                if rules.accumulation != Accumulation::Cumulative {
+                    return None;
+                }
+                let share = rules::profiled(Decimal::ONE_HUNDRED, rules.target_profile.as_deref(), period);
                 now.checked_mul(Decimal::ONE_HUNDRED)?.checked_div(share)?
             }
             ForecastMethod::Trend => {

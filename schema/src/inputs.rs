@@ -5,7 +5,8 @@ use async_graphql::{ID, InputObject};
 use chrono::{DateTime, Utc};
 use entity::{
     Accumulation, ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality,
-    DirectionMethod, Frequency, MeasureKind, PanelKind, Period, PlanKind, Polarity, RagMethod, Unit,
+    DirectionMethod, ForecastMethod, Frequency, MeasureKind, PanelKind, Period, PlanKind, Polarity,
+    RagMethod, Unit,
 };
 
 use crate::scalars::Date;
@@ -150,6 +151,8 @@ pub struct CreateMeasureInput {
     /// of each period of the year, in order (one a quarter, or one a month):
     /// each above 0, never falling, the last 100. Absent: even steps.
     pub target_profile: Option<Vec<f64>>,
+    /// How its year-end forecast is made; absent: no forecast.
+    pub forecast_method: Option<ForecastMethod>,
 }
 
 /// A target, and optionally a floor, for a measure in a period (OFFICER or ADMIN); replaces any set before.
@@ -186,6 +189,9 @@ pub struct SubmitResultInput {
     pub quality: Option<DataQuality>,
     /// The date the figure was true at, as its source states it: not after today.
     pub as_at: Option<Date>,
+    /// The officer's year-end forecast, for a measure whose forecastMethod
+    /// is ENTERED.
+    pub forecast: Option<f64>,
 }
 
 /// Commentary on a measure in a period. OFFICER and ADMIN may add any
@@ -381,6 +387,11 @@ pub struct UpdateMeasureInput {
     /// Go back to even steps.
     #[graphql(default)]
     pub clear_target_profile: bool,
+    /// How its year-end forecast is made; see `clearForecastMethod`.
+    pub forecast_method: Option<ForecastMethod>,
+    /// No year-end forecast any more.
+    #[graphql(default)]
+    pub clear_forecast_method: bool,
 }
 
 /// Absent fields are left as they are; a remit list given replaces the old one.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use crate::enums::{ForecastMethod, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
+use crate::enums::{Accumulation, ForecastMethod, Frequency, MeasureKind, Polarity, RagMethod, RagStatus};
 use crate::forecast::{Forecast, forecast, inputs};
 use crate::period::Period;
 use crate::rating::{Goal, MeasureRules};
@@ -47,11 +47,6 @@ fn run(
 ) -> Option<Forecast> {
     let values: HashMap<Period, Decimal> = values.iter().map(|(k, v)| (p(k), d(v))).collect();
     let year = p(at).financial_year();
-    // An even profile: a quarter's share is 25% for each quarter gone.
-    let share = |q: &Period| {
-        let first = Period::containing(q.kind(), q.financial_year().start_date());
-        Some(Decimal::from(first.through(q).len() * 25))
-    };
     forecast(
         method,
         rules,
@@ -63,7 +58,6 @@ fn run(
                 floor: None,
             })
         },
-        share,
         entered.map(d),
     )
 }
@@ -160,11 +154,29 @@ fn a_monthly_line_runs_to_march() {
 
 #[test]
 fn profile_scales_the_year_to_date_by_the_share_reached() {
-    let r = rules(
+    let periodic = rules(
         Polarity::HigherIsBetter,
         RagMethod::Tolerance,
         Frequency::Quarterly,
     );
+    let q1 = [("2024-25 Q1", "28.1")];
+    assert_eq!(
+        run(Profile, &periodic, "2024-25 Q1", &q1, Some("95.5"), None),
+        None,
+        "only an accumulating year to date scales up"
+    );
+    // Even steps: a quarter's share is 25% for each quarter gone.
+    let r = MeasureRules {
+        accumulation: Accumulation::Cumulative,
+        ..periodic.clone()
+    };
+    // The council's own profile: 30% by Q1, so 28.1 is 93.67 (to 28 places), amber.
+    let profiled = MeasureRules {
+        target_profile: Some(vec![d("30"), d("57.5"), d("85"), d("100")]),
+        ..r.clone()
+    };
+    let f = run(Profile, &profiled, "2024-25 Q1", &q1, Some("95.5"), None).unwrap();
+    assert_eq!((f.value.round_dp(2), f.status), (d("93.67"), RagStatus::Amber));
     // 28.1 at a quarter (25%): 112.4 by year end; 54.6 at half: 109.2.
     assert_eq!(
         run(

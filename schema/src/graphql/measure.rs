@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::model::{commentary, measure, result_history};
 use entity::{
-    Accumulation, DataQuality, Direction, Frequency, MeasureKind, Period, Polarity, RagStatus, Unit,
+    Accumulation, DataQuality, Direction, ForecastMethod, Frequency, MeasureKind, Period, Polarity,
+    RagStatus, Unit,
 };
 
 use super::authority::Partner;
@@ -259,6 +260,10 @@ impl Measure {
     async fn accumulation(&self) -> Accumulation {
         self.0.accumulation
     }
+    /// How its year-end forecast is made; null: it has none.
+    async fn forecast_method(&self) -> Option<ForecastMethod> {
+        self.0.forecast_method
+    }
     /// A cumulative measure's profile of its annual target: the percent of
     /// it due by the end of each period of the year, in order. Null: even
     /// steps (25, 50, 75, 100 for a quarterly measure) for a cumulative
@@ -390,6 +395,19 @@ impl MeasureResult {
     async fn as_at(&self) -> Option<Date> {
         self.0.submission.as_ref().and_then(|s| s.as_at).map(Date)
     }
+    /// The year-end forecast made at this period (see `Measure.forecastMethod`)
+    /// and the status it would earn against the year's target. Null for a
+    /// measure without a method, an annual one, or where the method has
+    /// nothing to go on yet.
+    async fn forecast(&self) -> Option<Forecast> {
+        self.0.forecast.map(|f| Forecast {
+            method: f.method,
+            period: f.period,
+            value: float(f.value),
+            target: f.target.map(float),
+            status: f.status,
+        })
+    }
     /// The shown result's version, counting from 1: what `expectedVersion`
     /// compares with. Null where no result is shown.
     async fn version(&self) -> Option<i32> {
@@ -459,6 +477,21 @@ impl MeasureResult {
         };
         ResultVersionConnection::of(&self.history_rows(ctx).await?, args).await
     }
+}
+
+/// A year-end forecast beside a quarter's or month's result.
+#[derive(SimpleObject)]
+pub struct Forecast {
+    /// How it was made.
+    method: ForecastMethod,
+    /// The year's last period at the measure's frequency: what is forecast.
+    period: Period,
+    /// The value the year is forecast to end at.
+    value: f64,
+    /// The year's target, which `status` is earned against.
+    target: Option<f64>,
+    /// The status the forecast would earn under the measure's rule.
+    status: RagStatus,
 }
 
 /// An earlier value of a result.

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use entity::forecast;
 use entity::model::{measure, plan, publication};
 use entity::rating::{self, Goal, MeasureRules};
 use entity::rules::published_at;
@@ -138,9 +139,14 @@ impl<'v> Facts<'v> {
         rating::hold_provisional(&m.rules, &mut rated, shown.map(|r| r.quality));
         let published_at = self.published_at(m.plan_id, &rated.reported);
         let sees_drafts = self.sees_drafts(m);
-        if !visible::shown(published_at.is_some(), sees_drafts) {
+        let shown_to_viewer = visible::shown(published_at.is_some(), sees_drafts);
+        if !shown_to_viewer {
             visible::withhold(&mut rated);
         }
+        let forecast = m.rules.forecast.filter(|_| shown_to_viewer).and_then(|method| {
+            let entered = shown.and_then(|r| r.forecast).map(|n| n.0);
+            forecast::forecast(method, &m.rules, &rated.reported, value_at, goal_at, entered)
+        });
         Some(Rating {
             measure_id,
             result_id: shown.map(|r| r.id),
@@ -155,6 +161,7 @@ impl<'v> Facts<'v> {
                 by: visible::sees_submitter(self.viewer, m.scope).then(|| r.submitted_by.clone()),
             }),
             rated,
+            forecast,
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::DataQuality;
+use entity::forecast::Forecast;
 use entity::rating::Rated;
 
 /// Longest run of periods one series, trend or escalation looks at: ten
@@ -25,6 +26,9 @@ pub struct Rating {
     pub restated: bool,
     /// The shown result's version and submission; `None` where none is shown.
     pub submission: Option<Submission>,
+    /// The year-end forecast made at the reported period, from what the
+    /// viewer may see; `None` for a measure with no forecast method.
+    pub forecast: Option<Forecast>,
 }
 
 /// Which version a shown result is, and when and by whom it was submitted.

@@ -3,7 +3,7 @@
 use async_graphql::ID;
 use entity::model::{measure, plan, result};
 use entity::rules::floor_fits;
-use entity::{DataQuality, Period};
+use entity::{DataQuality, ForecastMethod, Period};
 
 use super::guard::{guarded, scope};
 use super::validate::{self, MAX_ITEMS, MAX_TEXT};
@@ -221,13 +221,28 @@ pub async fn check_results(
     check_rows(w, viewer, Verb::SubmitResult, inputs, |input, m| {
         validate::reporting_period(input.period, m.frequency.period_kind())?;
         Ok(store::reporting::NewResult {
-            measure: m,
             period: input.period,
             value: validate::number("value", input.value)?,
             note: validate::optional_text("note", input.note.as_deref(), MAX_TEXT)?,
             expected_version: input.expected_version,
             quality: input.quality.unwrap_or(DataQuality::Final),
             as_at: input.as_at.map(|d| validate::as_at(d.0, w.now)).transpose()?,
+            forecast: match input.forecast {
+                Some(f) if m.forecast_method == Some(ForecastMethod::Entered) => {
+                    Some(validate::number("forecast", f)?)
+                }
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "forecast",
+                        format!(
+                            "{} does not take entered forecasts: its forecastMethod is not ENTERED",
+                            m.code
+                        ),
+                    ));
+                }
+                None => None,
+            },
+            measure: m,
         })
     })
     .await

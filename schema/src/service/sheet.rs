@@ -335,6 +335,7 @@ fn read_row(
                 .map_err(|_| RowError::new(r.row, "as_at", format!("`{t}` is not a date (YYYY-MM-DD)")))
         })
         .transpose()?;
+    let forecast = number(r, "forecast")?;
     let target = number(r, "target")?;
     let floor = number(r, "floor")?;
     if target.is_none() && floor.is_some() {
@@ -364,6 +365,7 @@ fn read_row(
             expected_version: None,
             quality,
             as_at,
+            forecast,
         }),
     }))
 }

@@ -4,7 +4,7 @@
 use async_graphql::ID;
 use entity::model::{agenda_item, authority, measure, meeting, panel, partner, plan, plan_node};
 use entity::rules::{DEFAULT_AMBER_TOLERANCE_PERCENT, DEFAULT_STABLE_BAND_PERCENT, DEFAULT_TREND_PERIODS};
-use entity::{DirectionMethod, MeasureKind, Num, Period, RagMethod};
+use entity::{DirectionMethod, ForecastMethod, Frequency, MeasureKind, Num, Period, RagMethod};
 use sea_orm::{ActiveValue::Set, IntoActiveModel};
 
 use super::guard::{at_row, reference, references, structure};
@@ -68,6 +68,20 @@ fn set_measure_rag(row: &mut measure::ActiveModel, rag: Option<RagColumns>) {
     row.blue_margin_percent = Set(rag.as_ref().and_then(|r| r.blue_percent));
     row.blue_margin_units = Set(rag.as_ref().and_then(|r| r.blue_units));
     row.rate_provisional = Set(rag.and_then(|r| r.rate_provisional));
+}
+
+/// An annual measure reports its year: there is nothing to forecast.
+fn forecast_method(
+    method: Option<ForecastMethod>,
+    frequency: Frequency,
+) -> ApiResult<Option<ForecastMethod>> {
+    if method.is_some() && frequency == Frequency::Annual {
+        return Err(ApiError::invalid(
+            "forecastMethod",
+            "an ANNUAL measure reports its year: it has no year-end forecast",
+        ));
+    }
+    Ok(method)
 }
 
 fn direction_rule(r: Option<&DirectionRuleInput>) -> ApiResult<(DirectionMethod, Num, i32)> {
@@ -348,6 +362,7 @@ pub async fn create_measure(
             input.frequency,
             input.target_profile.as_deref(),
         )?),
+        forecast_method: Set(forecast_method(input.forecast_method, input.frequency)?),
         ..Default::default()
     };
     set_measure_rag(&mut row, rag);
@@ -430,6 +445,17 @@ pub async fn update_measure(
             }
             old.target_profile.clone()
         }
+    });
+    row.forecast_method = Set(match (input.forecast_method, input.clear_forecast_method) {
+        (Some(_), true) => {
+            return Err(ApiError::invalid(
+                "clearForecastMethod",
+                "give forecastMethod or clearForecastMethod, not both",
+            ));
+        }
+        (Some(f), false) => forecast_method(Some(f), old.frequency)?,
+        (None, true) => None,
+        (None, false) => old.forecast_method,
     });
     let m = w.change("updateMeasure", "measure", &old, row).await?;
     if input.unit.is_some() && input.metric_code.is_none() {

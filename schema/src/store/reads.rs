@@ -51,6 +51,7 @@ pub struct ResultValue {
     pub submitted_at: DateTime<Utc>,
     pub quality: DataQuality,
     pub as_at: Option<NaiveDate>,
+    pub forecast: Option<Num>,
 }
 
 /// What rating reads of a stored target.
@@ -105,6 +106,7 @@ pub async fn rating_values_in(
                         R::SubmittedAt,
                         R::Quality,
                         R::AsAt,
+                        R::Forecast,
                     ],
                     R::MeasureId
                         .is_in(chunk.iter().copied())

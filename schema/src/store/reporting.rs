@@ -83,6 +83,7 @@ pub struct NewResult {
     pub expected_version: Option<i32>,
     pub quality: DataQuality,
     pub as_at: Option<NaiveDate>,
+    pub forecast: Option<Num>,
 }
 
 impl NewResult {
@@ -96,6 +97,7 @@ impl NewResult {
             && stored.note == self.note
             && stored.quality == self.quality
             && stored.as_at == self.as_at
+            && stored.forecast == self.forecast
     }
 }
 
@@ -177,6 +179,7 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
                 replaced_at: Set(w.now),
                 quality: Set(old.quality),
                 as_at: Set(old.as_at),
+                forecast: Set(old.forecast),
                 ..Default::default()
             });
         }
@@ -193,6 +196,7 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
             version: Set(version + 1),
             quality: Set(item.quality),
             as_at: Set(item.as_at),
+            forecast: Set(item.forecast),
             ..Default::default()
         });
     }
@@ -224,6 +228,7 @@ pub async fn submit_results(w: &Write, items: &[NewResult]) -> ApiResult<Vec<res
                         R::Version,
                         R::Quality,
                         R::AsAt,
+                        R::Forecast,
                     ],
                     guard: Some(guard),
                 },

@@ -18,6 +18,7 @@ mod explorer;
 mod export;
 mod feeds;
 mod fixtures;
+mod forecast;
 mod hardening;
 mod harness;
 mod hostile_sheets;

@@ -107,9 +107,9 @@ pub fn write(o: &Owned) -> ApiResult<Vec<File>> {
 
 /// The header of each CSV file, which a file without rows still has (a
 /// row's serialised names give it otherwise: a test holds them equal).
-const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,rate_provisional,metric,archived,accumulation,target_profile";
+const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,rate_provisional,metric,archived,accumulation,target_profile,forecast_method";
 const TARGETS: &str = "measure,period,target,floor,set_by,set_at";
-const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at,quality,as_at";
+const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at,quality,as_at,forecast";
 const COMMENTARY: &str = "key,measure,period,kind,body,author,at";
 const METRIC_VALUES: &str = "metric,authority,period,value,set_by,set_at";
 const AUDIT: &str = "at,actor,operation,entity,entity_id,before,after";
@@ -360,6 +360,7 @@ fn measures(o: &Owned, n: &Names) -> Vec<MeasureRow> {
             archived: m.archived.then_some(true),
             accumulation: Some(m.accumulation),
             target_profile: m.target_profile.clone(),
+            forecast_method: m.forecast_method,
         })
         .collect()
 }
@@ -397,6 +398,7 @@ fn results(o: &Owned, n: &Names) -> Vec<ResultRow> {
                     submitted_at: Some(h.submitted_at),
                     quality: Some(h.quality),
                     as_at: h.as_at,
+                    forecast: h.forecast,
                 },
             )
         })
@@ -414,6 +416,7 @@ fn results(o: &Owned, n: &Names) -> Vec<ResultRow> {
                     submitted_at: Some(r.submitted_at),
                     quality: Some(r.quality),
                     as_at: r.as_at,
+                    forecast: r.forecast,
                 },
             )
         }))
@@ -527,6 +530,7 @@ mod tests {
             archived: None,
             accumulation: None,
             target_profile: None,
+            forecast_method: None,
         };
         assert_eq!(header_of(&measure), MEASURES);
         let target = TargetRow {
@@ -547,6 +551,7 @@ mod tests {
             submitted_at: None,
             quality: None,
             as_at: None,
+            forecast: None,
         };
         assert_eq!(header_of(&result), RESULTS);
         let comment = CommentaryRow {

@@ -9,8 +9,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     Accumulation, ActionStatus, AuthorityKind, CommentaryKind, ComparisonGroupKind, DataQuality,
-    DirectionMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity, Profile, RagMethod,
-    Role, Unit,
+    DirectionMethod, ForecastMethod, Frequency, MeasureKind, Num, PanelKind, Period, PlanKind, Polarity,
+    Profile, RagMethod, Role, Unit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -308,6 +308,9 @@ pub struct MeasureRow {
     /// A cumulative measure's percents of its annual target, as "25;50;75;100".
     #[serde(default)]
     pub target_profile: Option<Profile>,
+    /// Blank: no year-end forecast.
+    #[serde(default)]
+    pub forecast_method: Option<ForecastMethod>,
 }
 
 /// A row of `targets.csv`.
@@ -339,6 +342,9 @@ pub struct ResultRow {
     pub quality: Option<DataQuality>,
     #[serde(default)]
     pub as_at: Option<NaiveDate>,
+    /// The officer's year-end forecast, entered with it.
+    #[serde(default)]
+    pub forecast: Option<Num>,
 }
 
 /// A row of `commentary.csv`: one version of one commentary, which `key`

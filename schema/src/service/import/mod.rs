@@ -181,6 +181,7 @@ const RESULT_COLUMNS: &[(&str, &str)] = &[
     ("note", "note"),
     ("quality", "quality"),
     ("asAt", "as_at"),
+    ("forecast", "forecast"),
     ("period", "period"),
     ("measureId", "measure"),
 ];
@@ -382,6 +383,7 @@ impl<'w> Import<'w> {
                     .target_profile
                     .as_ref()
                     .map(|p| p.0.iter().map(|d| float(Num(*d))).collect()),
+                forecast_method: r.forecast_method,
             };
             let m = super::create_measure(&self.w, self.viewer, input)
                 .await

@@ -124,6 +124,7 @@ impl Import<'_> {
                     expected_version: None,
                     quality: r.quality,
                     as_at: r.as_at.map(Date),
+                    forecast: r.forecast.map(float),
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;

@@ -48,8 +48,8 @@ pub const SHEET_TIME_LIMIT: Duration = Duration::from_secs(10);
 const SHEETS_AT_ONCE: usize = 2;
 
 /// The columns read, by header name (any case).
-pub const COLUMNS: [&str; 8] = [
-    "code", "period", "value", "target", "floor", "note", "quality", "as_at",
+pub const COLUMNS: [&str; 9] = [
+    "code", "period", "value", "target", "floor", "note", "quality", "as_at", "forecast",
 ];
 
 /// One data row: its number on the sheet (the header is row 1), the text
