@@ -35,7 +35,7 @@ const REPORT = `query Report($plan: ID!, $period: Period!, $previous: Period!) {
     nodes { ...Node children { ...Node children { ...Node children { ...Node } } } }
     measures {
       id code title unit accumulation node { id }
-      result(period: $period) { value target status direction quality asAt }
+      result(period: $period) { value target status direction quality asAt forecast { value period status } }
     }
     comparison(from: $previous, to: $period) {
       improvedMoves { ...Move }
@@ -144,6 +144,17 @@ function el(tag, attributes = {}, ...children) {
 }
 
 const statusChip = (status) => el('span', { class: `status ${status}` }, STATUS[status]);
+
+// The year-end forecast under the value, with the status it would earn in words.
+function forecastNote(result, unit) {
+  const f = result.forecast;
+  if (!f) return '';
+  return el(
+    'small',
+    { class: 'forecast', 'data-forecast': f.status },
+    `Forecast for ${f.period}: ${formatValue(f.value, unit)} (${STATUS[f.status]})`,
+  );
+}
 
 // A figure's data quality beside it, in words, unless it is final.
 const QUALITY = { PROVISIONAL: 'provisional', REVISED: 'revised', ESTIMATED: 'estimated' };
@@ -327,6 +338,7 @@ function measureRow(m, depth) {
       { class: 'number' },
       formatValue(r.value, m.unit),
       qualityNote(r),
+      forecastNote(r, m.unit),
       ...(ACCUMULATION[m.accumulation] ? [el('span', { class: 'accumulation' }, ACCUMULATION[m.accumulation])] : []),
     ),
     el('td', { class: 'number' }, formatValue(r.target, m.unit)),

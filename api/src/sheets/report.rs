@@ -31,14 +31,14 @@ const QUERY: &str = r#"query($plan: ID!, $period: Period!) { plan(id: $plan) {
   title breakdown(period: $period) { ...B }
   nodes { code title breakdown(period: $period) { ...B } }
   measures { code title unit polarity kind partner { name } node { code title }
-    result(period: $period) { value quality asAt target floor previousValue status direction
+    result(period: $period) { value quality asAt forecast { value status } target floor previousValue status direction
       commentary { body } actionPlans { title open } } }
   exceptions(period: $period) { measure { code title } status value target commentary { body } }
   escalationReport(period: $period) { measure { code title } result { status value target } criteria criteriaMet } } }
 fragment B on Breakdown { total blue green amber red noTarget noData percentGreen
   improving stable declining notComparable percentImproving period }"#;
 
-const MEASURES: [&str; 17] = [
+const MEASURES: [&str; 19] = [
     "node",
     "code",
     "title",
@@ -51,6 +51,8 @@ const MEASURES: [&str; 17] = [
     "value",
     "data quality",
     "as at",
+    "forecast",
+    "forecast status",
     "previous value",
     "status",
     "direction",
@@ -131,6 +133,8 @@ pub async fn sheets(
                 Cell::number(&r["value"]),
                 Cell::text(&r["quality"]),
                 Cell::text(&r["asAt"]),
+                Cell::number(&r["forecast"]["value"]),
+                Cell::text(&r["forecast"]["status"]),
                 Cell::number(&r["previousValue"]),
                 Cell::Status(r["status"].as_str().unwrap_or_default().to_owned()),
                 Cell::text(&r["direction"]),

@@ -115,6 +115,8 @@ fn rendered_after(previous: &str) -> String {
         words: Object.fromEntries(
           [...document.querySelectorAll('[data-measure]')].map((e) => [e.dataset.status, e.querySelector('.status').textContent])),
         blueShown: !document.querySelector('[data-breakdown="blue"]').parentElement.hidden,
+        forecasts: Object.fromEntries(
+          [...document.querySelectorAll('[data-forecast]')].map((e) => [e.closest('[data-measure]').dataset.measure, e.textContent])),
         qualities: Object.fromEntries(
           [...document.querySelectorAll('[data-quality]')].map((e) => [e.closest('[data-measure]').dataset.measure, e.textContent])),
         commentary: [...document.querySelectorAll('#exception-list blockquote p')].map((e) => e.textContent),
@@ -303,10 +305,18 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     )
     .await
     .unwrap();
-    // And a provisional figure says so beside the value.
+    // And a provisional figure says so beside the value, and the officer's
+    // year-end forecast under it.
+    app.data_as(
+        &tests::token("admin", &["kent:ADMIN"]),
+        r#"mutation($m: ID!) { updateMeasure(input: { id: $m, forecastMethod: ENTERED }) { id } }"#,
+        json!({ "m": cs04 }),
+    )
+    .await
+    .unwrap();
     app.data_as(
         &officer,
-        r#"mutation($m: ID!) { submitResult(input: { measureId: $m, period: "2023-24 Q1", value: 99, quality: PROVISIONAL, asAt: "2023-06-30" }) { status } }"#,
+        r#"mutation($m: ID!) { submitResult(input: { measureId: $m, period: "2023-24 Q1", value: 99, quality: PROVISIONAL, asAt: "2023-06-30", forecast: 96 }) { status } }"#,
         json!({ "m": cs04 }),
     )
     .await
@@ -316,6 +326,11 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     assert_eq!(
         page["qualities"],
         json!({ "CS04": " (provisional, as at 2023-06-30)" })
+    );
+    let forecast = page["forecasts"]["CS04"].as_str().unwrap_or_default();
+    assert!(
+        forecast.starts_with("Forecast for 2023-24 Q4: 96") && forecast.ends_with("(Green)"),
+        "{forecast}"
     );
     let (counts, statuses) = expected(&app, &plan, "2023-24 Q1").await;
     assert_ne!(

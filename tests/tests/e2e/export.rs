@@ -135,7 +135,8 @@ async fn sheets(app: &TestApp, slug: &str, admin: &str) -> Vec<(String, String)>
 /// commentary with every earlier text.
 const HISTORY: &str = r#"query($s: String!, $p: Period!) { authority(slug: $s) { plans {
   ragRule { ...Rule } measures {
-  code ragRule { ...Rule } result(period: $p) { status value version submittedAt submittedBy restated published quality asAt
+  code forecastMethod ragRule { ...Rule } result(period: $p) { status value version submittedAt submittedBy restated published quality asAt
+    forecast { method period value target status }
     history { version value note submittedBy submittedAt replacedAt quality asAt }
     commentary { body kind version author createdAt history { version body author editedAt } }
     actionPlans { title actions { description status dueOn } } } } } } }
@@ -195,8 +196,17 @@ async fn make_history(app: &TestApp, slug: &str) -> String {
     )
     .await
     .unwrap();
-    // Provisional, then revised by its source, with the dates they held at.
-    let revise = r#"mutation($m: ID!, $p: Period!, $v: Float!, $q: DataQuality!, $at: Date!) { submitResult(input: { measureId: $m, period: $p, value: $v, quality: $q, asAt: $at }) { version } }"#;
+    // Provisional, then revised by its source, with the dates they held at
+    // and (where the measure reports within the year) the officer's forecast.
+    let d = app
+        .data_as(
+            &officer,
+            r#"mutation($m: ID!) { updateMeasure(input: { id: $m, forecastMethod: ENTERED }) { id } }"#,
+            json!({ "m": measure }),
+        )
+        .await;
+    let forecast = d.is_ok().then_some(50.5);
+    let revise = r#"mutation($m: ID!, $p: Period!, $v: Float!, $q: DataQuality!, $at: Date!, $f: Float) { submitResult(input: { measureId: $m, period: $p, value: $v, quality: $q, asAt: $at, forecast: $f }) { version } }"#;
     for (v, q, at) in [
         (42.25, "PROVISIONAL", "2020-01-31"),
         (43.0, "REVISED", "2020-02-29"),
@@ -205,7 +215,7 @@ async fn make_history(app: &TestApp, slug: &str) -> String {
         app.data_as(
             &officer,
             revise,
-            json!({ "m": measure, "p": period, "v": v, "q": q, "at": at }),
+            json!({ "m": measure, "p": period, "v": v, "q": q, "at": at, "f": forecast }),
         )
         .await
         .unwrap();
@@ -453,8 +463,8 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             if *slug == "croydon" {
                 let measures = String::from_utf8_lossy(&files["measures.csv"]).into_owned();
                 assert!(
-                    measures.contains(",CUMULATIVE,30;57.5;85;100\n"),
-                    "O1.1's accumulation and target profile are exported: {measures}"
+                    measures.contains(",CUMULATIVE,30;57.5;85;100,ENTERED\n"),
+                    "O1.1's accumulation, target profile and forecast method are exported: {measures}"
                 );
             }
             let (zipped, archive) = zip_files(&src, slug, &admin).await;

@@ -133,6 +133,27 @@ async fn each_forecast_method_projects_the_year_and_rates_it() {
         data(&admin, publish, json!({ "p": plan, "at": "2024-25 Q1" })).await;
         assert_eq!(forecast(trend, "2024-25 Q2", None).await["value"], 40.0);
 
+        // The report pack carries it beside the value.
+        let csv = app
+            .client
+            .get(format!(
+                "{}/plans/{}/report.csv",
+                app.address,
+                plan.as_str().unwrap()
+            ))
+            .query(&[("period", "2024-25 Q2")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<_>>());
+        let header = lines.next().unwrap();
+        let row = lines.find(|r| r[1] == "T").unwrap();
+        let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!((at("forecast"), at("forecast status")), ("40", "GREEN"), "{csv}");
+
         // ENTERED: the officer's own; refused where the method is not ENTERED.
         let e = body(
             &app,
