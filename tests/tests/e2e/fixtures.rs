@@ -82,3 +82,47 @@ pub fn sized(slug: &str, n: usize) -> Bundle {
     b.action_plans = serde_json::from_value(Value::Array(plans)).expect("fixture action plans");
     b
 }
+
+/// A council made through the API as its people would: a new authority
+/// `slug` (by the platform admin), one plan rated by `rule` (a
+/// `RagRuleInput`) and one node (by the authority's ADMIN).
+pub struct Council {
+    pub authority: Value,
+    pub plan: Value,
+    pub node: Value,
+}
+
+pub async fn council(app: &tests::TestApp, slug: &str, rule: Value) -> Council {
+    let root = tests::token("root", &["PLATFORM_ADMIN"]);
+    let admin = tests::token("admin", &[&format!("{slug}:ADMIN")]);
+    let run = |t: &str, q: &'static str, v: Value| {
+        let t = t.to_owned();
+        async move { app.data_as(&t, q, v).await.unwrap() }
+    };
+    let d = run(
+        &root,
+        r#"mutation($s: String!) { createAuthority(input: { slug: $s, name: $s, kind: UNITARY }) { id } }"#,
+        json!({ "s": slug }),
+    )
+    .await;
+    let authority = d["createAuthority"]["id"].clone();
+    let d = run(
+        &admin,
+        r#"mutation($a: ID!, $rule: RagRuleInput!) { createPlan(input: { authorityId: $a, title: "Performance",
+             kind: PERFORMANCE_REPORT, ragRule: $rule }) { id } }"#,
+        json!({ "a": authority, "rule": rule }),
+    )
+    .await;
+    let plan = d["createPlan"]["id"].clone();
+    let d = run(
+        &admin,
+        r#"mutation($p: ID!) { createPlanNode(input: { planId: $p, code: "N", title: "Services" }) { id } }"#,
+        json!({ "p": plan }),
+    )
+    .await;
+    Council {
+        authority,
+        plan,
+        node: d["createPlanNode"]["id"].clone(),
+    }
+}

@@ -6,6 +6,8 @@
 use serde_json::{Value, json};
 use tests::{TestApp, engines, spawn, token};
 
+use crate::fixtures::{Council, council};
+
 async fn body(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> Value {
     app.send(query, variables, token)
         .await
@@ -25,7 +27,6 @@ const SUBMIT: &str = r#"mutation($m: ID!, $p: Period!, $v: Float!, $f: Float) {
 async fn each_forecast_method_projects_the_year_and_rates_it() {
     for engine in engines() {
         let app = spawn(engine, false).await.unwrap();
-        let root = token("root", &["PLATFORM_ADMIN"]);
         let admin = token("admin", &["cambs:ADMIN"]);
         let officer = token("officer", &["cambs:OFFICER"]);
         let data = |t: &str, q: &str, v: Value| {
@@ -33,27 +34,7 @@ async fn each_forecast_method_projects_the_year_and_rates_it() {
             let app = &app;
             async move { app.data_as(&t, &q, v).await.unwrap() }
         };
-        let d = data(
-            &root,
-            r#"mutation { createAuthority(input: { slug: "cambs", name: "Cambridgeshire", kind: COUNTY }) { id } }"#,
-            Value::Null,
-        )
-        .await;
-        let d = data(
-            &admin,
-            r#"mutation($a: ID!) { createPlan(input: { authorityId: $a, title: "Finance and Performance", kind: PERFORMANCE_REPORT,
-                 ragRule: { method: TOLERANCE } }) { id } }"#,
-            json!({ "a": d["createAuthority"]["id"] }),
-        )
-        .await;
-        let plan = d["createPlan"]["id"].clone();
-        let d = data(
-            &admin,
-            r#"mutation($p: ID!) { createPlanNode(input: { planId: $p, code: "F", title: "Finance" }) { id } }"#,
-            json!({ "p": plan }),
-        )
-        .await;
-        let node = d["createPlanNode"]["id"].clone();
+        let Council { plan, node, .. } = council(&app, "cambs", json!({ "method": "TOLERANCE" })).await;
         let create =
             r#"mutation($input: CreateMeasureInput!) { createMeasure(input: $input) { id forecastMethod } }"#;
         let measure = |code: &str, extra: Value| {

@@ -4,6 +4,8 @@
 use serde_json::{Value, json};
 use tests::{TestApp, engines, spawn, token};
 
+use crate::fixtures::{Council, council};
+
 const SUBMIT: &str = r#"mutation($m: ID!, $p: Period!, $v: Float!) {
   submitResult(input: { measureId: $m, period: $p, value: $v }) { status } }"#;
 
@@ -18,7 +20,6 @@ const STATUS: &str = r#"query($m: ID!) { measure(id: $m) {
 async fn improvement_based_amber_compares_with_the_same_quarter_last_year() {
     for engine in engines() {
         let app = spawn(engine, false).await.unwrap();
-        let root = token("root", &["PLATFORM_ADMIN"]);
         let admin = token("admin", &["havering:ADMIN"]);
         let officer = token("officer", &["havering:OFFICER"]);
         let run = |t: &str, q: &'static str, v: Value| {
@@ -26,26 +27,7 @@ async fn improvement_based_amber_compares_with_the_same_quarter_last_year() {
             let app = &app;
             async move { app.data_as(&t, q, v).await.unwrap() }
         };
-        let d = run(
-            &root,
-            r#"mutation { createAuthority(input: { slug: "havering", name: "Havering", kind: LONDON_BOROUGH }) { id } }"#,
-            Value::Null,
-        )
-        .await;
-        let d = run(
-            &admin,
-            r#"mutation($a: ID!) { createPlan(input: { authorityId: $a, title: "Corporate Performance", kind: CORPORATE_PLAN,
-                 ragRule: { method: IMPROVEMENT }, from: "2012-13", to: "2013-14" }) { id } }"#,
-            json!({ "a": d["createAuthority"]["id"] }),
-        )
-        .await;
-        let d = run(
-            &admin,
-            r#"mutation($p: ID!) { createPlanNode(input: { planId: $p, code: "CP", title: "Corporate" }) { id } }"#,
-            json!({ "p": d["createPlan"]["id"] }),
-        )
-        .await;
-        let node = d["createPlanNode"]["id"].clone();
+        let Council { node, .. } = council(&app, "havering", json!({ "method": "IMPROVEMENT" })).await;
         let mut ids = Vec::new();
         for (code, polarity) in [("CP1", "HIGHER_IS_BETTER"), ("CP2", "LOWER_IS_BETTER")] {
             let d = run(
@@ -122,7 +104,6 @@ const RULE: &str = "method amberTolerancePercent amberToleranceUnits blueMarginP
 async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
     for engine in engines() {
         let app = spawn(engine, false).await.unwrap();
-        let root = token("root", &["PLATFORM_ADMIN"]);
         let admin = token("admin", &["cambs:ADMIN"]);
         let officer = token("officer", &["cambs:OFFICER"]);
         let run = |t: &str, q: String, v: Value| {
@@ -130,13 +111,12 @@ async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
             let app = &app;
             async move { app.data_as(&t, &q, v).await.unwrap() }
         };
-        let d = run(
-            &root,
-            r#"mutation { createAuthority(input: { slug: "cambs", name: "Cambridgeshire", kind: COUNTY }) { id } }"#.into(),
-            Value::Null,
-        )
-        .await;
-        let authority = d["createAuthority"]["id"].clone();
+        let rule = json!({ "method": "TOLERANCE", "amberToleranceUnits": 2, "blueMarginPercent": 5 });
+        let Council {
+            authority,
+            plan,
+            node,
+        } = council(&app, "cambs", rule).await;
         let create_plan = format!(
             r#"mutation($a: ID!, $rule: RagRuleInput!) {{ createPlan(input: {{ authorityId: $a, title: "Performance",
                  kind: PERFORMANCE_REPORT, ragRule: $rule }}) {{ id ragRule {{ {RULE} }} }} }}"#
@@ -179,23 +159,15 @@ async fn blue_margins_and_tolerances_in_units_rate_through_the_api() {
         }
         let d = run(
             &admin,
-            create_plan.clone(),
-            json!({ "a": authority, "rule": { "method": "TOLERANCE", "amberToleranceUnits": 2, "blueMarginPercent": 5 } }),
-        )
-        .await;
-        assert_eq!(
-            d["createPlan"]["ragRule"],
-            json!({ "method": "TOLERANCE", "amberTolerancePercent": 10.0, "amberToleranceUnits": 2.0,
-                    "blueMarginPercent": 5.0, "blueMarginUnits": null })
-        );
-        let plan = d["createPlan"]["id"].clone();
-        let d = run(
-            &admin,
-            r#"mutation($p: ID!) { createPlanNode(input: { planId: $p, code: "P", title: "People" }) { id } }"#.into(),
+            format!(r#"query($p: ID!) {{ plan(id: $p) {{ ragRule {{ {RULE} }} }} }}"#),
             json!({ "p": plan }),
         )
         .await;
-        let node = d["createPlanNode"]["id"].clone();
+        assert_eq!(
+            d["plan"]["ragRule"],
+            json!({ "method": "TOLERANCE", "amberTolerancePercent": 10.0, "amberToleranceUnits": 2.0,
+                    "blueMarginPercent": 5.0, "blueMarginUnits": null })
+        );
         let create_measure = format!(
             r#"mutation($input: CreateMeasureInput!) {{ createMeasure(input: $input) {{ id ragRule {{ {RULE} }} }} }}"#
         );
@@ -310,7 +282,6 @@ const RESULT: &str = r#"query($m: ID!) { measure(id: $m) {
 async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated() {
     for engine in engines() {
         let app = spawn(engine, false).await.unwrap();
-        let root = token("root", &["PLATFORM_ADMIN"]);
         let admin = token("admin", &["lga:ADMIN"]);
         let officer = token("officer", &["lga:OFFICER"]);
         let run = |t: &str, q: &str, v: Value| {
@@ -318,31 +289,19 @@ async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated(
             let app = &app;
             async move { app.data_as(&t, &q, v).await.unwrap() }
         };
-        let d = run(
-            &root,
-            r#"mutation { createAuthority(input: { slug: "lga", name: "Benchmarking Club", kind: UNITARY }) { id } }"#,
-            Value::Null,
-        )
-        .await;
+        let rule = json!({ "method": "TOLERANCE", "rateProvisional": false });
+        let Council { plan, node, .. } = council(&app, "lga", rule).await;
         let d = run(
             &admin,
-            r#"mutation($a: ID!) { createPlan(input: { authorityId: $a, title: "Plan", kind: COUNCIL_PLAN,
-                 ragRule: { method: TOLERANCE, rateProvisional: false } }) { id ragRule { rateProvisional } } }"#,
-            json!({ "a": d["createAuthority"]["id"] }),
-        )
-        .await;
-        assert_eq!(d["createPlan"]["ragRule"]["rateProvisional"], false);
-        let plan = d["createPlan"]["id"].clone();
-        let d = run(
-            &admin,
-            r#"mutation($p: ID!) { createPlanNode(input: { planId: $p, code: "N", title: "N" }) { id } }"#,
+            "query($p: ID!) { plan(id: $p) { ragRule { rateProvisional } } }",
             json!({ "p": plan }),
         )
         .await;
+        assert_eq!(d["plan"]["ragRule"]["rateProvisional"], false);
         let d = run(
             &admin,
             r#"mutation($input: CreateMeasureInput!) { createMeasure(input: $input) { id } }"#,
-            json!({ "input": { "nodeId": d["createPlanNode"]["id"], "code": "Q1", "title": "Q1", "unit": "PERCENT",
+            json!({ "input": { "nodeId": node, "code": "Q1", "title": "Q1", "unit": "PERCENT",
                                "polarity": "HIGHER_IS_BETTER", "kind": "COUNCIL" } }),
         )
         .await;
