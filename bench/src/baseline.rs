@@ -133,6 +133,10 @@ fn measure_of(r: &PgRow) -> anyhow::Result<measure::Model> {
         // The dashboard rates; it neither benchmarks nor forecasts.
         metric_id: None,
         forecast_method: None,
+        definitions: r
+            .try_get::<Option<String>, _>(21)?
+            .map(|s| s.parse().map_err(|e| anyhow::anyhow!("stored definitions: {e}")))
+            .transpose()?,
         accumulation: vocab(r, 19)?,
         target_profile: r
             .try_get::<Option<String>, _>(20)?
@@ -192,7 +196,8 @@ async fn dashboard(pool: &PgPool, slug: &str, at: Period) -> anyhow::Result<Valu
         &mut *conn,
         "SELECT id, authority_id, plan_id, node_id, code, title, unit, polarity, kind, frequency, \
          partner_id, rag_method, amber_tolerance_percent, position, archived, amber_tolerance_units, \
-         blue_margin_percent, blue_margin_units, rate_provisional, accumulation, target_profile FROM measures \
+         blue_margin_percent, blue_margin_units, rate_provisional, accumulation, target_profile, \
+         definitions FROM measures \
          WHERE plan_id IN ({ids}) ORDER BY position, id",
         &plan_ids,
     )

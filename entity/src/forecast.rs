@@ -5,6 +5,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::definitions;
 use crate::enums::{Accumulation, ForecastMethod, RagStatus};
 use crate::period::{Period, PeriodKind};
 use crate::rating::{Goal, MeasureRules};
@@ -63,6 +64,10 @@ pub fn forecast(
     entered: Option<Decimal>,
 ) -> Option<Forecast> {
     let (so_far, last) = year_of(period)?;
+    // Nothing from before a definition change: not the year's earlier
+    // points, nor last year's outturn.
+    let since = definitions::series_start(&rules.breaks, period);
+    let value_at = |p: &Period| (!definitions::before(since, p)).then(|| value_at(p)).flatten();
     let now = value_at(period)?;
     let value = if *period == last {
         now

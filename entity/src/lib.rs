@@ -1,6 +1,7 @@
 //! What councilperf's things are and how they are rated. No I/O.
 
 pub mod benchmark;
+pub mod definitions;
 pub mod enums;
 pub mod escalation;
 pub mod forecast;

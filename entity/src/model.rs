@@ -153,6 +153,8 @@ pub mod measure {
         pub metric_id: Option<i64>,
         /// How its year-end forecast is made; none: no forecast.
         pub forecast_method: Option<ForecastMethod>,
+        /// Its definition changes, each breaking its series.
+        pub definitions: Option<crate::definitions::Definitions>,
         /// Whether its values stand alone, run year to date, or roll.
         pub accumulation: Accumulation,
         /// A cumulative measure's profile of its annual target.

@@ -4,6 +4,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::definitions::{self, Definitions};
 use crate::enums::{
     Accumulation, DataQuality, Direction, ForecastMethod, Frequency, MeasureKind, Polarity, RagMethod,
     RagStatus,
@@ -24,6 +25,8 @@ pub struct MeasureRules {
     pub direction: DirectionRule,
     /// How its year-end forecast is made, if it has one.
     pub forecast: Option<ForecastMethod>,
+    /// Where its definition changed, oldest first: no comparison crosses one.
+    pub breaks: Vec<Period>,
     pub accumulation: Accumulation,
     /// A cumulative measure's percents of its annual target, one a period.
     pub target_profile: Option<Vec<Decimal>>,
@@ -45,6 +48,11 @@ impl MeasureRules {
                 trend_periods: u32::try_from(p.trend_periods).unwrap_or(1),
             },
             forecast: m.forecast_method,
+            breaks: m
+                .definitions
+                .as_ref()
+                .map(Definitions::breaks)
+                .unwrap_or_default(),
             accumulation: m.accumulation,
             target_profile: m.target_profile.as_ref().map(|p| p.0.clone()),
         }
@@ -97,6 +105,11 @@ pub struct Rated {
     pub status: RagStatus,
     pub direction: Direction,
     pub previous_value: Option<Decimal>,
+    /// Where the reported period's series starts: its latest definition
+    /// change, if any.
+    pub since: Option<Period>,
+    /// The value compared with lies before a definition change: not compared.
+    pub definition_changed: bool,
 }
 
 /// The measure's own periods that may answer for `period`, latest last.
@@ -154,12 +167,16 @@ pub fn rate(
         .unwrap_or(*period);
     let value = value_at(&reported);
     let goal = goal_of(rules, &reported, &goal_at);
+    let since = definitions::series_start(&rules.breaks, &reported);
+    // Every comparison reads through this: nothing from before the change.
+    let comparable = |p: &Period| (!definitions::before(since, p)).then(|| value_at(p)).flatten();
     let reading = Reading {
         value,
         target: goal.map(|g| g.target),
         floor: goal.and_then(|g| g.floor),
-        last_year: reported.same_period_last_year().and_then(|p| value_at(&p)),
+        last_year: reported.same_period_last_year().and_then(|p| comparable(&p)),
     };
+    let compared = rules::comparison_period(rules.direction.method, &reported);
     Rated {
         period: *period,
         reported,
@@ -167,9 +184,10 @@ pub fn rate(
         target: reading.target,
         floor: reading.floor,
         status: rules::rag_status(&rules.rag, rules.polarity, rules.kind, &reading),
-        direction: rules::direction(&rules.direction, rules.polarity, &reported, &value_at),
-        previous_value: rules::comparison_period(rules.direction.method, &reported)
-            .and_then(|p| value_at(&p)),
+        direction: rules::direction(&rules.direction, rules.polarity, &reported, comparable),
+        previous_value: compared.and_then(|p| comparable(&p)),
+        since,
+        definition_changed: compared.is_some_and(|p| definitions::before(since, &p)),
     }
 }
 

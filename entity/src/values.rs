@@ -127,6 +127,7 @@ pub const MAX_PROFILE_TEXT: u32 = 400;
 stored_as_text!(Period, 16);
 stored_as_text!(Num, 64);
 stored_as_text!(Profile, MAX_PROFILE_TEXT);
+stored_as_text!(crate::definitions::Definitions, 65_535);
 
 impl serde::Serialize for Num {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -13,6 +13,7 @@ mod m20261206_000004_rag_margins;
 mod m20261206_000005_accumulation;
 mod m20261206_000006_data_quality;
 mod m20261206_000007_forecasts;
+mod m20261206_000008_definitions;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_accumulation::Migration),
             Box::new(m20261206_000006_data_quality::Migration),
             Box::new(m20261206_000007_forecasts::Migration),
+            Box::new(m20261206_000008_definitions::Migration),
         ]
     }
 }

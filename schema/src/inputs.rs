@@ -155,6 +155,19 @@ pub struct CreateMeasureInput {
     pub forecast_method: Option<ForecastMethod>,
 }
 
+/// A change of a measure's definition (ADMIN of its authority): a new
+/// method or data source, from a period on. Its series starts again there.
+#[derive(InputObject)]
+pub struct ChangeMeasureDefinitionInput {
+    /// The measure's global id.
+    pub measure_id: ID,
+    /// The first period of the measure's frequency the new definition
+    /// applies to: after the last change, if any.
+    pub effective_from: Period,
+    /// What changed and why, as a report would say it.
+    pub description: String,
+}
+
 /// A target, and optionally a floor, for a measure in a period (OFFICER or ADMIN); replaces any set before.
 #[derive(InputObject)]
 pub struct SetTargetInput {

@@ -57,7 +57,7 @@ fragment Move on StatusMove {
 
 const TREND = `query Trend($measure: ID!, $period: Period!) {
   measure(id: $measure) {
-    code title unit
+    code title unit definitions { effectiveFrom description }
     results(to: $period) { period value target status }
   }
 }`;
@@ -388,7 +388,7 @@ async function selectMeasure(measure) {
     graphql(TREND, { measure: measure.id, period: view.period }).catch(() => null),
     showBenchmark(measure),
   ]);
-  if (trend?.measure) drawTrend(trend.measure.results.slice(-8), trend.measure.unit);
+  if (trend?.measure) drawTrend(trend.measure.results.slice(-8), trend.measure.unit, trend.measure.definitions);
 }
 
 /** The measure's national metric across all councils, where it follows one. */
@@ -461,7 +461,7 @@ function marker(status, x, y) {
 }
 
 /** A line of values (and a dashed line of targets) over up to eight periods. */
-function drawTrend(results, unit) {
+function drawTrend(results, unit, definitions = []) {
   const chart = $('chart');
   const [width, height, left, right, top, bottom] = [640, 240, 64, 16, 16, 40];
   const numbers = results.flatMap((r) => [r.value, r.target]).filter((v) => v !== null);
@@ -474,16 +474,35 @@ function drawTrend(results, unit) {
   [low, high] = [low - pad, high + pad];
   const x = (i) => left + ((width - left - right) * (i + 0.5)) / results.length;
   const y = (v) => top + ((height - top - bottom) * (high - v)) / (high - low);
-  // A line through the points that have a value, broken where one is missing.
+  // Where the measure's definition changed: the series starts again there.
+  const breaks = definitions
+    .map((d) => [results.findIndex((r) => r.period === d.effectiveFrom), d.description])
+    .filter(([i]) => i > 0);
+  const breakAt = new Set(breaks.map(([i]) => i));
+  // A line through the points that have a value, broken where one is missing
+  // and where the definition changed.
   const line = (key) =>
     results
       .map((r, i) => (r[key] === null ? null : `${x(i)},${y(r[key])}`))
-      .reduce((d, p, i, all) => (p === null ? d : `${d}${i && all[i - 1] !== null ? 'L' : 'M'}${p} `), '');
+      .reduce(
+        (d, p, i, all) => (p === null ? d : `${d}${i && all[i - 1] !== null && !breakAt.has(i) ? 'L' : 'M'}${p} `),
+        '',
+      );
 
   const parts = [];
   for (const v of [low + pad, (low + high) / 2, high - pad]) {
     parts.push(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(v), y2: y(v) }));
     parts.push(svg('text', { class: 'axis', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, formatValue(v, unit)));
+  }
+  for (const [i, description] of breaks) {
+    const at = (x(i - 1) + x(i)) / 2;
+    const mark = svg('g', { class: 'definition-break' });
+    mark.append(
+      svg('line', { x1: at, x2: at, y1: top, y2: height - bottom }),
+      svg('text', { x: at + 4, y: top + 10 }, 'Definition changed'),
+      svg('title', {}, `Definition changed from ${results[i].period}: ${description}`),
+    );
+    parts.push(mark);
   }
   parts.push(svg('path', { class: 'target', d: line('target') }));
   parts.push(svg('path', { class: 'value', d: line('value') }));

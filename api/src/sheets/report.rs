@@ -31,7 +31,7 @@ const QUERY: &str = r#"query($plan: ID!, $period: Period!) { plan(id: $plan) {
   title breakdown(period: $period) { ...B }
   nodes { code title breakdown(period: $period) { ...B } }
   measures { code title unit polarity kind partner { name } node { code title }
-    result(period: $period) { value quality asAt forecast { value status } target floor previousValue status direction
+    result(period: $period) { value quality asAt forecast { value status } target floor previousValue definitionChanged status direction
       commentary { body } actionPlans { title open } } }
   exceptions(period: $period) { measure { code title } status value target commentary { body } }
   escalationReport(period: $period) { measure { code title } result { status value target } criteria criteriaMet } } }
@@ -135,7 +135,13 @@ pub async fn sheets(
                 Cell::text(&r["asAt"]),
                 Cell::number(&r["forecast"]["value"]),
                 Cell::text(&r["forecast"]["status"]),
-                Cell::number(&r["previousValue"]),
+                // Where the value compared with came before a change of
+                // definition, the report says so in its place.
+                if r["definitionChanged"] == true {
+                    Cell::Text("definition changed".to_owned())
+                } else {
+                    Cell::number(&r["previousValue"])
+                },
                 Cell::Status(r["status"].as_str().unwrap_or_default().to_owned()),
                 Cell::text(&r["direction"]),
                 latest(&r["commentary"]),

@@ -41,6 +41,7 @@ fn measure(accumulation: Accumulation, frequency: Frequency, polarity: Polarity)
         },
         accumulation,
         target_profile: None,
+        breaks: Vec::new(),
         forecast: None,
     }
 }

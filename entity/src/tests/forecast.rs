@@ -33,6 +33,7 @@ fn rules(polarity: Polarity, method: RagMethod, frequency: Frequency) -> Measure
         forecast: Some(Trend),
         accumulation: crate::enums::Accumulation::Period,
         target_profile: None,
+        breaks: Vec::new(),
     }
 }
 

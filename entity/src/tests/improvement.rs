@@ -112,6 +112,7 @@ fn rating_reads_the_same_quarter_last_year() {
         forecast: None,
         accumulation: Accumulation::Period,
         target_profile: None,
+        breaks: Vec::new(),
     };
     let q4 = p("2013-14 Q4");
     assert!(inputs(&rules, &q4).contains(&p("2012-13 Q4")));

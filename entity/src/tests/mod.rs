@@ -1,5 +1,6 @@
 mod accumulation;
 mod benchmark;
+mod definitions;
 mod escalation;
 mod forecast;
 mod improvement;

@@ -29,6 +29,7 @@ fn rules(rate_provisional: bool, polarity: Polarity) -> MeasureRules {
         forecast: None,
         accumulation: crate::enums::Accumulation::Period,
         target_profile: None,
+        breaks: Vec::new(),
     }
 }
 

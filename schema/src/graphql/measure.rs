@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::model::{commentary, measure, result_history};
 use entity::{
@@ -18,11 +18,14 @@ use super::common::{float, parse_id, rate_one, required, transact, written};
 use super::feeds::ResultVersionConnection;
 use super::plan::RagRule;
 use super::plan::{Plan, PlanNode};
+use super::series::{Forecast, MeasureDefinition};
 use crate::archive::is_live;
 use crate::context::{Session, request, rows};
 use crate::error::{ApiError, ApiResult, Gql};
 use crate::ids::{self, Kind};
-use crate::inputs::{CreateMeasureInput, SetTargetInput, SubmitResultInput, UpdateMeasureInput};
+use crate::inputs::{
+    ChangeMeasureDefinitionInput, CreateMeasureInput, SetTargetInput, SubmitResultInput, UpdateMeasureInput,
+};
 use crate::rating::feed::PageArgs;
 use crate::rating::{Rating, SeriesKey, sets, visible};
 use crate::scalars::Date;
@@ -114,13 +117,23 @@ impl MeasureMutation {
     ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::create_measure, input)))
     }
-    /// Changes a measure's definition (ADMIN of its authority).
+    /// Edits a measure: code, title, unit, rule and the rest (ADMIN of its authority).
     async fn update_measure(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What changes; absent fields stay.")] input: UpdateMeasureInput,
     ) -> Result<Measure> {
         Ok(Measure(transact!(ctx, service::update_measure, input)))
+    }
+    /// Records that a measure's definition changed from a period on (ADMIN
+    /// of its authority): its direction, trend, comparisons, escalation and
+    /// forecasts never compare across the change.
+    async fn change_measure_definition(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change.")] input: ChangeMeasureDefinitionInput,
+    ) -> Result<Measure> {
+        Ok(Measure(transact!(ctx, service::change_measure_definition, input)))
     }
     /// Hides a measure and keeps its results.
     async fn archive_measure(
@@ -264,6 +277,16 @@ impl Measure {
     async fn forecast_method(&self) -> Option<ForecastMethod> {
         self.0.forecast_method
     }
+    /// Its definition changes, oldest first (the definition it was created
+    /// with is not listed): each starts its series again.
+    async fn definitions(&self) -> Vec<MeasureDefinition> {
+        self.0
+            .definitions
+            .iter()
+            .flat_map(|d| d.0.iter())
+            .map(MeasureDefinition::from)
+            .collect()
+    }
     /// A cumulative measure's profile of its annual target: the percent of
     /// it due by the end of each period of the year, in order. Null: even
     /// steps (25, 50, 75, 100 for a quarterly measure) for a cumulative
@@ -395,18 +418,19 @@ impl MeasureResult {
     async fn as_at(&self) -> Option<Date> {
         self.0.submission.as_ref().and_then(|s| s.as_at).map(Date)
     }
+    /// Whether the value this result would be compared with (`previousValue`,
+    /// and its direction) comes from before a change of the measure's
+    /// definition: then it is not compared, and a report says "definition
+    /// changed" in its place.
+    async fn definition_changed(&self) -> bool {
+        self.0.rated.definition_changed
+    }
     /// The year-end forecast made at this period (see `Measure.forecastMethod`)
     /// and the status it would earn against the year's target. Null for a
     /// measure without a method, an annual one, or where the method has
     /// nothing to go on yet.
     async fn forecast(&self) -> Option<Forecast> {
-        self.0.forecast.map(|f| Forecast {
-            method: f.method,
-            period: f.period,
-            value: float(f.value),
-            target: f.target.map(float),
-            status: f.status,
-        })
+        self.0.forecast.map(Forecast::from)
     }
     /// The shown result's version, counting from 1: what `expectedVersion`
     /// compares with. Null where no result is shown.
@@ -477,21 +501,6 @@ impl MeasureResult {
         };
         ResultVersionConnection::of(&self.history_rows(ctx).await?, args).await
     }
-}
-
-/// A year-end forecast beside a quarter's or month's result.
-#[derive(SimpleObject)]
-pub struct Forecast {
-    /// How it was made.
-    method: ForecastMethod,
-    /// The year's last period at the measure's frequency: what is forecast.
-    period: Period,
-    /// The value the year is forecast to end at.
-    value: f64,
-    /// The year's target, which `status` is earned against.
-    target: Option<f64>,
-    /// The status the forecast would earn under the measure's rule.
-    status: RagStatus,
 }
 
 /// An earlier value of a result.

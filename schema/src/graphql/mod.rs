@@ -14,6 +14,7 @@ mod measure;
 mod node;
 mod panel;
 mod plan;
+mod series;
 mod sheet;
 mod viewer;
 

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
+use entity::definitions;
 use entity::escalation::{self, ActionState, MAX_REPORT_CONSECUTIVE, Window};
 use entity::model::{measure, plan_node};
 use entity::rules::{escalated, status_rank};
@@ -170,13 +171,28 @@ pub fn moves(before: &[Rating], after: &[Rating]) -> Moves {
             continue;
         }
         let pair = (a.clone(), b.clone());
+        // A move across a definition change compares two different measures.
+        let crosses = definitions::before(b.rated.since, &a.rated.reported);
         match (status_rank(a.rated.status), status_rank(b.rated.status)) {
-            (Some(x), Some(y)) if y > x => m.improved.push(pair),
-            (Some(_), Some(_)) => m.worsened.push(pair),
+            (Some(x), Some(y)) if y > x && !crosses => m.improved.push(pair),
+            (Some(_), Some(_)) if !crosses => m.worsened.push(pair),
             _ => m.unrated.push(pair),
         }
     }
     m
+}
+
+/// One measure's statuses over a window, oldest first: a period it has no
+/// rating for, or from before a definition change in force at the window's
+/// last period, is NO_DATA, so no run of reds spans the change.
+fn series_statuses(run: &[Option<&Rating>]) -> Vec<RagStatus> {
+    let since = run.last().copied().flatten().and_then(|r| r.rated.since);
+    run.iter()
+        .map(|r| {
+            r.filter(|r| !definitions::before(since, &r.rated.reported))
+                .map_or(RagStatus::NoData, |r| r.rated.status)
+        })
+        .collect()
 }
 
 /// A client's `consecutive`, refused unless it is 1 to `max`.
@@ -204,15 +220,11 @@ pub async fn escalations(
         .into_iter()
         .enumerate()
         .filter(|(j, m)| {
-            let statuses: Vec<RagStatus> = rated
+            let run: Vec<Option<&Rating>> = rated
                 .iter()
-                .map(|at| {
-                    at.get(*j)
-                        .filter(|r| r.measure_id == m.id)
-                        .map_or(RagStatus::NoData, |r| r.rated.status)
-                })
+                .map(|at| at.get(*j).filter(|r| r.measure_id == m.id))
                 .collect();
-            escalated(&statuses, n)
+            escalated(&series_statuses(&run), n)
         })
         .map(|(_, m)| m)
         .collect())
@@ -267,16 +279,18 @@ pub async fn escalation_report(
                     .collect()
             })
             .collect();
+        let run: Vec<Option<&Rating>> = (0..window.len()).map(|i| at(i, m, j)).collect();
+        let since = at(last, m, j).and_then(|r| r.rated.since);
         let w = Window {
             polarity: m.polarity,
-            statuses: (0..window.len())
-                .map(|i| at(i, m, j).map_or(RagStatus::NoData, |r| r.rated.status))
-                .collect(),
+            statuses: series_statuses(&run),
             now: at(last, m, j).and_then(|r| r.rated.value),
             // Near the first period there is, the window is shorter than asked:
-            // no value `consecutive − 1` periods back to compare with.
+            // no value `consecutive − 1` periods back to compare with; nor
+            // across a definition change.
             then: at(0, m, j)
                 .filter(|_| u32::try_from(window.len()) == Ok(n))
+                .filter(|r| !definitions::before(since, &r.rated.reported))
                 .and_then(|r| r.rated.value),
             no_effective_action_plan: escalation::no_effective_action_plan(&states, today),
         };

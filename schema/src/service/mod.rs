@@ -9,6 +9,7 @@
 mod audit;
 mod benchmarks;
 mod commentary;
+mod definitions;
 pub mod export;
 mod guard;
 pub mod identity;
@@ -21,6 +22,7 @@ pub mod validate;
 pub use audit::audit_log;
 pub use benchmarks::{create_comparison_group, create_metric, set_metric_values};
 pub use commentary::{add_commentary, create_action_plan, edit_commentary, update_action};
+pub use definitions::change_measure_definition;
 pub use guard::{at_row, begin};
 pub use identity::{grant_role, identity_providers, members, register_identity_provider, revoke_role};
 pub use reporting::{publish_period, set_deadline, set_targets, submit_results};

@@ -476,7 +476,7 @@ pub async fn archive_measure(w: &Write, viewer: &Viewer, id: &ID) -> ApiResult<m
 
 /// A measure's title, rule, unit or archiving shows on its plan and on
 /// every result of it.
-async fn measure_changed(w: &Write, m: &measure::Model) -> ApiResult<()> {
+pub(super) async fn measure_changed(w: &Write, m: &measure::Model) -> ApiResult<()> {
     live::plan_changed(w, m.plan_id, m.authority_id);
     live::results_changed(w, Affected::Measures(&[m.id])).await
 }

@@ -53,6 +53,19 @@ const CS04_GREEN: &str = r#"new Promise((resolve) => {
   check();
 })"#;
 
+/// The trend chart's definition-change mark's text, once drawn (within
+/// about two seconds), else "".
+const DEFINITION_BREAK: &str = r#"new Promise((resolve) => {
+  let tries = 0;
+  const check = () => {
+    const mark = document.querySelector('#chart .definition-break');
+    if (mark) resolve(mark.textContent);
+    else if (++tries > 40) resolve('');
+    else setTimeout(check, 50);
+  };
+  check();
+})"#;
+
 const STATUSES: &str = r#"query($plan: ID!, $period: Period!) {
   plan(id: $plan) {
     breakdown(period: $period) { blue green amber red noTarget noData }
@@ -341,6 +354,22 @@ async fn kents_report_renders_in_chromium_and_another_period_rerenders() {
     assert_eq!(rows(&page), statuses);
     assert_eq!(page["blueShown"], true);
     assert_eq!(page["words"]["BLUE"], "Blue (exceeded)");
+
+    // A definition change is marked on the trend chart, where the line breaks.
+    app.data_as(
+        &tests::token("admin", &["kent:ADMIN"]),
+        r#"mutation($m: ID!) { changeMeasureDefinition(input: { measureId: $m, effectiveFrom: "2023-24 Q1", description: "Calls answered within 20 seconds" }) { id } }"#,
+        json!({ "m": cs04 }),
+    )
+    .await
+    .unwrap();
+    chromium.navigate(&format!("{url}&measure=CS04")).await.unwrap();
+    chromium.evaluate(&rendered_after("")).await.unwrap();
+    let mark = chromium.evaluate(DEFINITION_BREAK).await.unwrap();
+    assert_eq!(
+        mark,
+        "Definition changedDefinition changed from 2023-24 Q1: Calls answered within 20 seconds"
+    );
 
     // A measure that follows a national metric shows its benchmark: Croydon's
     // recycling rate among the demo's 69 councils in 2022-23.

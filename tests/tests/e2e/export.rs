@@ -135,7 +135,7 @@ async fn sheets(app: &TestApp, slug: &str, admin: &str) -> Vec<(String, String)>
 /// commentary with every earlier text.
 const HISTORY: &str = r#"query($s: String!, $p: Period!) { authority(slug: $s) { plans {
   ragRule { ...Rule } measures {
-  code forecastMethod ragRule { ...Rule } result(period: $p) { status value version submittedAt submittedBy restated published quality asAt
+  code forecastMethod definitions { effectiveFrom description changedBy changedAt } ragRule { ...Rule } result(period: $p) { status value version submittedAt submittedBy restated published quality asAt
     forecast { method period value target status }
     history { version value note submittedBy submittedAt replacedAt quality asAt }
     commentary { body kind version author createdAt history { version body author editedAt } }
@@ -206,6 +206,14 @@ async fn make_history(app: &TestApp, slug: &str) -> String {
         )
         .await;
     let forecast = d.is_ok().then_some(50.5);
+    // Its definition changed from the period written in.
+    app.data_as(
+        &token("editor-sam", &[&format!("{slug}:ADMIN")]),
+        r#"mutation($m: ID!, $p: Period!) { changeMeasureDefinition(input: { measureId: $m, effectiveFrom: $p, description: "New data source" }) { id } }"#,
+        json!({ "m": measure, "p": period }),
+    )
+    .await
+    .unwrap();
     let revise = r#"mutation($m: ID!, $p: Period!, $v: Float!, $q: DataQuality!, $at: Date!, $f: Float) { submitResult(input: { measureId: $m, period: $p, value: $v, quality: $q, asAt: $at, forecast: $f }) { version } }"#;
     for (v, q, at) in [
         (42.25, "PROVISIONAL", "2020-01-31"),
@@ -463,8 +471,8 @@ async fn an_export_imported_elsewhere_answers_as_the_original() {
             if *slug == "croydon" {
                 let measures = String::from_utf8_lossy(&files["measures.csv"]).into_owned();
                 assert!(
-                    measures.contains(",CUMULATIVE,30;57.5;85;100,ENTERED\n"),
-                    "O1.1's accumulation, target profile and forecast method are exported: {measures}"
+                    measures.contains(",CUMULATIVE,30;57.5;85;100,ENTERED,\"[{\"\"effectiveFrom"),
+                    "O1.1's accumulation, target profile, forecast method and definitions are exported: {measures}"
                 );
             }
             let (zipped, archive) = zip_files(&src, slug, &admin).await;

@@ -12,6 +12,7 @@ mod codegen;
 mod cost;
 mod cumulative;
 mod dashboard;
+mod definitions;
 mod demo;
 mod escalation;
 mod explorer;

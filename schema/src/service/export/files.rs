@@ -107,7 +107,7 @@ pub fn write(o: &Owned) -> ApiResult<Vec<File>> {
 
 /// The header of each CSV file, which a file without rows still has (a
 /// row's serialised names give it otherwise: a test holds them equal).
-const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,rate_provisional,metric,archived,accumulation,target_profile,forecast_method";
+const MEASURES: &str = "plan,node,code,title,unit,polarity,kind,frequency,partner,rag_method,amber_tolerance_percent,amber_tolerance_units,blue_margin_percent,blue_margin_units,rate_provisional,metric,archived,accumulation,target_profile,forecast_method,definitions";
 const TARGETS: &str = "measure,period,target,floor,set_by,set_at";
 const RESULTS: &str = "measure,period,value,note,submitted_by,submitted_at,quality,as_at,forecast";
 const COMMENTARY: &str = "key,measure,period,kind,body,author,at";
@@ -361,6 +361,7 @@ fn measures(o: &Owned, n: &Names) -> Vec<MeasureRow> {
             accumulation: Some(m.accumulation),
             target_profile: m.target_profile.clone(),
             forecast_method: m.forecast_method,
+            definitions: m.definitions.clone(),
         })
         .collect()
 }
@@ -531,6 +532,7 @@ mod tests {
             accumulation: None,
             target_profile: None,
             forecast_method: None,
+            definitions: None,
         };
         assert_eq!(header_of(&measure), MEASURES);
         let target = TargetRow {

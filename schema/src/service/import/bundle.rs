@@ -311,6 +311,9 @@ pub struct MeasureRow {
     /// Blank: no year-end forecast.
     #[serde(default)]
     pub forecast_method: Option<ForecastMethod>,
+    /// Its definition changes, as JSON (see `Measure.definitions`).
+    #[serde(default)]
+    pub definitions: Option<entity::definitions::Definitions>,
 }
 
 /// A row of `targets.csv`.

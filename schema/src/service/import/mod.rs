@@ -167,6 +167,8 @@ const MEASURE_COLUMNS: &[(&str, &str)] = &[
     ("blueMarginPercent", "blue_margin_percent"),
     ("blueMarginUnits", "blue_margin_units"),
     ("rateProvisional", "rate_provisional"),
+    ("effectiveFrom", "definitions"),
+    ("description", "definitions"),
     ("metricCode", "metric"),
     ("targetProfile", "target_profile"),
 ];
@@ -388,6 +390,20 @@ impl<'w> Import<'w> {
             let m = super::create_measure(&self.w, self.viewer, input)
                 .await
                 .map_err(|e| place.locate(e))?;
+            // Each definition change as it was recorded, by whom and when.
+            let (actor, now) = (self.w.actor.clone(), self.w.now);
+            for d in r.definitions.iter().flat_map(|d| d.0.iter()) {
+                self.stamp((Some(d.changed_by.clone()), Some(d.changed_at)));
+                let input = ChangeMeasureDefinitionInput {
+                    measure_id: ids::row(Kind::Measure, m.id),
+                    effective_from: d.effective_from,
+                    description: d.description.clone(),
+                };
+                super::change_measure_definition(&self.w, self.viewer, input)
+                    .await
+                    .map_err(|e| place.locate(e))?;
+            }
+            (self.w.actor, self.w.now) = (actor, now);
             // Targets and results name measures by code, across plans.
             if self
                 .measures
