@@ -1,7 +1,8 @@
 //! The `Results` template: one row per measure the caller may submit in
 //! the plan (a PARTNER: its partner's) and per period that measure is due
 //! at in the period asked for, with what a person filling it needs beside
-//! the empty `value` and `note`.
+//! the empty `value` and `note` (and `quality`, `as_at` and `forecast`,
+//! which blank leave a result FINAL with no date or forecast).
 //!
 //! The template is the contract of the upload: filled in and sent back
 //! otherwise unchanged, it writes exactly its `value`s and `note`s. So every
@@ -43,9 +44,9 @@ const FREQUENCIES: [(&str, PeriodKind, &str); 3] = [
 ];
 
 /// Context columns are headed so that the upload, which reads `code`,
-/// `period`, `value`, `target`, `floor` and `note` by whole header name,
-/// never reads them.
-const HEADER: [&str; 11] = [
+/// `period`, `value`, `target`, `floor`, `note`, `quality`, `as_at` and
+/// `forecast` by whole header name, never reads them.
+const HEADER: [&str; 14] = [
     "code",
     "period",
     "node",
@@ -57,8 +58,13 @@ const HEADER: [&str; 11] = [
     "current floor",
     "value",
     "note",
+    "quality",
+    "as_at",
+    "forecast",
 ];
-const WIDTHS: [f64; 11] = [10.0, 12.0, 28.0, 60.0, 10.0, 18.0, 14.0, 14.0, 14.0, 12.0, 40.0];
+const WIDTHS: [f64; 14] = [
+    10.0, 12.0, 28.0, 60.0, 10.0, 18.0, 14.0, 14.0, 14.0, 12.0, 40.0, 14.0, 12.0, 12.0,
+];
 const VALUE: usize = 9;
 
 /// One row a sheet for a period lists: a measure at one period it is due at.
@@ -111,6 +117,10 @@ pub async fn sheets(
                 Cell::number(&d.previous_value),
                 Cell::number(&d.target),
                 Cell::number(&d.floor),
+                Cell::Empty,
+                Cell::Empty,
+                // Blank: FINAL, no date, no forecast.
+                Cell::Empty,
                 Cell::Empty,
                 Cell::Empty,
             ]);

@@ -423,6 +423,53 @@ async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated(
             d["measure"]["result"]["value"], 48.0,
             "{engine:?}: the refused sheet wrote nothing"
         );
+        // The template a person downloads has the columns; filled in and
+        // sent straight back, it writes them.
+        let template = app
+            .client
+            .get(format!(
+                "{}/plans/{}/template.csv",
+                app.address,
+                plan.as_str().unwrap()
+            ))
+            .query(&[("period", "2024-25 Q1")])
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut lines: Vec<String> = template.lines().map(str::to_owned).collect();
+        assert!(
+            lines[0].ends_with(",value,note,quality,as_at,forecast"),
+            "{template}"
+        );
+        assert_eq!(lines.len(), 2, "one measure due: {template}");
+        lines[1] = lines[1].trim_end_matches(",,,,,").to_owned() + ",47,checked,PROVISIONAL,2024-06-20,";
+        let filled = lines.join("\n") + "\n";
+        let d = crate::sheets::multipart(
+            &app,
+            Some(&officer),
+            upload,
+            json!({ "plan": plan }),
+            "t.csv",
+            filled.as_bytes(),
+        )
+        .await;
+        assert_eq!(d["data"]["importResults"]["applied"], true, "{d}");
+        let d = run(&officer, RESULT, json!({ "m": m })).await;
+        let r = &d["measure"]["result"];
+        assert_eq!(
+            (&r["value"], &r["quality"], &r["asAt"], &r["status"]),
+            (
+                &json!(47.0),
+                &json!("PROVISIONAL"),
+                &json!("2024-06-20"),
+                &json!("AMBER")
+            ),
+            "{engine:?}"
+        );
         // The report pack says it beside the value.
         let csv = app
             .client
@@ -445,7 +492,7 @@ async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated(
         let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
         assert_eq!(
             (at("value"), at("data quality"), at("as at"), at("status")),
-            ("48", "ESTIMATED", "2024-06-15", "AMBER"),
+            ("47", "PROVISIONAL", "2024-06-20", "AMBER"),
             "{csv}"
         );
     }

@@ -16,7 +16,7 @@ const IMPORT: &str = r#"mutation($plan: ID!, $file: Upload!) {
 
 /// What the results template is headed with: its context columns are
 /// never read as writes.
-const TEMPLATE_HEADER: [&str; 11] = [
+const TEMPLATE_HEADER: [&str; 14] = [
     "code",
     "period",
     "node",
@@ -28,6 +28,9 @@ const TEMPLATE_HEADER: [&str; 11] = [
     "current floor",
     "value",
     "note",
+    "quality",
+    "as_at",
+    "forecast",
 ];
 
 // ---------------------------------------------------------------- HTTP
@@ -220,12 +223,13 @@ fn fill_xlsx(bytes: &[u8], seed: u32) -> (Vec<u8>, Filled) {
 }
 
 /// A downloaded `template.csv` filled in as text: `value` and `note` are
-/// its last two columns, empty.
+/// its columns before the last three (`quality`, `as_at`, `forecast`), all
+/// empty, and stay so.
 fn fill_csv(bytes: &[u8], seed: u32) -> (Vec<u8>, Filled) {
     let text = String::from_utf8(bytes.to_vec()).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    assert!(header.ends_with(",value,note"), "{header}");
+    assert!(header.ends_with(",value,note,quality,as_at,forecast"), "{header}");
     let mut out = vec![header.to_owned()];
     let mut filled = Filled::new();
     for (i, line) in lines.enumerate() {
@@ -234,9 +238,9 @@ fn fill_csv(bytes: &[u8], seed: u32) -> (Vec<u8>, Filled) {
             continue;
         };
         let head = line
-            .strip_suffix(",,")
+            .strip_suffix(",,,,,")
             .unwrap_or_else(|| panic!("not blank: {line}"));
-        out.push(format!("{head},{v},{}", n.unwrap_or_default()));
+        out.push(format!("{head},{v},{},,,", n.unwrap_or_default()));
         let mut fields = line.split(',');
         let (code, period) = (fields.next().unwrap(), fields.next().unwrap());
         filled.push((code.to_owned(), period.to_owned(), v));
