@@ -30,7 +30,16 @@ pub async fn change_measure_definition(
             format!("{from} is not a {kind:?} period, which {} reports in", old.code),
         ));
     }
+    let description = validate::text("description", &input.description, MAX_TEXT)?;
     let mut definitions = old.definitions.clone().unwrap_or_default();
+    // The last change recorded again, as a retry would: nothing to write.
+    if definitions
+        .0
+        .last()
+        .is_some_and(|last| last.effective_from == from && last.description == description)
+    {
+        return Ok(old);
+    }
     if definitions.0.len() >= MAX_DEFINITIONS {
         return Err(ApiError::invalid(
             FROM,
@@ -53,7 +62,7 @@ pub async fn change_measure_definition(
     }
     definitions.0.push(Definition {
         effective_from: from,
-        description: validate::text("description", &input.description, MAX_TEXT)?,
+        description,
         changed_by: w.actor.clone(),
         changed_at: w.now,
     });

@@ -95,6 +95,14 @@ async fn a_definition_change_breaks_the_series() {
         )
         .await;
         assert_eq!(e["errors"][0]["extensions"]["field"], "effectiveFrom", "{e}");
+        // The same change recorded again, as a retry would: nothing new.
+        let again = data(
+            &admin,
+            CHANGE,
+            json!({ "m": m, "from": "2024-25 Q4", "why": "Counted by households, not people" }),
+        )
+        .await;
+        assert_eq!(again, d);
 
         // Q4 is not compared with Q3: no direction, no previous value, and it
         // says why. Q2 and Q3 compare as before.

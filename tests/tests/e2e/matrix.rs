@@ -98,6 +98,10 @@ fn request(mutation: &str, ids: &Ids) -> Option<(String, Value)> {
             json!({ "v": { "id": ids.measure, "title": "Renamed" } }),
         ),
         "archiveMeasure" => by_id(&ids.measure),
+        "changeMeasureDefinition" => m(
+            "ChangeMeasureDefinitionInput!",
+            json!({ "v": { "measureId": ids.measure, "effectiveFrom": ids.period, "description": "New data source" } }),
+        ),
         "setTarget" => m(
             "SetTargetInput!",
             json!({ "v": { "measureId": ids.measure, "period": "2023-24", "target": 10 } }),
@@ -208,6 +212,7 @@ fn allowed_in_own_authority(mutation: &str) -> Option<&'static [&'static str]> {
         | "createMeasure"
         | "updateMeasure"
         | "archiveMeasure"
+        | "changeMeasureDefinition"
         | "publishPeriod"
         | "setDeadline"
         | "createPanel"
