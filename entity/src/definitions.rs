@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::period::Period;
@@ -72,6 +73,15 @@ pub fn series_start(breaks: &[Period], period: &Period) -> Option<Period> {
         .filter(|b| b.start_date() <= period.start_date())
         .max_by_key(|b| b.start_date())
         .copied()
+}
+
+/// `value_at` seen from a series starting at `since`: nothing from before
+/// it, so no comparison reads across a definition change.
+pub fn within(
+    since: Option<Period>,
+    value_at: impl Fn(&Period) -> Option<Decimal>,
+) -> impl Fn(&Period) -> Option<Decimal> {
+    move |p| if before(since, p) { None } else { value_at(p) }
 }
 
 /// Whether `earlier` lies before the start of a series: comparing it with

@@ -67,7 +67,7 @@ pub fn forecast(
     // Nothing from before a definition change: not the year's earlier
     // points, nor last year's outturn.
     let since = definitions::series_start(&rules.breaks, period);
-    let value_at = |p: &Period| (!definitions::before(since, p)).then(|| value_at(p)).flatten();
+    let value_at = definitions::within(since, value_at);
     let now = value_at(period)?;
     let value = if *period == last {
         now

@@ -169,7 +169,7 @@ pub fn rate(
     let goal = goal_of(rules, &reported, &goal_at);
     let since = definitions::series_start(&rules.breaks, &reported);
     // Every comparison reads through this: nothing from before the change.
-    let comparable = |p: &Period| (!definitions::before(since, p)).then(|| value_at(p)).flatten();
+    let comparable = definitions::within(since, &value_at);
     let reading = Reading {
         value,
         target: goal.map(|g| g.target),
@@ -184,7 +184,7 @@ pub fn rate(
         target: reading.target,
         floor: reading.floor,
         status: rules::rag_status(&rules.rag, rules.polarity, rules.kind, &reading),
-        direction: rules::direction(&rules.direction, rules.polarity, &reported, comparable),
+        direction: rules::direction(&rules.direction, rules.polarity, &reported, &comparable),
         previous_value: compared.and_then(|p| comparable(&p)),
         since,
         definition_changed: compared.is_some_and(|p| definitions::before(since, &p)),

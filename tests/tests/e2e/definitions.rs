@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use tests::{TestApp, engines, spawn, token};
 
-use crate::fixtures::{Council, council};
+use crate::fixtures::{Council, council, report_row, sheet};
 
 async fn body(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
     app.send(query, variables, Some(token))
@@ -133,26 +133,9 @@ async fn a_definition_change_breaks_the_series() {
             json!({ "improvedMoves": [], "unratedMoves": [{ "from": { "status": "RED" }, "to": { "status": "GREEN" } }] })
         );
         // The report pack says it where the previous value would stand.
-        let csv = app
-            .client
-            .get(format!(
-                "{}/plans/{}/report.csv",
-                app.address,
-                plan.as_str().unwrap()
-            ))
-            .query(&[("period", "2024-25 Q4")])
-            .bearer_auth(&officer)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<_>>());
-        let header = lines.next().unwrap();
-        let row = lines.next().unwrap();
+        let csv = sheet(&app, Some(&officer), &plan, "report.csv", "2024-25 Q4").await;
         assert_eq!(
-            row[header.iter().position(|h| *h == "previous value").unwrap()],
+            report_row(&csv, "H1")["previous value"],
             "definition changed",
             "{csv}"
         );

@@ -126,3 +126,37 @@ pub async fn council(app: &tests::TestApp, slug: &str, rule: Value) -> Council {
         node: d["createPlanNode"]["id"].clone(),
     }
 }
+
+/// A plan's sheet (`report.csv`, `template.csv`) for a period, as the
+/// holder of `token` (or the public) downloads it.
+pub async fn sheet(
+    app: &tests::TestApp,
+    token: Option<&str>,
+    plan: &Value,
+    file: &str,
+    period: &str,
+) -> String {
+    let id = plan.as_str().unwrap_or_default();
+    let mut req = app
+        .client
+        .get(format!("{}/plans/{id}/{file}", app.address))
+        .query(&[("period", period)]);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().text().await.unwrap()
+}
+
+/// The report pack's row of measure `code`, cell by column name (cells
+/// hold no commas in the tests that read them this way).
+pub fn report_row(csv: &str, code: &str) -> std::collections::HashMap<String, String> {
+    let mut lines = csv
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>());
+    let header = lines.next().unwrap_or_default();
+    let at = header.iter().position(|h| h == "code").unwrap_or(1);
+    let row = lines
+        .find(|r| r.get(at).is_some_and(|c| c == code))
+        .unwrap_or_else(|| panic!("no row {code}: {csv}"));
+    header.into_iter().zip(row).collect()
+}

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use tests::{TestApp, engines, spawn, token};
 
-use crate::fixtures::{Council, council};
+use crate::fixtures::{Council, council, report_row, sheet};
 
 async fn body(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> Value {
     app.send(query, variables, token)
@@ -115,25 +115,13 @@ async fn each_forecast_method_projects_the_year_and_rates_it() {
         assert_eq!(forecast(trend, "2024-25 Q2", None).await["value"], 40.0);
 
         // The report pack carries it beside the value.
-        let csv = app
-            .client
-            .get(format!(
-                "{}/plans/{}/report.csv",
-                app.address,
-                plan.as_str().unwrap()
-            ))
-            .query(&[("period", "2024-25 Q2")])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<_>>());
-        let header = lines.next().unwrap();
-        let row = lines.find(|r| r[1] == "T").unwrap();
-        let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
-        assert_eq!((at("forecast"), at("forecast status")), ("40", "GREEN"), "{csv}");
+        let csv = sheet(&app, None, &plan, "report.csv", "2024-25 Q2").await;
+        let row = report_row(&csv, "T");
+        assert_eq!(
+            (&row["forecast"][..], &row["forecast status"][..]),
+            ("40", "GREEN"),
+            "{csv}"
+        );
 
         // ENTERED: the officer's own; refused where the method is not ENTERED.
         let e = body(

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tests::{TestApp, engines, spawn, token};
 
-use crate::fixtures::{Council, council};
+use crate::fixtures::{Council, council, report_row, sheet};
 
 const SUBMIT: &str = r#"mutation($m: ID!, $p: Period!, $v: Float!) {
   submitResult(input: { measureId: $m, period: $p, value: $v }) { status } }"#;
@@ -386,14 +386,14 @@ async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated(
         // An uploaded sheet sets them by column; a bad quality names its row.
         let upload = r#"mutation($plan: ID!, $file: Upload!) { importResults(planId: $plan, period: "2024-25 Q1", file: $file) {
           applied errors { row column message } } }"#;
-        let sheet = b"code,value,quality,as_at\nQ1,48,estimated,2024-06-15\n";
+        let filled_in = b"code,value,quality,as_at\nQ1,48,estimated,2024-06-15\n";
         let d = crate::sheets::multipart(
             &app,
             Some(&officer),
             upload,
             json!({ "plan": plan }),
             "q.csv",
-            sheet,
+            filled_in,
         )
         .await;
         assert_eq!(d["data"]["importResults"]["applied"], true, "{d}");
@@ -425,21 +425,7 @@ async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated(
         );
         // The template a person downloads has the columns; filled in and
         // sent straight back, it writes them.
-        let template = app
-            .client
-            .get(format!(
-                "{}/plans/{}/template.csv",
-                app.address,
-                plan.as_str().unwrap()
-            ))
-            .query(&[("period", "2024-25 Q1")])
-            .bearer_auth(&officer)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let template = sheet(&app, Some(&officer), &plan, "template.csv", "2024-25 Q1").await;
         let mut lines: Vec<String> = template.lines().map(str::to_owned).collect();
         assert!(
             lines[0].ends_with(",value,note,quality,as_at,forecast"),
@@ -471,25 +457,9 @@ async fn data_quality_is_shown_and_a_rule_may_leave_provisional_results_unrated(
             "{engine:?}"
         );
         // The report pack says it beside the value.
-        let csv = app
-            .client
-            .get(format!(
-                "{}/plans/{}/report.csv",
-                app.address,
-                plan.as_str().unwrap()
-            ))
-            .query(&[("period", "2024-25 Q1")])
-            .bearer_auth(&officer)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<_>>());
-        let header = lines.next().unwrap();
-        let row = lines.next().unwrap();
-        let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+        let csv = sheet(&app, Some(&officer), &plan, "report.csv", "2024-25 Q1").await;
+        let row = report_row(&csv, "Q1");
+        let at = |name: &str| &row[name][..];
         assert_eq!(
             (at("value"), at("data quality"), at("as at"), at("status")),
             ("47", "PROVISIONAL", "2024-06-20", "AMBER"),
